@@ -1,0 +1,143 @@
+/**
+ * FeedbackWorkflow's activities: thin, idempotent adapters with their clients injected
+ * (`createActivities(deps)`); the worker passes real clients, tests pass fakes. Retries, timeouts and
+ * backoff are Temporal's: nothing here loops.
+ */
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { AppConfig } from '../config';
+import { checkFeedback, type GuardrailVerdict } from '../domain/guardrail';
+import { buildPromptMessages, type ChatMessage } from '../domain/prompt';
+import type { FeedbackResult } from '../domain/result';
+import { FailureTypes, type DeliveryChannel, type FeedbackWorkflowInput } from '../domain/workflow';
+import { describeNetworkError, isRetryableStatus, joinUrl, postJson } from '../shared/http';
+import { parseChatCompletion, parseVllmError, type ChatCompletionAnswer, type ChatCompletionRequest } from './vllm';
+
+export const CALLBACK_PATH = '/api/members/feedback/result';
+
+export interface ActivityDeps {
+  vllm: AppConfig['vllm'];
+  delivery: AppConfig['delivery'];
+  resultQueueUrl?: string;
+  promptTemplate?: string;
+  sqs: SQSClient;
+  fetchImpl?: typeof fetch;
+}
+
+export interface DeliverInput {
+  channel: DeliveryChannel;
+  result: FeedbackResult;
+  /** The workflow id: the BE (or its proxy) de-duplicates repeated callbacks with it. */
+  idempotencyKey: string;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    async buildPrompt(input: Pick<FeedbackWorkflowInput, 'request' | 'requestedAt'>): Promise<ChatMessage[]> {
+      return buildPromptMessages(input.request, input.requestedAt, deps.promptTemplate);
+    },
+
+    async generateFeedback(input: { messages: ChatMessage[] }): Promise<ChatCompletionAnswer> {
+      return callVllm(deps, input.messages);
+    },
+
+    async validateFeedback(input: { text: string; prompt: string; maxChars: number }): Promise<GuardrailVerdict> {
+      return checkFeedback(input.text, input.prompt, input.maxChars);
+    },
+
+    async deliverResult(input: DeliverInput): Promise<void> {
+      if (input.channel === 'callback') await deliverByCallback(deps, input);
+      else await deliverToResultQueue(deps, input.result);
+    },
+  };
+}
+
+export type FeedbackActivities = ReturnType<typeof createActivities>;
+
+/** Heartbeats while `work` runs, so a dead worker is noticed after the heartbeat timeout. */
+async function withHeartbeats<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const everyMs = Math.max(200, Math.floor((ctx.info.heartbeatTimeoutMs || 30_000) / 3));
+  ctx.heartbeat();
+  const timer = setInterval(() => ctx.heartbeat(), everyMs);
+  try {
+    return await work(ctx.cancellationSignal);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function callVllm(deps: ActivityDeps, messages: ChatMessage[]): Promise<ChatCompletionAnswer> {
+  const body: ChatCompletionRequest = {
+    model: deps.vllm.model,
+    messages,
+    temperature: deps.vllm.temperature,
+    max_tokens: deps.vllm.maxTokens,
+    stream: false,
+  };
+  const headers: Record<string, string> = deps.vllm.apiKey ? { authorization: `Bearer ${deps.vllm.apiKey}` } : {};
+  const timeoutMs = Context.current().info.startToCloseTimeoutMs || undefined;
+  const response = await withHeartbeats(async (signal) => {
+    try {
+      // The abort (activity cancelled or timed out) closes the connection, which makes vLLM stop generating.
+      return await postJson(deps.vllm.chatCompletionsUrl, body, { headers, signal, timeoutMs, fetchImpl: deps.fetchImpl });
+    } catch (err) {
+      throw ApplicationFailure.retryable(`vLLM unreachable: ${describeNetworkError(err)}`, FailureTypes.VllmUnavailable);
+    }
+  });
+  if (response.status === 200) {
+    try {
+      return parseChatCompletion(response.text);
+    } catch (err) {
+      throw ApplicationFailure.retryable(`vLLM sent an unreadable answer: ${(err as Error).message}`, FailureTypes.VllmUnavailable);
+    }
+  }
+  const error = parseVllmError(response.status, response.text);
+  const message = `vLLM answered ${error.status}: ${error.message}`;
+  if (isRetryableStatus(response.status)) {
+    throw ApplicationFailure.create({ message, type: FailureTypes.VllmUnavailable, details: [error.status] });
+  }
+  throw ApplicationFailure.create({ message, type: FailureTypes.VllmRejected, nonRetryable: true, details: [error.status] });
+}
+
+async function deliverByCallback(deps: ActivityDeps, input: DeliverInput): Promise<void> {
+  const base = deps.delivery.callbackBaseUrl;
+  if (!base) {
+    throw ApplicationFailure.nonRetryable('BE_CALLBACK_BASE_URL is not configured', FailureTypes.DeliveryRejected);
+  }
+  const headers: Record<string, string> = { 'idempotency-key': input.idempotencyKey };
+  if (deps.delivery.callbackAuthorization) headers.authorization = deps.delivery.callbackAuthorization;
+  const url = joinUrl(base, CALLBACK_PATH);
+  let response;
+  try {
+    response = await postJson(url, input.result, {
+      headers,
+      signal: Context.current().cancellationSignal,
+      timeoutMs: Context.current().info.startToCloseTimeoutMs || undefined,
+      fetchImpl: deps.fetchImpl,
+    });
+  } catch (err) {
+    throw ApplicationFailure.retryable(`callback unreachable: ${describeNetworkError(err)}`, FailureTypes.DeliveryUnavailable);
+  }
+  if (response.status >= 200 && response.status < 300) return;
+  const message = `callback answered ${response.status}: ${response.text.slice(0, 200)}`;
+  if (isRetryableStatus(response.status)) {
+    throw ApplicationFailure.create({ message, type: FailureTypes.DeliveryUnavailable, details: [response.status] });
+  }
+  throw ApplicationFailure.create({ message, type: FailureTypes.DeliveryRejected, nonRetryable: true, details: [response.status] });
+}
+
+async function deliverToResultQueue(deps: ActivityDeps, result: FeedbackResult): Promise<void> {
+  if (!deps.resultQueueUrl) {
+    throw ApplicationFailure.nonRetryable('AWS_SQS_FEEDBACK_RESULT_QUEUE_URL is not configured', FailureTypes.DeliveryRejected);
+  }
+  // FIFO: group per member keeps one member's results in order; the request id de-duplicates retries.
+  await deps.sqs.send(
+    new SendMessageCommand({
+      QueueUrl: deps.resultQueueUrl,
+      MessageBody: JSON.stringify(result),
+      MessageGroupId: String(result.memberId),
+      MessageDeduplicationId: result.requestId,
+    }),
+  );
+}

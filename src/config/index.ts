@@ -1,0 +1,243 @@
+/**
+ * The one place that reads `process.env`. Every process calls `loadConfig()` once at start; a bad or
+ * missing setting stops it with a message that names the variable (never its value, which may be a
+ * secret).
+ */
+import { z } from 'zod';
+import type { FeedbackPolicy } from '../domain/policy';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const url = z.url({ protocol: /^https?$/ });
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+export const DELIVERY_MODES = ['callback', 'queue', 'both'] as const;
+export type DeliveryMode = (typeof DELIVERY_MODES)[number];
+
+/** Environment schema. Defaults are the local development values; production overrides them. */
+export const envSchema = z.object({
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  // Temporal
+  TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('leafresh-feedback'),
+  TEMPORAL_WEB_UI_URL: url.default('http://localhost:8233'),
+
+  // SQS (credentials come from the standard AWS chain; the endpoint only for an emulator)
+  AWS_REGION: z.string().min(1).default('ap-northeast-2'),
+  AWS_ENDPOINT_URL_SQS: url.optional(),
+  AWS_SQS_FEEDBACK_QUEUE_URL: url.optional(),
+  AWS_SQS_FEEDBACK_DLQ_URL: url.optional(),
+  AWS_SQS_FEEDBACK_RESULT_QUEUE_URL: url.optional(),
+  SQS_REQUEST_TIMEOUT_MS: int(100, 60_000).default(3000),
+
+  // API
+  API_PORT: int(0, 65535).default(8000),
+  API_HOST: z.string().min(1).default('0.0.0.0'),
+
+  // SQS bridge
+  BRIDGE_POLLERS: int(1, 64).default(2),
+  BRIDGE_WAIT_TIME_SECONDS: int(0, 20).default(20),
+  BRIDGE_MAX_MESSAGES: int(1, 10).default(10),
+  BRIDGE_VISIBILITY_TIMEOUT_SECONDS: int(5, 43_200).default(60),
+  BRIDGE_BACKOFF_MAX_MS: int(100, 300_000).default(30_000),
+
+  // vLLM (OpenAI-compatible). Base URL or the full chat-completions URL.
+  VLLM_API_URL: url.default('http://localhost:8800'),
+  VLLM_MODEL: z.string().min(1).default('mistralai/Mistral-7B-Instruct-v0.3'),
+  VLLM_API_KEY: optionalString,
+  VLLM_TEMPERATURE: z.coerce.number().min(0).max(2).default(0.7),
+  VLLM_MAX_TOKENS: int(1, 32_768).default(512),
+
+  // Workflow policy (timeouts and retries, passed to each workflow at start)
+  VLLM_TIMEOUT_SECONDS: int(1, 3600).default(60),
+  VLLM_HEARTBEAT_SECONDS: int(1, 600).default(10),
+  VLLM_RETRY_INITIAL_SECONDS: int(1, 3600).default(1),
+  VLLM_RETRY_MAX_INTERVAL_SECONDS: int(1, 3600).default(60),
+  VLLM_GIVE_UP_AFTER_MINUTES: int(1, 7 * 24 * 60).default(120),
+  FEEDBACK_MAX_REGENERATIONS: int(0, 10).default(2),
+  FEEDBACK_MAX_CHARS: int(50, 10_000).default(600),
+  DELIVERY_TIMEOUT_SECONDS: int(1, 600).default(15),
+  DELIVERY_RETRY_MAX_INTERVAL_SECONDS: int(1, 3600).default(60),
+  DELIVERY_GIVE_UP_AFTER_HOURS: int(1, 24 * 30).default(24),
+
+  // Delivery
+  DELIVERY_MODE: z.enum(DELIVERY_MODES).default('callback'),
+  BE_CALLBACK_BASE_URL: url.optional(),
+  BE_CALLBACK_AUTHORIZATION: optionalString,
+
+  // Prompt
+  FEEDBACK_PROMPT_TEMPLATE: optionalString,
+
+  // Worker
+  WORKER_MAX_CONCURRENT_ACTIVITIES: int(1, 10_000).default(200),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: int(1, 10_000).default(100),
+  WORKER_WORKFLOW_BUNDLE_PATH: optionalString,
+
+  // Simulated vLLM (a development and test tool, not part of production)
+  VLLM_SIM_PORT: int(0, 65535).default(8800),
+  VLLM_SIM_MAX_NUM_SEQS: int(1, 100_000).default(64),
+  VLLM_SIM_LATENCY_MS: int(0, 600_000).default(200),
+  VLLM_SIM_LATENCY_PER_TOKEN_MS: z.coerce.number().min(0).max(10_000).default(0),
+
+  // Callback receiver (a development tool that stands in for the BE)
+  CALLBACK_RECEIVER_PORT: int(0, 65535).default(8081),
+});
+
+
+export type Env = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Settings a process cannot run without; checked in addition to the schema. */
+export type Requirement = 'requestQueue' | 'dlq' | 'delivery';
+
+function missingFor(requirement: Requirement, env: Env): string[] {
+  switch (requirement) {
+    case 'requestQueue':
+      return env.AWS_SQS_FEEDBACK_QUEUE_URL ? [] : ['AWS_SQS_FEEDBACK_QUEUE_URL: required for this process'];
+    case 'dlq':
+      return env.AWS_SQS_FEEDBACK_DLQ_URL ? [] : ['AWS_SQS_FEEDBACK_DLQ_URL: required for this process'];
+    case 'delivery': {
+      const missing: string[] = [];
+      if (env.DELIVERY_MODE !== 'queue' && !env.BE_CALLBACK_BASE_URL) {
+        missing.push(`BE_CALLBACK_BASE_URL: required when DELIVERY_MODE=${env.DELIVERY_MODE}`);
+      }
+      if (env.DELIVERY_MODE !== 'callback' && !env.AWS_SQS_FEEDBACK_RESULT_QUEUE_URL) {
+        missing.push(`AWS_SQS_FEEDBACK_RESULT_QUEUE_URL: required when DELIVERY_MODE=${env.DELIVERY_MODE}`);
+      }
+      return missing;
+    }
+  }
+}
+
+export interface AppConfig {
+  logLevel: Env['LOG_LEVEL'];
+  temporal: { address: string; namespace: string; taskQueue: string; webUiUrl: string };
+  sqs: {
+    region: string;
+    endpoint?: string;
+    requestQueueUrl?: string;
+    dlqUrl?: string;
+    resultQueueUrl?: string;
+    requestTimeoutMs: number;
+  };
+  api: { port: number; host: string };
+  bridge: {
+    pollers: number;
+    waitTimeSeconds: number;
+    maxMessages: number;
+    visibilityTimeoutSeconds: number;
+    backoffMaxMs: number;
+  };
+  vllm: {
+    chatCompletionsUrl: string;
+    baseUrl: string;
+    model: string;
+    apiKey?: string;
+    temperature: number;
+    maxTokens: number;
+  };
+  policy: FeedbackPolicy;
+  delivery: { mode: DeliveryMode; callbackBaseUrl?: string; callbackAuthorization?: string };
+  prompt: { template?: string };
+  worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; workflowBundlePath?: string };
+  simulator: { port: number; maxNumSeqs: number; latencyMs: number; latencyPerTokenMs: number };
+  callbackReceiver: { port: number };
+}
+
+/** `VLLM_API_URL` may be the base URL (`http://host:8800`, `.../v1`) or the full endpoint URL. */
+export function vllmUrls(raw: string): { baseUrl: string; chatCompletionsUrl: string } {
+  const trimmed = raw.replace(/\/+$/, '');
+  const base = trimmed.replace(/\/chat\/completions$/, '').replace(/\/v1$/, '');
+  return { baseUrl: base, chatCompletionsUrl: `${base}/v1/chat/completions` };
+}
+
+export function loadConfig(
+  source: NodeJS.ProcessEnv = process.env,
+  requirements: readonly Requirement[] = [],
+): AppConfig {
+  const parsed = envSchema.safeParse(source);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+    }
+    throw new ConfigError(problems);
+  }
+  const env = parsed.data;
+  for (const requirement of requirements) problems.push(...missingFor(requirement, env));
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    logLevel: env.LOG_LEVEL,
+    temporal: {
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      webUiUrl: env.TEMPORAL_WEB_UI_URL.replace(/\/+$/, ''),
+    },
+    sqs: {
+      region: env.AWS_REGION,
+      endpoint: env.AWS_ENDPOINT_URL_SQS,
+      requestQueueUrl: env.AWS_SQS_FEEDBACK_QUEUE_URL,
+      dlqUrl: env.AWS_SQS_FEEDBACK_DLQ_URL,
+      resultQueueUrl: env.AWS_SQS_FEEDBACK_RESULT_QUEUE_URL,
+      requestTimeoutMs: env.SQS_REQUEST_TIMEOUT_MS,
+    },
+    api: { port: env.API_PORT, host: env.API_HOST },
+    bridge: {
+      pollers: env.BRIDGE_POLLERS,
+      waitTimeSeconds: env.BRIDGE_WAIT_TIME_SECONDS,
+      maxMessages: env.BRIDGE_MAX_MESSAGES,
+      visibilityTimeoutSeconds: env.BRIDGE_VISIBILITY_TIMEOUT_SECONDS,
+      backoffMaxMs: env.BRIDGE_BACKOFF_MAX_MS,
+    },
+    vllm: {
+      ...vllmUrls(env.VLLM_API_URL),
+      model: env.VLLM_MODEL,
+      apiKey: env.VLLM_API_KEY,
+      temperature: env.VLLM_TEMPERATURE,
+      maxTokens: env.VLLM_MAX_TOKENS,
+    },
+    policy: {
+      generateTimeoutSeconds: env.VLLM_TIMEOUT_SECONDS,
+      generateHeartbeatSeconds: env.VLLM_HEARTBEAT_SECONDS,
+      generateRetryInitialSeconds: env.VLLM_RETRY_INITIAL_SECONDS,
+      generateRetryMaxIntervalSeconds: env.VLLM_RETRY_MAX_INTERVAL_SECONDS,
+      generateGiveUpAfterMinutes: env.VLLM_GIVE_UP_AFTER_MINUTES,
+      maxRegenerations: env.FEEDBACK_MAX_REGENERATIONS,
+      maxFeedbackChars: env.FEEDBACK_MAX_CHARS,
+      deliveryTimeoutSeconds: env.DELIVERY_TIMEOUT_SECONDS,
+      deliveryRetryMaxIntervalSeconds: env.DELIVERY_RETRY_MAX_INTERVAL_SECONDS,
+      deliveryGiveUpAfterHours: env.DELIVERY_GIVE_UP_AFTER_HOURS,
+      deliveryMode: env.DELIVERY_MODE,
+    },
+    delivery: {
+      mode: env.DELIVERY_MODE,
+      callbackBaseUrl: env.BE_CALLBACK_BASE_URL,
+      callbackAuthorization: env.BE_CALLBACK_AUTHORIZATION,
+    },
+    prompt: { template: env.FEEDBACK_PROMPT_TEMPLATE },
+    worker: {
+      maxConcurrentActivities: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      maxConcurrentWorkflowTasks: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      workflowBundlePath: env.WORKER_WORKFLOW_BUNDLE_PATH,
+    },
+    simulator: {
+      port: env.VLLM_SIM_PORT,
+      maxNumSeqs: env.VLLM_SIM_MAX_NUM_SEQS,
+      latencyMs: env.VLLM_SIM_LATENCY_MS,
+      latencyPerTokenMs: env.VLLM_SIM_LATENCY_PER_TOKEN_MS,
+    },
+    callbackReceiver: { port: env.CALLBACK_RECEIVER_PORT },
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * The Korean feedback prompt of the original service, as chat messages that Mistral-7B-Instruct-v0.3's
+ * chat template accepts (one user message; no system message, which the template may reject).
+ * The fixed instructions come first and the member's data last, so that vLLM's automatic prefix
+ * caching can reuse the shared part across requests.
+ */
+import { epochMillis, localDate } from './datetime';
+import type { FeedbackRequest, GroupChallenge, PersonalChallenge } from './request';
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export const PERSONAL_PLACEHOLDER = '{personal_challenges}';
+export const GROUP_PLACEHOLDER = '{group_challenges}';
+
+export const DEFAULT_PROMPT_TEMPLATE = `다음 개인 챌린지와 단체 챌린지 기록을 통합하여 요약하고, 사용자의 노력을 인정하고 격려하는 피드백을 한글로 생성해주세요.
+실패한 챌린지에 대해서는 위로와 함께 다음 기회를 기대한다는 메시지를 포함해주세요.
+유니코드(Unicode) 표준에 포함된 이모지(예: 😊, 🌱, 🎉 등)를 적절히 사용하여 친근하고 밝은 톤으로 작성해주세요.
+같은 의미의 문장을 반복하지 말고, 구체적이고 간결하게 작성하세요.
+문장이 중간에 끊기지 않게 완결된 문장으로 작성하세요.
+무조건 전체 답변은 한글 기준 250자 이내로 작성하세요.
+
+개인 챌린지:
+${PERSONAL_PLACEHOLDER}
+
+단체 챌린지:
+${GROUP_PLACEHOLDER}`;
+
+export const NO_PERSONAL = '참여한 개인 챌린지가 없습니다.';
+export const NO_GROUP = '참여한 단체 챌린지가 없습니다.';
+export const NO_RECENT_GROUP = '최근 일주일 동안 참여한 단체 챌린지가 없습니다.';
+
+const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
+
+export function formatPersonalChallenges(challenges: readonly PersonalChallenge[]): string {
+  if (challenges.length === 0) return NO_PERSONAL;
+  return challenges.map((c) => `- ${c.title} (${c.isSuccess ? '성공' : '실패'})`).join('\n');
+}
+
+/**
+ * Group challenges with at least one submission in the 7 days before `requestedAt`, with their period
+ * and the success ratio of those submissions. The week is measured from the request's timestamp, not
+ * from when a retry happens to run.
+ */
+export function formatGroupChallenges(challenges: readonly GroupChallenge[], requestedAt: string): string {
+  if (challenges.length === 0) return NO_GROUP;
+  const end = epochMillis(requestedAt);
+  const start = end - WEEK_MS;
+  const lines: string[] = [];
+  for (const challenge of challenges) {
+    const recent = challenge.submissions.filter((s) => {
+      const at = epochMillis(s.submittedAt);
+      return at >= start && at <= end;
+    });
+    if (recent.length === 0) continue;
+    const succeeded = recent.filter((s) => s.isSuccess).length;
+    lines.push(
+      `- ${challenge.title}\n` +
+        `  기간: ${localDate(challenge.startDate)} ~ ${localDate(challenge.endDate)}\n` +
+        `  최근 일주일 성공률: ${succeeded}/${recent.length}`,
+    );
+  }
+  return lines.length > 0 ? lines.join('\n') : NO_RECENT_GROUP;
+}
+
+/** Fills the template. Placeholders are replaced literally (no `$` patterns), data last. */
+export function renderPrompt(
+  request: Pick<FeedbackRequest, 'personalChallenges' | 'groupChallenges'>,
+  requestedAt: string,
+  template: string = DEFAULT_PROMPT_TEMPLATE,
+): string {
+  const personal = formatPersonalChallenges(request.personalChallenges);
+  const group = formatGroupChallenges(request.groupChallenges, requestedAt);
+  return template
+    .split(PERSONAL_PLACEHOLDER)
+    .map((part) => part.split(GROUP_PLACEHOLDER).join(group))
+    .join(personal)
+    .trim();
+}
+
+export function buildPromptMessages(
+  request: Pick<FeedbackRequest, 'personalChallenges' | 'groupChallenges'>,
+  requestedAt: string,
+  template?: string,
+): ChatMessage[] {
+  return [{ role: 'user', content: renderPrompt(request, requestedAt, template) }];
+}

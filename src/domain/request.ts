@@ -1,0 +1,103 @@
+/**
+ * The feedback request of the BE (`AiFeedbackCreationRequestDto`), one zod schema for the API and the
+ * SQS bridge. Parsing normalises: absent lists become empty lists and every date-time becomes the
+ * canonical ISO form with an offset (see datetime.ts).
+ */
+import { z } from 'zod';
+import { formatDateTime, parseLocalDateTime } from './datetime';
+
+/** A BE `LocalDateTime` in either serialisation, output as canonical ISO with offset. */
+export const localDateTimeSchema = z.unknown().transform((value, ctx) => {
+  if (value === undefined || value === null) {
+    ctx.addIssue({ code: 'custom', message: 'required date-time is missing' });
+    return z.NEVER;
+  }
+  const parsed = parseLocalDateTime(value);
+  if (!parsed.ok) {
+    ctx.addIssue({ code: 'custom', message: parsed.error });
+    return z.NEVER;
+  }
+  return formatDateTime(parsed.value);
+});
+
+/** Java Long ids; beyond 2^53 a JSON number cannot be represented exactly, so it is rejected. */
+const longId = z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
+const title = z.string().trim().min(1, 'title must not be blank');
+const listOf = <T extends z.ZodType>(item: T) =>
+  z
+    .array(item)
+    .nullish()
+    .transform((v) => v ?? []);
+
+export const personalChallengeSchema = z.object({
+  id: longId,
+  title,
+  isSuccess: z.boolean(),
+});
+
+export const submissionSchema = z.object({
+  isSuccess: z.boolean(),
+  submittedAt: localDateTimeSchema,
+});
+
+export const groupChallengeSchema = z.object({
+  id: longId,
+  title,
+  startDate: localDateTimeSchema,
+  endDate: localDateTimeSchema,
+  submissions: listOf(submissionSchema),
+});
+
+export const feedbackRequestSchema = z
+  .object({
+    memberId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+    personalChallenges: listOf(personalChallengeSchema),
+    groupChallenges: listOf(groupChallengeSchema),
+    /** Set by our API; absent on messages the BE puts on the queue itself. */
+    requestId: z.uuid().optional(),
+    /** When the request was made; set by our API. */
+    timestamp: localDateTimeSchema.optional(),
+  })
+  .refine((r) => r.personalChallenges.length > 0 || r.groupChallenges.length > 0, {
+    message: 'at least one of personalChallenges and groupChallenges must be non-empty',
+    path: ['personalChallenges'],
+  });
+
+export type FeedbackRequest = z.output<typeof feedbackRequestSchema>;
+export type PersonalChallenge = z.output<typeof personalChallengeSchema>;
+export type GroupChallenge = z.output<typeof groupChallengeSchema>;
+
+export interface FieldError {
+  /** JSON path like `groupChallenges[0].startDate`; empty for the whole body. */
+  path: string;
+  message: string;
+}
+
+export type Validation<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`))
+    .join('');
+}
+
+/** The one place a ZodError becomes field errors. */
+export function toFieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+}
+
+export function validateFeedbackRequest(input: unknown): Validation<FeedbackRequest> {
+  const parsed = feedbackRequestSchema.safeParse(input);
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, errors: toFieldErrors(parsed.error) };
+}
+
+/** Parses a raw message body: invalid JSON and schema violations are both field errors. */
+export function parseFeedbackRequestBody(body: string): Validation<FeedbackRequest> {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (err) {
+    return { ok: false, errors: [{ path: '', message: `body is not valid JSON: ${(err as Error).message}` }] };
+  }
+  return validateFeedbackRequest(json);
+}

@@ -1,0 +1,63 @@
+/**
+ * What the bridge, the worker, the API and operators share about FeedbackWorkflow: its name, input,
+ * outcome, query and search attributes. Safe to import from workflow code.
+ */
+import { defineQuery } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { FeedbackPolicy } from './policy';
+import type { FeedbackRequest } from './request';
+
+export const FEEDBACK_WORKFLOW_TYPE = 'FeedbackWorkflow';
+
+export type RequestSource = 'api' | 'queue';
+
+export interface FeedbackWorkflowInput {
+  /** The request key (our API's requestId, or the BE-style hash key); also the result's requestId. */
+  requestId: string;
+  /** The validated request, dates in canonical form. */
+  request: Omit<FeedbackRequest, 'requestId' | 'timestamp'>;
+  /** When the request was made (canonical ISO); the prompt's "last week" ends here. */
+  requestedAt: string;
+  source: RequestSource;
+  policy: FeedbackPolicy;
+}
+
+export const FEEDBACK_STAGES = ['queued', 'generating', 'validating', 'delivering', 'delivered', 'failed'] as const;
+export type FeedbackStage = (typeof FEEDBACK_STAGES)[number];
+
+export interface FeedbackStatus {
+  stage: FeedbackStage;
+  /** Generation attempts that reached the guardrail (regenerations included). */
+  generations: number;
+  lastError?: string;
+  content?: string;
+}
+
+export interface FeedbackOutcome {
+  requestId: string;
+  memberId: number;
+  status: 'success' | 'error';
+  content: string;
+  generations: number;
+  deliveredTo: DeliveryChannel[];
+  error?: string;
+}
+
+export type DeliveryChannel = 'callback' | 'queue';
+
+export const statusQuery = defineQuery<FeedbackStatus>('status');
+
+export const MemberIdSearchAttribute = defineSearchAttributeKey('MemberId', SearchAttributeType.INT);
+export const FeedbackStageSearchAttribute = defineSearchAttributeKey('FeedbackStage', SearchAttributeType.KEYWORD);
+export const FeedbackSourceSearchAttribute = defineSearchAttributeKey('FeedbackSource', SearchAttributeType.KEYWORD);
+
+/** Failure types the activities raise; the workflow and the retry policies refer to them by name. */
+export const FailureTypes = {
+  /** vLLM answered 400/404 (or another 4xx that retrying cannot heal). */
+  VllmRejected: 'VllmRejected',
+  /** vLLM or the network failed in a way that may heal. */
+  VllmUnavailable: 'VllmUnavailable',
+  /** The BE rejected the result (4xx other than 408/429): retrying will not help. */
+  DeliveryRejected: 'DeliveryRejected',
+  DeliveryUnavailable: 'DeliveryUnavailable',
+} as const;

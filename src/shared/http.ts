@@ -1,0 +1,50 @@
+/** The project's one HTTP helper: URL joining and a JSON POST with timeout/abort, no retries. */
+
+/** Joins a base URL and a path with exactly one `/` between them (the seed's `//` bug). */
+export function joinUrl(base: string, path: string): string {
+  return `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+}
+
+export interface PostJsonOptions {
+  headers?: Record<string, string>;
+  /** Aborts the request (and so frees the server's work) when it fires. */
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  fetchImpl?: typeof fetch;
+}
+
+export interface HttpResponse {
+  status: number;
+  text: string;
+}
+
+/**
+ * POSTs JSON and returns status and body text for any HTTP status; throws only when no response came
+ * (connection refused, timeout, abort). Retrying is the caller's (Temporal's) job.
+ */
+export async function postJson(url: string, body: unknown, options: PostJsonOptions = {}): Promise<HttpResponse> {
+  const signals = [options.signal, options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined].filter(
+    (s): s is AbortSignal => s !== undefined,
+  );
+  const response = await (options.fetchImpl ?? fetch)(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...options.headers },
+    body: JSON.stringify(body),
+    signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+/** 408, 425, 429 and 5xx may heal with time; any other 4xx will not. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 425 || status === 429 || status >= 500;
+}
+
+/** A short description of a thrown fetch error that never includes headers or bodies. */
+export function describeNetworkError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
+  if (err.name === 'TimeoutError') return 'request timed out';
+  if (err.name === 'AbortError') return 'request aborted';
+  return cause?.code ? `${err.message} (${cause.code})` : err.message;
+}

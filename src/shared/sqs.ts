@@ -1,0 +1,91 @@
+/** SQS client construction and queue setup, shared by every process, the scripts and the tests. */
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SQSClient,
+  type QueueAttributeName,
+} from '@aws-sdk/client-sqs';
+import type { AppConfig } from '../config';
+
+export interface SqsClientOptions {
+  /** Per-request timeout; long polls need more than their wait time. */
+  requestTimeoutMs?: number;
+  /** SDK attempts per call (1 = no SDK retry). */
+  maxAttempts?: number;
+  /** Static credentials (tests against the emulator); default is the standard AWS chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+export function createSqsClient(sqs: AppConfig['sqs'], options: SqsClientOptions = {}): SQSClient {
+  const requestTimeout = options.requestTimeoutMs ?? sqs.requestTimeoutMs;
+  return new SQSClient({
+    region: sqs.region,
+    endpoint: sqs.endpoint,
+    maxAttempts: options.maxAttempts ?? 2,
+    credentials: options.credentials,
+    requestHandler: { requestTimeout, connectionTimeout: Math.min(requestTimeout, 2000) },
+  });
+}
+
+export interface FeedbackQueues {
+  requestQueueUrl: string;
+  dlqUrl: string;
+  resultQueueUrl: string;
+}
+
+export interface QueueSetupOptions {
+  /** Receives of one message before SQS moves it to the DLQ (redrive). */
+  maxReceiveCount?: number;
+  visibilityTimeoutSeconds?: number;
+}
+
+/**
+ * Creates (or finds, CreateQueue is idempotent for equal attributes) the FIFO request queue, its FIFO
+ * dead-letter queue with a redrive policy, and the FIFO result queue: `<prefix>.fifo`,
+ * `<prefix>-dlq.fifo`, `<prefix>-result.fifo`.
+ */
+export async function ensureFeedbackQueues(
+  client: SQSClient,
+  prefix: string,
+  options: QueueSetupOptions = {},
+): Promise<FeedbackQueues> {
+  const fifo: Partial<Record<QueueAttributeName, string>> = {
+    FifoQueue: 'true',
+    ContentBasedDeduplication: 'false',
+    MessageRetentionPeriod: String(4 * 24 * 3600),
+  };
+  const dlqUrl = await createQueue(client, `${prefix}-dlq.fifo`, {
+    ...fifo,
+    MessageRetentionPeriod: String(14 * 24 * 3600),
+  });
+  const dlqArn = await queueArn(client, dlqUrl);
+  const requestQueueUrl = await createQueue(client, `${prefix}.fifo`, {
+    ...fifo,
+    VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 60),
+    RedrivePolicy: JSON.stringify({
+      deadLetterTargetArn: dlqArn,
+      maxReceiveCount: options.maxReceiveCount ?? 10,
+    }),
+  });
+  const resultQueueUrl = await createQueue(client, `${prefix}-result.fifo`, fifo);
+  return { requestQueueUrl, dlqUrl, resultQueueUrl };
+}
+
+async function createQueue(
+  client: SQSClient,
+  name: string,
+  attributes: Partial<Record<QueueAttributeName, string>>,
+): Promise<string> {
+  const out = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+  if (!out.QueueUrl) throw new Error(`CreateQueue returned no URL for ${name}`);
+  return out.QueueUrl;
+}
+
+export async function queueArn(client: SQSClient, queueUrl: string): Promise<string> {
+  const out = await client.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  const arn = out.Attributes?.QueueArn;
+  if (!arn) throw new Error(`no QueueArn for ${queueUrl}`);
+  return arn;
+}

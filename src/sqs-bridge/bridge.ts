@@ -1,0 +1,257 @@
+/**
+ * The SQS bridge: long-polls the FIFO request queue, validates each body with the shared schema,
+ * starts one FeedbackWorkflow per request (idempotently), and deletes a message only after Temporal
+ * accepted the start or reported it already started. Bodies that cannot be a request go to the DLQ
+ * with the reason. When Temporal (or SQS) is unreachable nothing is deleted and the poller backs off.
+ *
+ * Written as a small class instead of using sqs-consumer: we need a per-batch outcome (start ten
+ * workflows in parallel, dead-letter some, back off on a downstream outage without deleting) and a
+ * drain on shutdown, which that library's handler contract does not express.
+ */
+import {
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { fromEpochMillis } from '../domain/datetime';
+import { requestKey, workflowIdFor } from '../domain/keys';
+import type { FeedbackPolicy } from '../domain/policy';
+import { parseFeedbackRequestBody, type FieldError } from '../domain/request';
+import {
+  FEEDBACK_WORKFLOW_TYPE,
+  FeedbackSourceSearchAttribute,
+  FeedbackStageSearchAttribute,
+  MemberIdSearchAttribute,
+  type FeedbackWorkflowInput,
+} from '../domain/workflow';
+import type { Logger } from '../shared/logger';
+
+export interface BridgeOptions {
+  sqs: SQSClient;
+  temporal: Client;
+  logger: Logger;
+  requestQueueUrl: string;
+  dlqUrl: string;
+  taskQueue: string;
+  policy: FeedbackPolicy;
+  pollers: number;
+  waitTimeSeconds: number;
+  maxMessages: number;
+  visibilityTimeoutSeconds: number;
+  backoffMaxMs: number;
+  /** Set search attributes at start (needs them registered on the namespace). Default true. */
+  searchAttributes?: boolean;
+}
+
+export type MessageOutcome = 'started' | 'duplicate' | 'dead-lettered';
+
+export interface BatchReport {
+  started: number;
+  duplicates: number;
+  deadLettered: number;
+  /** Messages left on the queue because their start failed (retried after the visibility timeout). */
+  failed: number;
+  /** Handled messages whose delete SQS reported as failed (they will come back and be duplicates). */
+  deleteFailures: number;
+}
+
+/** Attribute names carried by dead-lettered messages. */
+export const DLQ_ATTRIBUTES = { reason: 'reason', errors: 'errors', sourceMessageId: 'sourceMessageId' } as const;
+
+const MAX_REASON_CHARS = 1000;
+
+export class SqsBridge {
+  private stopping = false;
+  private readonly abort = new AbortController();
+  private loops: Promise<void>[] = [];
+
+  constructor(private readonly options: BridgeOptions) {}
+
+  start(): void {
+    if (this.loops.length > 0) return;
+    for (let i = 0; i < this.options.pollers; i++) this.loops.push(this.poll(i));
+    this.options.logger.info({ pollers: this.options.pollers }, 'SQS bridge polling');
+  }
+
+  /** Stops polling, lets batches in hand finish (starts and deletes), and resolves when idle. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.abort.abort();
+    await Promise.all(this.loops);
+    this.loops = [];
+  }
+
+  private async poll(poller: number): Promise<void> {
+    let backoffMs = 0;
+    while (!this.stopping) {
+      if (backoffMs > 0) {
+        await this.sleep(backoffMs);
+        if (this.stopping) break;
+      }
+      try {
+        const messages = await this.receiveMessages();
+        if (messages.length === 0) {
+          backoffMs = 0;
+          continue;
+        }
+        const report = await this.processBatch(messages);
+        backoffMs = report.failed > 0 ? this.nextBackoff(backoffMs) : 0;
+      } catch (err) {
+        if (this.stopping) break;
+        backoffMs = this.nextBackoff(backoffMs);
+        this.options.logger.warn({ err: errorSummary(err), poller, backoffMs }, 'SQS receive failed; backing off');
+      }
+    }
+  }
+
+  private nextBackoff(current: number): number {
+    return Math.min(this.options.backoffMaxMs, current === 0 ? 250 : current * 2);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.abort.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    });
+  }
+
+  private async receiveMessages(): Promise<Message[]> {
+    const out = await this.options.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.options.requestQueueUrl,
+        MaxNumberOfMessages: this.options.maxMessages,
+        WaitTimeSeconds: this.options.waitTimeSeconds,
+        VisibilityTimeout: this.options.visibilityTimeoutSeconds,
+        MessageSystemAttributeNames: ['SentTimestamp', 'ApproximateReceiveCount', 'MessageGroupId', 'MessageDeduplicationId'],
+      }),
+      { abortSignal: this.abort.signal },
+    );
+    return out.Messages ?? [];
+  }
+
+  /** Handles a received batch: starts in parallel, deletes what was handled in one batch call. */
+  async processBatch(messages: Message[]): Promise<BatchReport> {
+    const outcomes = await Promise.allSettled(messages.map((m) => this.handleMessage(m)));
+    const report: BatchReport = { started: 0, duplicates: 0, deadLettered: 0, failed: 0, deleteFailures: 0 };
+    const handled: Message[] = [];
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'fulfilled') {
+        handled.push(messages[i]);
+        if (outcome.value === 'started') report.started++;
+        else if (outcome.value === 'duplicate') report.duplicates++;
+        else report.deadLettered++;
+      } else {
+        report.failed++;
+        this.options.logger.warn(
+          { err: errorSummary(outcome.reason), messageId: messages[i].MessageId },
+          'Could not start workflow; message stays on the queue',
+        );
+      }
+    });
+    report.deleteFailures = await this.deleteMessages(handled);
+    return report;
+  }
+
+  async handleMessage(message: Message): Promise<MessageOutcome> {
+    const body = message.Body ?? '';
+    const validation = parseFeedbackRequestBody(body);
+    if (!validation.ok) {
+      await this.deadLetter(message, validation.errors);
+      return 'dead-lettered';
+    }
+    const request = validation.value;
+    const requestId = requestKey({ requestId: request.requestId, memberId: request.memberId, rawBody: body });
+    const workflowId = workflowIdFor(requestId);
+    const sentAt = Number(message.Attributes?.SentTimestamp);
+    const { requestId: _ignored, timestamp, ...fields } = request; // eslint-disable-line @typescript-eslint/no-unused-vars
+    const input: FeedbackWorkflowInput = {
+      requestId,
+      request: fields,
+      requestedAt: timestamp ?? fromEpochMillis(Number.isFinite(sentAt) ? sentAt : Date.now()),
+      source: request.requestId ? 'api' : 'queue',
+      policy: this.options.policy,
+    };
+    const log = this.options.logger.child({ requestId, workflowId, memberId: request.memberId });
+    try {
+      await this.options.temporal.workflow.start(FEEDBACK_WORKFLOW_TYPE, {
+        taskQueue: this.options.taskQueue,
+        workflowId,
+        args: [input],
+        // A completed request is never run twice; a failed one (the BE got "500" and re-requests
+        // with the same body) may run again.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+        ...(this.options.searchAttributes === false
+          ? {}
+          : {
+              typedSearchAttributes: [
+                { key: MemberIdSearchAttribute, value: request.memberId },
+                { key: FeedbackStageSearchAttribute, value: 'queued' },
+                { key: FeedbackSourceSearchAttribute, value: input.source },
+              ],
+            }),
+        memo: { memberId: request.memberId, source: input.source, requestedAt: input.requestedAt },
+      });
+      log.info({ receiveCount: message.Attributes?.ApproximateReceiveCount }, 'Workflow started');
+      return 'started';
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        log.info('Duplicate request; workflow already exists');
+        return 'duplicate';
+      }
+      throw err;
+    }
+  }
+
+  private async deadLetter(message: Message, errors: FieldError[]): Promise<void> {
+    const reason = errors
+      .map((e) => (e.path ? `${e.path}: ${e.message}` : e.message))
+      .join('; ')
+      .slice(0, MAX_REASON_CHARS);
+    await this.options.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.options.dlqUrl,
+        MessageBody: message.Body && message.Body.length > 0 ? message.Body : '(empty body)',
+        MessageGroupId: message.Attributes?.MessageGroupId ?? 'poison',
+        MessageDeduplicationId: message.MessageId,
+        MessageAttributes: {
+          [DLQ_ATTRIBUTES.reason]: { DataType: 'String', StringValue: reason || 'invalid request' },
+          [DLQ_ATTRIBUTES.errors]: {
+            DataType: 'String',
+            StringValue: JSON.stringify(errors.slice(0, 20)).slice(0, 4000),
+          },
+          [DLQ_ATTRIBUTES.sourceMessageId]: { DataType: 'String', StringValue: message.MessageId ?? 'unknown' },
+        },
+      }),
+    );
+    this.options.logger.warn({ messageId: message.MessageId, reason }, 'Invalid request moved to the DLQ');
+  }
+
+  /** Deletes in one call; returns how many entries SQS reported as failed. */
+  private async deleteMessages(messages: Message[]): Promise<number> {
+    if (messages.length === 0) return 0;
+    const out = await this.options.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: this.options.requestQueueUrl,
+        Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+      }),
+    );
+    const failed = out.Failed ?? [];
+    for (const f of failed) {
+      this.options.logger.warn(
+        { messageId: messages[Number(f.Id)]?.MessageId, code: f.Code, senderFault: f.SenderFault },
+        'Delete failed; the message will be redelivered and recognised as a duplicate',
+      );
+    }
+    return failed.length;
+  }
+}
+
+/** Error name and message only: SDK errors can carry request metadata we do not want in logs. */
+export function errorSummary(err: unknown): { name: string; message: string } {
+  return err instanceof Error ? { name: err.name, message: err.message } : { name: 'Error', message: String(err) };
+}

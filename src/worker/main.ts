@@ -1,0 +1,63 @@
+/** Entry point of the worker process. */
+import { existsSync } from 'node:fs';
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { loadConfig } from '../config';
+import { createLogger } from '../shared/logger';
+import { onShutdown, runMain } from '../shared/process';
+import { createSqsClient } from '../shared/sqs';
+import { createFeedbackWorker } from './worker';
+import { DEFAULT_BUNDLE_PATH } from './bundle-path';
+
+const SDK_LEVELS: Record<string, LogLevel> = {
+  trace: 'TRACE',
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARN',
+  error: 'ERROR',
+  fatal: 'ERROR',
+  silent: 'ERROR',
+};
+
+runMain('worker', async () => {
+  const config = loadConfig(process.env, ['delivery']);
+  const logger = createLogger('worker', config.logLevel);
+  // The SDK's own logs (activity and workflow logs carry workflowId, activityId…) go through pino.
+  Runtime.install({
+    logger: new DefaultLogger(SDK_LEVELS[config.logLevel], (entry) => {
+      const level = entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
+      logger[level]({ ...entry.meta, sdk: true }, entry.message);
+    }),
+  });
+  const sqs = createSqsClient(config.sqs);
+  const activities = createActivities({
+    vllm: config.vllm,
+    delivery: config.delivery,
+    resultQueueUrl: config.sqs.resultQueueUrl,
+    promptTemplate: config.prompt.template,
+    sqs,
+  });
+  const bundlePath = config.worker.workflowBundlePath ?? DEFAULT_BUNDLE_PATH;
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await createFeedbackWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    activities,
+    limits: config.worker,
+    workflowBundle: existsSync(bundlePath) ? { codePath: bundlePath } : undefined,
+  });
+  logger.info(
+    { taskQueue: config.temporal.taskQueue, bundle: existsSync(bundlePath) ? bundlePath : 'built at start' },
+    'Worker running',
+  );
+  onShutdown(logger, async () => {
+    worker.shutdown();
+    await running;
+    await connection.close();
+    sqs.destroy();
+  });
+  const running = worker.run();
+  await running;
+});
+

@@ -1,0 +1,80 @@
+import { validateFeedbackRequest, type FeedbackRequest } from '../../src/domain/request';
+import { buildPromptMessages, NO_GROUP, NO_PERSONAL, NO_RECENT_GROUP, renderPrompt } from '../../src/domain/prompt';
+import { checkFeedback } from '../../src/domain/guardrail';
+import { fixtureJson } from '../support/fixtures';
+
+function request(name: string): FeedbackRequest {
+  const result = validateFeedbackRequest(fixtureJson(name));
+  if (!result.ok) throw new Error(JSON.stringify(result.errors));
+  return result.value;
+}
+
+const REQUESTED_AT = '2025-06-16T09:00:00+09:00';
+
+describe('feedback prompt', () => {
+  it('renders the seed prompt for the ISO fixture: instructions first, member data last', () => {
+    expect(renderPrompt(request('request-iso-dates.json'), REQUESTED_AT)).toBe(
+      [
+        '다음 개인 챌린지와 단체 챌린지 기록을 통합하여 요약하고, 사용자의 노력을 인정하고 격려하는 피드백을 한글로 생성해주세요.',
+        '실패한 챌린지에 대해서는 위로와 함께 다음 기회를 기대한다는 메시지를 포함해주세요.',
+        '유니코드(Unicode) 표준에 포함된 이모지(예: 😊, 🌱, 🎉 등)를 적절히 사용하여 친근하고 밝은 톤으로 작성해주세요.',
+        '같은 의미의 문장을 반복하지 말고, 구체적이고 간결하게 작성하세요.',
+        '문장이 중간에 끊기지 않게 완결된 문장으로 작성하세요.',
+        '무조건 전체 답변은 한글 기준 250자 이내로 작성하세요.',
+        '',
+        '개인 챌린지:',
+        '- 하루 30분 걷기 (성공)',
+        '- 텀블러 사용하기 (실패)',
+        '',
+        '단체 챌린지:',
+        '- 친환경 제품 사용하기',
+        '  기간: 2025-06-09 ~ 2025-06-15',
+        '  최근 일주일 성공률: 1/2',
+      ].join('\n'),
+    );
+  });
+
+  it('counts only submissions in the 7 days before the request timestamp, not before "now"', () => {
+    const jackson = request('request-jackson-array-dates.json');
+    expect(renderPrompt(jackson, '2025-06-16T09:00:00+09:00')).toContain('- 제로웨이스트 실천\n  기간: 2025-06-09 ~ 2025-06-15\n  최근 일주일 성공률: 2/3');
+    // A week later the same submissions are out of the window.
+    expect(renderPrompt(jackson, '2025-06-23T09:00:00+09:00')).toContain(NO_RECENT_GROUP);
+    // From 2025-06-17T22:00 the window starts 06-10T22:00: the 10th 13:08 falls out, the 11th and 12th stay.
+    expect(renderPrompt(jackson, '2025-06-17T22:00:00+09:00')).toContain('최근 일주일 성공률: 1/2');
+  });
+
+  it('uses the seed sentences for empty lists', () => {
+    const onlyGroup = request('request-jackson-array-dates.json');
+    expect(renderPrompt(onlyGroup, REQUESTED_AT)).toContain(`개인 챌린지:\n${NO_PERSONAL}`);
+    const onlyPersonal = { personalChallenges: [{ id: 1, title: '플로깅 하기', isSuccess: true }], groupChallenges: [] };
+    expect(renderPrompt(onlyPersonal, REQUESTED_AT)).toContain(`단체 챌린지:\n${NO_GROUP}`);
+  });
+
+  it('fills a custom template literally, even when data contains $ patterns', () => {
+    const data = { personalChallenges: [{ id: 1, title: "$& $' $1", isSuccess: true }], groupChallenges: [] };
+    expect(renderPrompt(data, REQUESTED_AT, 'P={personal_challenges} G={group_challenges}')).toBe(
+      `P=- $& $' $1 (성공) G=${NO_GROUP}`,
+    );
+  });
+
+  it('produces one user message, which Mistral-7B-Instruct-v0.3 accepts', () => {
+    const messages = buildPromptMessages(request('request-iso-dates.json'), REQUESTED_AT);
+    expect(messages).toHaveLength(1);
+    expect(messages[0].role).toBe('user');
+  });
+});
+
+describe('feedback guardrail', () => {
+  const prompt = renderPrompt(request('request-iso-dates.json'), REQUESTED_AT);
+
+  it('accepts a short Korean text and trims it', () => {
+    expect(checkFeedback('  이번 주도 멋졌어요! 🌱  ', prompt, 600)).toEqual({ ok: true, text: '이번 주도 멋졌어요! 🌱' });
+  });
+
+  it('rejects empty, too long, non-Korean and prompt-echoing texts', () => {
+    expect(checkFeedback('   ', prompt, 600)).toMatchObject({ ok: false, reason: 'empty' });
+    expect(checkFeedback('가'.repeat(601), prompt, 600)).toMatchObject({ ok: false, reason: 'too-long' });
+    expect(checkFeedback('Great job this week!', prompt, 600)).toMatchObject({ ok: false, reason: 'no-hangul' });
+    expect(checkFeedback(prompt.slice(0, 400), prompt, 600)).toMatchObject({ ok: false, reason: 'echoes-prompt' });
+  });
+});

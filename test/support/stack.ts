@@ -1,0 +1,56 @@
+/**
+ * Endpoints of the local test infrastructure that `npm test` starts (scripts/infra.sh start test).
+ * Tests read them from the file the script writes, not from the environment.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { loadConfig, type AppConfig } from '../../src/config';
+import { createSqsClient, ensureFeedbackQueues, type FeedbackQueues, type QueueSetupOptions } from '../../src/shared/sqs';
+
+export interface TestStack {
+  temporalAddress: string;
+  temporalWebUi: string;
+  sqsEndpoint: string;
+  temporalCli: string;
+  temporalTestServer: string;
+}
+
+const ENDPOINTS = join(__dirname, '..', '..', '.data', 'test', 'endpoints.json');
+
+export function testStack(): TestStack {
+  if (!existsSync(ENDPOINTS)) {
+    throw new Error(`${ENDPOINTS} is missing: run the tests with "npm test" (it starts the local infrastructure)`);
+  }
+  return JSON.parse(readFileSync(ENDPOINTS, 'utf8')) as TestStack;
+}
+
+/** A configuration for the test stack, built through the real config module. */
+export function testConfig(overrides: Record<string, string> = {}): AppConfig {
+  const stack = testStack();
+  return loadConfig({
+    TEMPORAL_ADDRESS: stack.temporalAddress,
+    TEMPORAL_WEB_UI_URL: stack.temporalWebUi,
+    AWS_ENDPOINT_URL_SQS: stack.sqsEndpoint,
+    LOG_LEVEL: 'silent',
+    ...overrides,
+  });
+}
+
+/** ElasticMQ accepts any static credentials; the SDK still needs some. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export function testSqsClient(config: AppConfig = testConfig()): SQSClient {
+  return createSqsClient(config.sqs, { requestTimeoutMs: 30_000, credentials: LOCAL_CREDENTIALS });
+}
+
+/** Fresh queues with a unique name prefix, so tests never see each other's messages. */
+export async function freshQueues(
+  client: SQSClient,
+  label: string,
+  options?: QueueSetupOptions,
+): Promise<FeedbackQueues> {
+  const prefix = `t-${label}-${randomUUID().slice(0, 8)}`;
+  return ensureFeedbackQueues(client, prefix, options);
+}
