@@ -71,6 +71,9 @@ start_infra() {
   if pid_alive "$DATA/temporal.pid"; then
     log "Temporal dev server already running (pid $(cat "$DATA/temporal.pid"))"
   else
+    # Test runs start from an empty history: request-derived workflow ids must not collide with a
+    # previous run's (which would, correctly, be treated as duplicates).
+    [ "$profile" = test ] && rm -f "$DATA"/temporal.db*
     log "starting Temporal dev server on 127.0.0.1:$T_PORT (UI :$UI_PORT, db $DATA/temporal.db)"
     nohup "$VENV/bin/temporal" server start-dev \
       --ip 127.0.0.1 --port "$T_PORT" --ui-port "$UI_PORT" \

@@ -32,9 +32,12 @@ export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<Fe
   const { policy } = input;
   const status: FeedbackStatus = { stage: 'queued', generations: 0 };
   setHandler(statusQuery, () => status);
+  // Keep the stage searchable only when the run was started with the attribute: on a namespace
+  // where it is not registered an upsert would fail every workflow task.
+  const stageSearchable = workflowInfo().typedSearchAttributes.get(FeedbackStageSearchAttribute) !== undefined;
   const enter = (stage: FeedbackStage) => {
     status.stage = stage;
-    upsertSearchAttributes([{ key: FeedbackStageSearchAttribute, value: stage }]);
+    if (stageSearchable) upsertSearchAttributes([{ key: FeedbackStageSearchAttribute, value: stage }]);
   };
 
   // Pure, fast steps run as local activities: no task-queue round trip, still recorded in history.

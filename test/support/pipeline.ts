@@ -1,0 +1,183 @@
+/**
+ * The whole pipeline in one test process against the real local stack: Temporal dev server and
+ * ElasticMQ (started by `npm test`), the vLLM simulator, a callback receiver, and the API, bridge and
+ * worker built by the same factories their entry points use.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DeleteMessageCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { createActivities } from '../../src/activities';
+import { createApp } from '../../src/api/app';
+import type { DeliveryMode } from '../../src/config';
+import { createCallbackReceiver, type CallbackReceiver } from '../../src/dev/callback-receiver';
+import { createVllmSimulator, type VllmSimulator } from '../../src/simulator/vllm-simulator';
+import { SqsBridge } from '../../src/sqs-bridge/bridge';
+import { createLogger } from '../../src/shared/logger';
+import type { FeedbackQueues } from '../../src/shared/sqs';
+import { createFeedbackWorker } from '../../src/worker/worker';
+import { freshQueues, testConfig, testSqsClient, testStack } from './stack';
+import { workflowBundle } from './temporal';
+
+export interface Pipeline {
+  apiUrl: string;
+  queues: FeedbackQueues;
+  sqs: SQSClient;
+  temporal: Client;
+  simulator: VllmSimulator;
+  receiver: CallbackReceiver;
+  bridge: SqsBridge;
+  taskQueue: string;
+  results: QueueCollector;
+  deadLetters: QueueCollector;
+  stop(): Promise<void>;
+}
+
+export async function startPipeline(label: string, deliveryMode: DeliveryMode = 'both'): Promise<Pipeline> {
+  const stack = testStack();
+  const config = testConfig();
+  const logger = createLogger(`e2e-${label}`, 'silent');
+  const sqs = testSqsClient(config);
+  const queues = await freshQueues(sqs, label, { visibilityTimeoutSeconds: 30 });
+  const taskQueue = `e2e-${label}-${randomUUID().slice(0, 8)}`;
+
+  const simulator = createVllmSimulator({ maxNumSeqs: 16, latencyMs: 20 });
+  const { url: vllmUrl } = await simulator.listen(0);
+  const receiver = createCallbackReceiver();
+  const callbackBaseUrl = await receiver.listen(0);
+
+  const connection = await NativeConnection.connect({ address: stack.temporalAddress });
+  const activities = createActivities({
+    vllm: { ...config.vllm, baseUrl: vllmUrl, chatCompletionsUrl: `${vllmUrl}/v1/chat/completions` },
+    delivery: { mode: deliveryMode, callbackBaseUrl: `${callbackBaseUrl}/` },
+    resultQueueUrl: queues.resultQueueUrl,
+    sqs,
+  });
+  const worker: Worker = await createFeedbackWorker({
+    connection,
+    namespace: 'default',
+    taskQueue,
+    activities,
+    limits: config.worker,
+    workflowBundle: await workflowBundle(),
+  });
+  const workerRun = worker.run();
+
+  const clientConnection = await Connection.connect({ address: stack.temporalAddress });
+  const temporal = new Client({ connection: clientConnection });
+  const bridge = new SqsBridge({
+    sqs,
+    temporal,
+    logger,
+    requestQueueUrl: queues.requestQueueUrl,
+    dlqUrl: queues.dlqUrl,
+    taskQueue,
+    policy: { ...config.policy, deliveryMode, generateRetryInitialSeconds: 1 },
+    pollers: 2,
+    waitTimeSeconds: 1,
+    maxMessages: 10,
+    visibilityTimeoutSeconds: 30,
+    backoffMaxMs: 1000,
+  });
+  bridge.start();
+
+  const app = createApp({ sqs, requestQueueUrl: queues.requestQueueUrl, logger, sqsTimeoutMs: 3000 });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const results = new QueueCollector(sqs, queues.resultQueueUrl);
+  const deadLetters = new QueueCollector(sqs, queues.dlqUrl);
+  return {
+    apiUrl,
+    queues,
+    sqs,
+    temporal,
+    simulator,
+    receiver,
+    bridge,
+    taskQueue,
+    results,
+    deadLetters,
+    async stop() {
+      await results.stop();
+      await deadLetters.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await bridge.stop();
+      worker.shutdown();
+      await workerRun;
+      await connection.close();
+      await clientConnection.close();
+      await receiver.close();
+      await simulator.close();
+      sqs.destroy();
+    },
+  };
+}
+
+/**
+ * Receives and deletes everything arriving on a queue in the background, so tests can wait for the
+ * messages they expect among those of other tests.
+ */
+export class QueueCollector {
+  readonly messages: Message[] = [];
+  private running = true;
+  private readonly loop: Promise<void>;
+
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+  ) {
+    this.loop = this.poll();
+  }
+
+  private async poll(): Promise<void> {
+    while (this.running) {
+      const out = await this.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: this.queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      for (const m of out.Messages ?? []) {
+        this.messages.push(m);
+        await this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: m.ReceiptHandle }));
+      }
+    }
+  }
+
+  /** Messages matching `predicate`, once at least `count` of them arrived (or the time is up). */
+  async waitFor(predicate: (m: Message) => boolean, count = 1, timeoutMs = 30_000): Promise<Message[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const found = this.messages.filter(predicate);
+      if (found.length >= count) return found;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return this.messages.filter(predicate);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+}
+
+/** Waits until the bridge has started the workflow, then for its result. */
+export async function workflowResult(temporal: Client, workflowId: string, timeoutMs = 60_000): Promise<unknown> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await temporal.workflow.getHandle(workflowId).result();
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError) || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
