@@ -25,8 +25,21 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'path', 'crypto', 'http', 'https', 'os', 'child_process'], message: 'Workflows must not use Node built-ins.' },
-            { group: ['@aws-sdk/*', 'express', 'pino', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'Workflows must not do I/O.' },
+            {
+              group: ['node:*', 'fs', 'path', 'crypto', 'http', 'https', 'os', 'child_process'],
+              message: 'Workflows must not use Node built-ins.',
+            },
+            {
+              group: [
+                '@aws-sdk/*',
+                'express',
+                'pino',
+                '@temporalio/client',
+                '@temporalio/worker',
+                '@temporalio/activity',
+              ],
+              message: 'Workflows must not do I/O.',
+            },
             { group: ['../config', '../config/*'], message: 'Workflows must not read configuration.' },
           ],
         },

@@ -11,7 +11,12 @@ import { buildPromptMessages, type ChatMessage } from '../domain/prompt';
 import type { FeedbackResult } from '../domain/result';
 import { FailureTypes, type DeliveryChannel, type FeedbackWorkflowInput } from '../domain/workflow';
 import { describeNetworkError, isRetryableStatus, joinUrl, postJson } from '../shared/http';
-import { parseChatCompletion, parseVllmError, type ChatCompletionAnswer, type ChatCompletionRequest } from './vllm';
+import {
+  parseChatCompletion,
+  parseVllmError,
+  type ChatCompletionAnswer,
+  type ChatCompletionRequest,
+} from './vllm';
 
 export const CALLBACK_PATH = '/api/members/feedback/result';
 
@@ -41,7 +46,11 @@ export function createActivities(deps: ActivityDeps) {
       return callVllm(deps, input.messages);
     },
 
-    async validateFeedback(input: { text: string; prompt: string; maxChars: number }): Promise<GuardrailVerdict> {
+    async validateFeedback(input: {
+      text: string;
+      prompt: string;
+      maxChars: number;
+    }): Promise<GuardrailVerdict> {
       return checkFeedback(input.text, input.prompt, input.maxChars);
     },
 
@@ -75,21 +84,34 @@ async function callVllm(deps: ActivityDeps, messages: ChatMessage[]): Promise<Ch
     max_tokens: deps.vllm.maxTokens,
     stream: false,
   };
-  const headers: Record<string, string> = deps.vllm.apiKey ? { authorization: `Bearer ${deps.vllm.apiKey}` } : {};
+  const headers: Record<string, string> = deps.vllm.apiKey
+    ? { authorization: `Bearer ${deps.vllm.apiKey}` }
+    : {};
   const timeoutMs = Context.current().info.startToCloseTimeoutMs || undefined;
   const response = await withHeartbeats(async (signal) => {
     try {
       // The abort (activity cancelled or timed out) closes the connection, which makes vLLM stop generating.
-      return await postJson(deps.vllm.chatCompletionsUrl, body, { headers, signal, timeoutMs, fetchImpl: deps.fetchImpl });
+      return await postJson(deps.vllm.chatCompletionsUrl, body, {
+        headers,
+        signal,
+        timeoutMs,
+        fetchImpl: deps.fetchImpl,
+      });
     } catch (err) {
-      throw ApplicationFailure.retryable(`vLLM unreachable: ${describeNetworkError(err)}`, FailureTypes.VllmUnavailable);
+      throw ApplicationFailure.retryable(
+        `vLLM unreachable: ${describeNetworkError(err)}`,
+        FailureTypes.VllmUnavailable,
+      );
     }
   });
   if (response.status === 200) {
     try {
       return parseChatCompletion(response.text);
     } catch (err) {
-      throw ApplicationFailure.retryable(`vLLM sent an unreadable answer: ${(err as Error).message}`, FailureTypes.VllmUnavailable);
+      throw ApplicationFailure.retryable(
+        `vLLM sent an unreadable answer: ${(err as Error).message}`,
+        FailureTypes.VllmUnavailable,
+      );
     }
   }
   const error = parseVllmError(response.status, response.text);
@@ -97,13 +119,21 @@ async function callVllm(deps: ActivityDeps, messages: ChatMessage[]): Promise<Ch
   if (isRetryableStatus(response.status)) {
     throw ApplicationFailure.create({ message, type: FailureTypes.VllmUnavailable, details: [error.status] });
   }
-  throw ApplicationFailure.create({ message, type: FailureTypes.VllmRejected, nonRetryable: true, details: [error.status] });
+  throw ApplicationFailure.create({
+    message,
+    type: FailureTypes.VllmRejected,
+    nonRetryable: true,
+    details: [error.status],
+  });
 }
 
 async function deliverByCallback(deps: ActivityDeps, input: DeliverInput): Promise<void> {
   const base = deps.delivery.callbackBaseUrl;
   if (!base) {
-    throw ApplicationFailure.nonRetryable('BE_CALLBACK_BASE_URL is not configured', FailureTypes.DeliveryRejected);
+    throw ApplicationFailure.nonRetryable(
+      'BE_CALLBACK_BASE_URL is not configured',
+      FailureTypes.DeliveryRejected,
+    );
   }
   const headers: Record<string, string> = { 'idempotency-key': input.idempotencyKey };
   if (deps.delivery.callbackAuthorization) headers.authorization = deps.delivery.callbackAuthorization;
@@ -117,19 +147,34 @@ async function deliverByCallback(deps: ActivityDeps, input: DeliverInput): Promi
       fetchImpl: deps.fetchImpl,
     });
   } catch (err) {
-    throw ApplicationFailure.retryable(`callback unreachable: ${describeNetworkError(err)}`, FailureTypes.DeliveryUnavailable);
+    throw ApplicationFailure.retryable(
+      `callback unreachable: ${describeNetworkError(err)}`,
+      FailureTypes.DeliveryUnavailable,
+    );
   }
   if (response.status >= 200 && response.status < 300) return;
   const message = `callback answered ${response.status}: ${response.text.slice(0, 200)}`;
   if (isRetryableStatus(response.status)) {
-    throw ApplicationFailure.create({ message, type: FailureTypes.DeliveryUnavailable, details: [response.status] });
+    throw ApplicationFailure.create({
+      message,
+      type: FailureTypes.DeliveryUnavailable,
+      details: [response.status],
+    });
   }
-  throw ApplicationFailure.create({ message, type: FailureTypes.DeliveryRejected, nonRetryable: true, details: [response.status] });
+  throw ApplicationFailure.create({
+    message,
+    type: FailureTypes.DeliveryRejected,
+    nonRetryable: true,
+    details: [response.status],
+  });
 }
 
 async function deliverToResultQueue(deps: ActivityDeps, result: FeedbackResult): Promise<void> {
   if (!deps.resultQueueUrl) {
-    throw ApplicationFailure.nonRetryable('AWS_SQS_FEEDBACK_RESULT_QUEUE_URL is not configured', FailureTypes.DeliveryRejected);
+    throw ApplicationFailure.nonRetryable(
+      'AWS_SQS_FEEDBACK_RESULT_QUEUE_URL is not configured',
+      FailureTypes.DeliveryRejected,
+    );
   }
   // FIFO: group per member keeps one member's results in order; the request id de-duplicates retries.
   await deps.sqs.send(

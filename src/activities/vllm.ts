@@ -33,7 +33,8 @@ export function parseVllmError(status: number, bodyText: string): VllmError {
     return { status, message: bodyText.trim().slice(0, 200) || `HTTP ${status}` };
   }
   const record = (body ?? {}) as Record<string, unknown>;
-  const nested = record.error && typeof record.error === 'object' ? (record.error as Record<string, unknown>) : undefined;
+  const nested =
+    record.error && typeof record.error === 'object' ? (record.error as Record<string, unknown>) : undefined;
   const source = nested ?? record;
   const message = typeof source.message === 'string' ? source.message : `HTTP ${status}`;
   const type = typeof source.type === 'string' ? source.type : undefined;
@@ -53,7 +54,9 @@ export function parseChatCompletion(bodyText: string): ChatCompletionAnswer {
     text: typeof content === 'string' ? content : '',
     finishReason: choice.finish_reason,
     usage:
-      body.usage && typeof body.usage.prompt_tokens === 'number' && typeof body.usage.completion_tokens === 'number'
+      body.usage &&
+      typeof body.usage.prompt_tokens === 'number' &&
+      typeof body.usage.completion_tokens === 'number'
         ? { promptTokens: body.usage.prompt_tokens, completionTokens: body.usage.completion_tokens }
         : undefined,
   };

@@ -91,7 +91,10 @@ function createFeedback(deps: ApiDeps): RequestHandler {
 /** The one mapper from thrown errors (body parser included) to envelopes. */
 function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: { type?: string; status?: number; message?: string }, _req, res, _next) => {
-    if (err.type === 'entity.parse.failed') return sendEnvelope(res, 400, Messages.invalidJson, { errors: [{ path: '', message: 'body is not valid JSON' }] });
+    if (err.type === 'entity.parse.failed')
+      return sendEnvelope(res, 400, Messages.invalidJson, {
+        errors: [{ path: '', message: 'body is not valid JSON' }],
+      });
     if (err.type === 'entity.too.large') return sendEnvelope(res, 413, Messages.tooLarge);
     if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported') {
       return sendEnvelope(res, 415, Messages.unsupportedMediaType);

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { FeedbackPolicy } from '../domain/policy';
+import { GROUP_PLACEHOLDER, PERSONAL_PLACEHOLDER } from '../domain/prompt';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const url = z.url({ protocol: /^https?$/ });
@@ -69,8 +70,11 @@ export const envSchema = z.object({
   BE_CALLBACK_BASE_URL: url.optional(),
   BE_CALLBACK_AUTHORIZATION: optionalString,
 
-  // Prompt
-  FEEDBACK_PROMPT_TEMPLATE: optionalString,
+  // Prompt (placeholders {personal_challenges} and {group_challenges}, as in the seed)
+  FEEDBACK_PROMPT_TEMPLATE: optionalString.refine(
+    (t) => t === undefined || (t.includes(PERSONAL_PLACEHOLDER) && t.includes(GROUP_PLACEHOLDER)),
+    { message: `must contain ${PERSONAL_PLACEHOLDER} and ${GROUP_PLACEHOLDER}` },
+  ),
 
   // Worker
   WORKER_MAX_CONCURRENT_ACTIVITIES: int(1, 10_000).default(200),
@@ -86,7 +90,6 @@ export const envSchema = z.object({
   // Callback receiver (a development tool that stands in for the BE)
   CALLBACK_RECEIVER_PORT: int(0, 65535).default(8081),
 });
-
 
 export type Env = z.infer<typeof envSchema>;
 
@@ -149,7 +152,11 @@ export interface AppConfig {
   policy: FeedbackPolicy;
   delivery: { mode: DeliveryMode; callbackBaseUrl?: string; callbackAuthorization?: string };
   prompt: { template?: string };
-  worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; workflowBundlePath?: string };
+  worker: {
+    maxConcurrentActivities: number;
+    maxConcurrentWorkflowTasks: number;
+    workflowBundlePath?: string;
+  };
   simulator: { port: number; maxNumSeqs: number; latencyMs: number; latencyPerTokenMs: number };
   callbackReceiver: { port: number };
 }

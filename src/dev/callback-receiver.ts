@@ -97,7 +97,8 @@ export function createCallbackReceiver(): CallbackReceiver {
       return reply(failures.status, 'injected failure');
     }
     const body = safeJson(text) as FeedbackResult | undefined;
-    if (!body || typeof body.content !== 'string' || !isAcceptableResult(body)) return reply(400, 'invalid result');
+    if (!body || typeof body.content !== 'string' || !isAcceptableResult(body))
+      return reply(400, 'invalid result');
     const key = header(req, 'idempotency-key') ?? `${body.memberId}:${body.requestId}`;
     if (acceptedByKey.has(key)) {
       duplicates++;

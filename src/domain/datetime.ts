@@ -22,8 +22,7 @@ export interface LocalDateTimeParts {
   offset?: string;
 }
 
-const ISO =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|z|[+-]\d{2}:?\d{2})?$/;
+const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|z|[+-]\d{2}:?\d{2})?$/;
 
 export function isLeapYear(year: number): boolean {
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
@@ -59,7 +58,11 @@ function parseOffset(raw: string): ParseResult<string> {
 
 function parseIso(text: string): ParseResult<LocalDateTimeParts> {
   const m = ISO.exec(text.trim());
-  if (!m) return { ok: false, error: `"${truncate(text)}" is not an ISO-8601 date-time (yyyy-MM-ddTHH:mm[:ss[.fff]])` };
+  if (!m)
+    return {
+      ok: false,
+      error: `"${truncate(text)}" is not an ISO-8601 date-time (yyyy-MM-ddTHH:mm[:ss[.fff]])`,
+    };
   const parts: LocalDateTimeParts = {
     year: Number(m[1]),
     month: Number(m[2]),

@@ -24,7 +24,11 @@ export function checkFeedback(text: string, prompt: string, maxChars: number): G
   if (!HANGUL.test(trimmed)) return { ok: false, reason: 'no-hangul', detail: 'the text contains no Korean' };
   const echoed = instructionLines(prompt).find((line) => trimmed.includes(line));
   if (echoed !== undefined) {
-    return { ok: false, reason: 'echoes-prompt', detail: `the text repeats the instruction "${echoed.slice(0, 30)}…"` };
+    return {
+      ok: false,
+      reason: 'echoes-prompt',
+      detail: `the text repeats the instruction "${echoed.slice(0, 30)}…"`,
+    };
   }
   return { ok: true, text: trimmed };
 }

@@ -88,7 +88,9 @@ export function toFieldErrors(error: z.ZodError): FieldError[] {
 
 export function validateFeedbackRequest(input: unknown): Validation<FeedbackRequest> {
   const parsed = feedbackRequestSchema.safeParse(input);
-  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, errors: toFieldErrors(parsed.error) };
+  return parsed.success
+    ? { ok: true, value: parsed.data }
+    : { ok: false, errors: toFieldErrors(parsed.error) };
 }
 
 /** Parses a raw message body: invalid JSON and schema violations are both field errors. */
@@ -97,7 +99,10 @@ export function parseFeedbackRequestBody(body: string): Validation<FeedbackReque
   try {
     json = JSON.parse(body);
   } catch (err) {
-    return { ok: false, errors: [{ path: '', message: `body is not valid JSON: ${(err as Error).message}` }] };
+    return {
+      ok: false,
+      errors: [{ path: '', message: `body is not valid JSON: ${(err as Error).message}` }],
+    };
   }
   return validateFeedbackRequest(json);
 }

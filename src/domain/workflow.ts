@@ -22,7 +22,14 @@ export interface FeedbackWorkflowInput {
   policy: FeedbackPolicy;
 }
 
-export const FEEDBACK_STAGES = ['queued', 'generating', 'validating', 'delivering', 'delivered', 'failed'] as const;
+export const FEEDBACK_STAGES = [
+  'queued',
+  'generating',
+  'validating',
+  'delivering',
+  'delivered',
+  'failed',
+] as const;
 export type FeedbackStage = (typeof FEEDBACK_STAGES)[number];
 
 export interface FeedbackStatus {
@@ -48,8 +55,14 @@ export type DeliveryChannel = 'callback' | 'queue';
 export const statusQuery = defineQuery<FeedbackStatus>('status');
 
 export const MemberIdSearchAttribute = defineSearchAttributeKey('MemberId', SearchAttributeType.INT);
-export const FeedbackStageSearchAttribute = defineSearchAttributeKey('FeedbackStage', SearchAttributeType.KEYWORD);
-export const FeedbackSourceSearchAttribute = defineSearchAttributeKey('FeedbackSource', SearchAttributeType.KEYWORD);
+export const FeedbackStageSearchAttribute = defineSearchAttributeKey(
+  'FeedbackStage',
+  SearchAttributeType.KEYWORD,
+);
+export const FeedbackSourceSearchAttribute = defineSearchAttributeKey(
+  'FeedbackSource',
+  SearchAttributeType.KEYWORD,
+);
 
 /** Failure types the activities raise; the workflow and the retry policies refer to them by name. */
 export const FailureTypes = {

@@ -22,10 +22,15 @@ export interface HttpResponse {
  * POSTs JSON and returns status and body text for any HTTP status; throws only when no response came
  * (connection refused, timeout, abort). Retrying is the caller's (Temporal's) job.
  */
-export async function postJson(url: string, body: unknown, options: PostJsonOptions = {}): Promise<HttpResponse> {
-  const signals = [options.signal, options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined].filter(
-    (s): s is AbortSignal => s !== undefined,
-  );
+export async function postJson(
+  url: string,
+  body: unknown,
+  options: PostJsonOptions = {},
+): Promise<HttpResponse> {
+  const signals = [
+    options.signal,
+    options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined,
+  ].filter((s): s is AbortSignal => s !== undefined);
   const response = await (options.fetchImpl ?? fetch)(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json', ...options.headers },

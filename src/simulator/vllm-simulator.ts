@@ -179,8 +179,9 @@ function checkMistralRoles(roles: string[]): void {
     if (role !== 'user' && role !== 'assistant') throw new HttpError(400, ROLES_MESSAGE);
     if ((role === 'user') !== (index % 2 === 0)) throw new HttpError(400, ALTERNATION_MESSAGE);
   });
-  if (conversation.at(-1) !== 'user')
+  if (conversation.at(-1) !== 'user') {
     throw new HttpError(400, 'The conversation must end with a user message.');
+  }
 }
 
 function messageText(content: ChatRequest['messages'][number]['content']): string {
@@ -189,7 +190,7 @@ function messageText(content: ChatRequest['messages'][number]['content']): strin
 
 /** A rough token estimate (about one token per two characters of Korean text). */
 function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 2);
+  return Math.ceil(Array.from(text).length / 2);
 }
 
 function checkContextLength(promptTokens: number, maxTokens: number | undefined, maxModelLen: number): void {
@@ -305,12 +306,8 @@ function feedbackText(prompt: string): string {
 /** Cuts text to about `maxTokens` tokens, on code points so an emoji is never split. */
 function limitTokens(text: string, maxTokens: number | undefined): { text: string; truncated: boolean } {
   if (maxTokens === undefined || estimateTokens(text) <= maxTokens) return { text, truncated: false };
-  return {
-    text: Array.from(text)
-      .slice(0, maxTokens * 2)
-      .join(''),
-    truncated: true,
-  };
+  const kept = Array.from(text).slice(0, maxTokens * 2);
+  return { text: kept.join(''), truncated: true };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -474,16 +471,6 @@ function urlHost(host: string): string {
 
 function escapeLabel(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
-function metric(
-  name: string,
-  type: 'gauge' | 'counter',
-  help: string,
-  labels: string,
-  value: number,
-): string {
-  return `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name}${labels} ${value}\n`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -729,36 +716,21 @@ class Simulator implements VllmSimulator {
   private metrics(): string {
     const labels = `{model_name="${escapeLabel(this.settings.model)}"}`;
     const running = this.slots.runningCount;
+    const waiting = this.slots.waitingCount;
     const usage = Math.min(1, running / this.slots.maxNumSeqs);
-    return [
-      metric(
-        'vllm:num_requests_running',
-        'gauge',
-        'Number of requests in model execution batches.',
-        labels,
-        running,
-      ),
-      metric(
-        'vllm:num_requests_waiting',
-        'gauge',
-        'Number of requests waiting to be processed.',
-        labels,
-        this.slots.waitingCount,
-      ),
-      metric(
-        'vllm:kv_cache_usage_perc',
-        'gauge',
-        'KV-cache usage. 1 means 100 percent usage.',
-        labels,
-        usage,
-      ),
-      metric(
+    const samples: Array<[name: string, type: 'gauge' | 'counter', help: string, value: number]> = [
+      ['vllm:num_requests_running', 'gauge', 'Number of requests in model execution batches.', running],
+      ['vllm:num_requests_waiting', 'gauge', 'Number of requests waiting to be processed.', waiting],
+      ['vllm:kv_cache_usage_perc', 'gauge', 'KV-cache usage. 1 means 100 percent usage.', usage],
+      [
         'vllm:request_success_total',
         'counter',
         'Count of successfully processed requests.',
-        labels,
         this.successTotal,
-      ),
-    ].join('');
+      ],
+    ];
+    const render = ([name, type, help, value]: (typeof samples)[number]) =>
+      `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name}${labels} ${value}\n`;
+    return samples.map(render).join('');
   }
 }

@@ -60,7 +60,11 @@ export interface BatchReport {
 }
 
 /** Attribute names carried by dead-lettered messages. */
-export const DLQ_ATTRIBUTES = { reason: 'reason', errors: 'errors', sourceMessageId: 'sourceMessageId' } as const;
+export const DLQ_ATTRIBUTES = {
+  reason: 'reason',
+  errors: 'errors',
+  sourceMessageId: 'sourceMessageId',
+} as const;
 
 const MAX_REASON_CHARS = 1000;
 
@@ -103,7 +107,10 @@ export class SqsBridge {
       } catch (err) {
         if (this.stopping) break;
         backoffMs = this.nextBackoff(backoffMs);
-        this.options.logger.warn({ err: errorSummary(err), poller, backoffMs }, 'SQS receive failed; backing off');
+        this.options.logger.warn(
+          { err: errorSummary(err), poller, backoffMs },
+          'SQS receive failed; backing off',
+        );
       }
     }
   }
@@ -126,7 +133,12 @@ export class SqsBridge {
         MaxNumberOfMessages: this.options.maxMessages,
         WaitTimeSeconds: this.options.waitTimeSeconds,
         VisibilityTimeout: this.options.visibilityTimeoutSeconds,
-        MessageSystemAttributeNames: ['SentTimestamp', 'ApproximateReceiveCount', 'MessageGroupId', 'MessageDeduplicationId'],
+        MessageSystemAttributeNames: [
+          'SentTimestamp',
+          'ApproximateReceiveCount',
+          'MessageGroupId',
+          'MessageDeduplicationId',
+        ],
       }),
       { abortSignal: this.abort.signal },
     );
@@ -167,7 +179,7 @@ export class SqsBridge {
     const requestId = requestKey({ requestId: request.requestId, memberId: request.memberId, rawBody: body });
     const workflowId = workflowIdFor(requestId);
     const sentAt = Number(message.Attributes?.SentTimestamp);
-    const { requestId: _ignored, timestamp, ...fields } = request; // eslint-disable-line @typescript-eslint/no-unused-vars
+    const { requestId: _ignored, timestamp, ...fields } = request;
     const input: FeedbackWorkflowInput = {
       requestId,
       request: fields,
@@ -224,7 +236,10 @@ export class SqsBridge {
             DataType: 'String',
             StringValue: JSON.stringify(errors.slice(0, 20)).slice(0, 4000),
           },
-          [DLQ_ATTRIBUTES.sourceMessageId]: { DataType: 'String', StringValue: message.MessageId ?? 'unknown' },
+          [DLQ_ATTRIBUTES.sourceMessageId]: {
+            DataType: 'String',
+            StringValue: message.MessageId ?? 'unknown',
+          },
         },
       }),
     );
@@ -253,5 +268,7 @@ export class SqsBridge {
 
 /** Error name and message only: SDK errors can carry request metadata we do not want in logs. */
 export function errorSummary(err: unknown): { name: string; message: string } {
-  return err instanceof Error ? { name: err.name, message: err.message } : { name: 'Error', message: String(err) };
+  return err instanceof Error
+    ? { name: err.name, message: err.message }
+    : { name: 'Error', message: String(err) };
 }

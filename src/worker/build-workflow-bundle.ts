@@ -5,9 +5,15 @@ import { DEFAULT_BUNDLE_PATH } from './bundle-path';
 import { WORKFLOWS_PATH } from './worker';
 
 async function main(): Promise<void> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
+  const quiet = () => undefined;
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: { trace: quiet, debug: quiet, info: quiet, log: quiet, warn: console.warn, error: console.error },
+  });
   await writeFile(DEFAULT_BUNDLE_PATH, code);
-  process.stdout.write(`workflow bundle written to ${DEFAULT_BUNDLE_PATH} (${(code.length / 1024).toFixed(0)} KiB)\n`);
+  process.stdout.write(
+    `workflow bundle written to ${DEFAULT_BUNDLE_PATH} (${(code.length / 1024).toFixed(0)} KiB)\n`,
+  );
 }
 
 main().catch((err: unknown) => {

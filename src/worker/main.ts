@@ -25,7 +25,10 @@ runMain('worker', async () => {
   // The SDK's own logs (activity and workflow logs carry workflowId, activityId…) go through pino.
   Runtime.install({
     logger: new DefaultLogger(SDK_LEVELS[config.logLevel], (entry) => {
-      const level = entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
+      const level =
+        entry.level === 'TRACE'
+          ? 'trace'
+          : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
       logger[level]({ ...entry.meta, sdk: true }, entry.message);
     }),
   });
@@ -60,4 +63,3 @@ runMain('worker', async () => {
   const running = worker.run();
   await running;
 });
-

@@ -21,7 +21,9 @@ export function createFeedbackWorker(options: FeedbackWorkerOptions): Promise<Wo
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: options.activities,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: WORKFLOWS_PATH }),
     maxConcurrentActivityTaskExecutions: options.limits.maxConcurrentActivities,
     maxConcurrentLocalActivityExecutions: options.limits.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: options.limits.maxConcurrentWorkflowTasks,

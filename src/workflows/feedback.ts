@@ -34,7 +34,8 @@ export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<Fe
   setHandler(statusQuery, () => status);
   // Keep the stage searchable only when the run was started with the attribute: on a namespace
   // where it is not registered an upsert would fail every workflow task.
-  const stageSearchable = workflowInfo().typedSearchAttributes.get(FeedbackStageSearchAttribute) !== undefined;
+  const stageSearchable =
+    workflowInfo().typedSearchAttributes.get(FeedbackStageSearchAttribute) !== undefined;
   const enter = (stage: FeedbackStage) => {
     status.stage = stage;
     if (stageSearchable) upsertSearchAttributes([{ key: FeedbackStageSearchAttribute, value: stage }]);
@@ -111,7 +112,9 @@ export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<Fe
 
   enter('delivering');
   const channels: DeliveryChannel[] =
-    policy.deliveryMode === 'both' ? ['callback', 'queue'] : [policy.deliveryMode === 'queue' ? 'queue' : 'callback'];
+    policy.deliveryMode === 'both'
+      ? ['callback', 'queue']
+      : [policy.deliveryMode === 'queue' ? 'queue' : 'callback'];
   const idempotencyKey = workflowInfo().workflowId;
   try {
     await Promise.all(channels.map((channel) => delivery.deliverResult({ channel, result, idempotencyKey })));
@@ -127,7 +130,10 @@ export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<Fe
     // which carries the same body and so the same workflow id, start a new run (reuse policy
     // ALLOW_DUPLICATE_FAILED_ONLY), and shows the run as failed in the Web UI.
     enter('failed');
-    throw ApplicationFailure.nonRetryable(`${failure}; the BE was sent content "${result.content}"`, 'GenerationFailed');
+    throw ApplicationFailure.nonRetryable(
+      `${failure}; the BE was sent content "${result.content}"`,
+      'GenerationFailed',
+    );
   }
   enter('delivered');
   return {

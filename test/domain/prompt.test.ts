@@ -1,5 +1,11 @@
 import { validateFeedbackRequest, type FeedbackRequest } from '../../src/domain/request';
-import { buildPromptMessages, NO_GROUP, NO_PERSONAL, NO_RECENT_GROUP, renderPrompt } from '../../src/domain/prompt';
+import {
+  buildPromptMessages,
+  NO_GROUP,
+  NO_PERSONAL,
+  NO_RECENT_GROUP,
+  renderPrompt,
+} from '../../src/domain/prompt';
 import { checkFeedback } from '../../src/domain/guardrail';
 import { fixtureJson } from '../support/fixtures';
 
@@ -36,7 +42,9 @@ describe('feedback prompt', () => {
 
   it('counts only submissions in the 7 days before the request timestamp, not before "now"', () => {
     const jackson = request('request-jackson-array-dates.json');
-    expect(renderPrompt(jackson, '2025-06-16T09:00:00+09:00')).toContain('- 제로웨이스트 실천\n  기간: 2025-06-09 ~ 2025-06-15\n  최근 일주일 성공률: 2/3');
+    expect(renderPrompt(jackson, '2025-06-16T09:00:00+09:00')).toContain(
+      '- 제로웨이스트 실천\n  기간: 2025-06-09 ~ 2025-06-15\n  최근 일주일 성공률: 2/3',
+    );
     // A week later the same submissions are out of the window.
     expect(renderPrompt(jackson, '2025-06-23T09:00:00+09:00')).toContain(NO_RECENT_GROUP);
     // From 2025-06-17T22:00 the window starts 06-10T22:00: the 10th 13:08 falls out, the 11th and 12th stay.
@@ -46,7 +54,10 @@ describe('feedback prompt', () => {
   it('uses the seed sentences for empty lists', () => {
     const onlyGroup = request('request-jackson-array-dates.json');
     expect(renderPrompt(onlyGroup, REQUESTED_AT)).toContain(`개인 챌린지:\n${NO_PERSONAL}`);
-    const onlyPersonal = { personalChallenges: [{ id: 1, title: '플로깅 하기', isSuccess: true }], groupChallenges: [] };
+    const onlyPersonal = {
+      personalChallenges: [{ id: 1, title: '플로깅 하기', isSuccess: true }],
+      groupChallenges: [],
+    };
     expect(renderPrompt(onlyPersonal, REQUESTED_AT)).toContain(`단체 챌린지:\n${NO_GROUP}`);
   });
 
@@ -68,13 +79,22 @@ describe('feedback guardrail', () => {
   const prompt = renderPrompt(request('request-iso-dates.json'), REQUESTED_AT);
 
   it('accepts a short Korean text and trims it', () => {
-    expect(checkFeedback('  이번 주도 멋졌어요! 🌱  ', prompt, 600)).toEqual({ ok: true, text: '이번 주도 멋졌어요! 🌱' });
+    expect(checkFeedback('  이번 주도 멋졌어요! 🌱  ', prompt, 600)).toEqual({
+      ok: true,
+      text: '이번 주도 멋졌어요! 🌱',
+    });
   });
 
   it('rejects empty, too long, non-Korean and prompt-echoing texts', () => {
     expect(checkFeedback('   ', prompt, 600)).toMatchObject({ ok: false, reason: 'empty' });
     expect(checkFeedback('가'.repeat(601), prompt, 600)).toMatchObject({ ok: false, reason: 'too-long' });
-    expect(checkFeedback('Great job this week!', prompt, 600)).toMatchObject({ ok: false, reason: 'no-hangul' });
-    expect(checkFeedback(prompt.slice(0, 400), prompt, 600)).toMatchObject({ ok: false, reason: 'echoes-prompt' });
+    expect(checkFeedback('Great job this week!', prompt, 600)).toMatchObject({
+      ok: false,
+      reason: 'no-hangul',
+    });
+    expect(checkFeedback(prompt.slice(0, 400), prompt, 600)).toMatchObject({
+      ok: false,
+      reason: 'echoes-prompt',
+    });
   });
 });

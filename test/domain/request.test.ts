@@ -1,5 +1,11 @@
 import { parseFeedbackRequestBody, validateFeedbackRequest } from '../../src/domain/request';
-import { fixtureJson, fixtureText, invalidFixtureNames, VALID_REQUEST_FIXTURES, type BeQueueMessageFixture } from '../support/fixtures';
+import {
+  fixtureJson,
+  fixtureText,
+  invalidFixtureNames,
+  VALID_REQUEST_FIXTURES,
+  type BeQueueMessageFixture,
+} from '../support/fixtures';
 
 describe('feedback request schema', () => {
   it.each(VALID_REQUEST_FIXTURES)('accepts the valid contract fixture %s', (name) => {
@@ -26,9 +32,15 @@ describe('feedback request schema', () => {
     if (!result.ok) throw new Error(JSON.stringify(result.errors));
     expect(result.value.memberId).toBe(7);
     expect(result.value.requestId).toBeUndefined();
-    expect(validateFeedbackRequest({ memberId: 3, personalChallenges: [{ id: 1, title: 'x', isSuccess: false }] })).toEqual({
+    expect(
+      validateFeedbackRequest({ memberId: 3, personalChallenges: [{ id: 1, title: 'x', isSuccess: false }] }),
+    ).toEqual({
       ok: true,
-      value: { memberId: 3, personalChallenges: [{ id: 1, title: 'x', isSuccess: false }], groupChallenges: [] },
+      value: {
+        memberId: 3,
+        personalChallenges: [{ id: 1, title: 'x', isSuccess: false }],
+        groupChallenges: [],
+      },
     });
   });
 
@@ -46,13 +58,16 @@ describe('feedback request schema', () => {
     expect(invalidFixtureNames()).toEqual(Object.keys(expectedPaths).sort());
   });
 
-  it.each(Object.entries(expectedPaths))('rejects the invalid fixture %s with the field path "%s"', (name, path) => {
-    const result = parseFeedbackRequestBody(fixtureText(`invalid/${name}`));
-    expect(result.ok).toBe(false);
-    if (result.ok) return;
-    expect(result.errors.map((e) => e.path)).toContain(path);
-    for (const error of result.errors) expect(error.message.length).toBeGreaterThan(0);
-  });
+  it.each(Object.entries(expectedPaths))(
+    'rejects the invalid fixture %s with the field path "%s"',
+    (name, path) => {
+      const result = parseFeedbackRequestBody(fixtureText(`invalid/${name}`));
+      expect(result.ok).toBe(false);
+      if (result.ok) return;
+      expect(result.errors.map((e) => e.path)).toContain(path);
+      for (const error of result.errors) expect(error.message.length).toBeGreaterThan(0);
+    },
+  );
 
   it('rejects a non-object JSON body and a missing body', () => {
     expect(parseFeedbackRequestBody('[1,2]').ok).toBe(false);
@@ -61,7 +76,10 @@ describe('feedback request schema', () => {
   });
 
   it('rejects a member id beyond what a JSON number can carry exactly', () => {
-    const result = validateFeedbackRequest({ memberId: 2 ** 60, personalChallenges: [{ id: 1, title: 't', isSuccess: true }] });
+    const result = validateFeedbackRequest({
+      memberId: 2 ** 60,
+      personalChallenges: [{ id: 1, title: 't', isSuccess: true }],
+    });
     expect(result.ok).toBe(false);
   });
 });

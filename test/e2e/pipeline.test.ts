@@ -56,27 +56,44 @@ async function sendBeMessage(body: string, dedupId: string): Promise<void> {
 }
 
 describe('the pipeline on the local stack', () => {
-  it.each(VALID_REQUEST_FIXTURES)('answers a POST of %s with 202 and delivers one Korean callback naming the challenges', async (name) => {
-    const fixture = fixtureJson<{ memberId: number; personalChallenges: Array<{ title: string }> }>(name);
-    const response = await fetch(`${pipeline.apiUrl}/ai/feedback`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(fixture),
-    });
-    const envelope = (await response.json()) as { status: number; data: { requestId: string; workflowId: string } };
-    expect(response.status).toBe(202);
-    expect(envelope.status).toBe(202);
-    expect(envelope.data.workflowId).toBe(`feedback-${envelope.data.requestId}`);
+  it.each(VALID_REQUEST_FIXTURES)(
+    'answers a POST of %s with 202 and delivers one Korean callback naming the challenges',
+    async (name) => {
+      const fixture = fixtureJson<{ memberId: number; personalChallenges: Array<{ title: string }> }>(name);
+      const response = await fetch(`${pipeline.apiUrl}/ai/feedback`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(fixture),
+      });
+      const envelope = (await response.json()) as {
+        status: number;
+        data: { requestId: string; workflowId: string };
+      };
+      expect(response.status).toBe(202);
+      expect(envelope.status).toBe(202);
+      expect(envelope.data.workflowId).toBe(`feedback-${envelope.data.requestId}`);
 
-    await workflowResult(pipeline.temporal, envelope.data.workflowId);
-    const callbacks = pipeline.receiver.attempts().filter((a) => a.idempotencyKey === envelope.data.workflowId);
-    expect(callbacks).toHaveLength(1);
-    expect(callbacks[0].path).toBe('/api/members/feedback/result');
-    const body = callbacks[0].body as { memberId: number; content: string; requestId: string; status: string };
-    expect(body).toMatchObject({ memberId: fixture.memberId, requestId: envelope.data.requestId, status: 'success' });
-    expect(body.content).toMatch(HANGUL);
-    for (const c of fixture.personalChallenges) expect(body.content).toContain(c.title);
-  });
+      await workflowResult(pipeline.temporal, envelope.data.workflowId);
+      const callbacks = pipeline.receiver
+        .attempts()
+        .filter((a) => a.idempotencyKey === envelope.data.workflowId);
+      expect(callbacks).toHaveLength(1);
+      expect(callbacks[0].path).toBe('/api/members/feedback/result');
+      const body = callbacks[0].body as {
+        memberId: number;
+        content: string;
+        requestId: string;
+        status: string;
+      };
+      expect(body).toMatchObject({
+        memberId: fixture.memberId,
+        requestId: envelope.data.requestId,
+        status: 'success',
+      });
+      expect(body.content).toMatch(HANGUL);
+      for (const c of fixture.personalChallenges) expect(body.content).toContain(c.title);
+    },
+  );
 
   it('turns a BE-style queue message into one result on the result queue that the BE accepts', async () => {
     const fixture = fixtureJson<BeQueueMessageFixture>('be-queue-message.json');
@@ -107,7 +124,8 @@ describe('the pipeline on the local stack', () => {
     expect(results).toHaveLength(1);
     expect(pipeline.receiver.attempts().filter((a) => a.idempotencyKey === workflowId)).toHaveLength(1);
     const runs = [];
-    for await (const wf of pipeline.temporal.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(wf);
+    for await (const wf of pipeline.temporal.workflow.list({ query: `WorkflowId = '${workflowId}'` }))
+      runs.push(wf);
     expect(runs).toHaveLength(1);
   });
 

@@ -6,7 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DeleteMessageCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
@@ -147,7 +152,9 @@ export class QueueCollector {
       );
       for (const m of out.Messages ?? []) {
         this.messages.push(m);
-        await this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: m.ReceiptHandle }));
+        await this.sqs.send(
+          new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: m.ReceiptHandle }),
+        );
       }
     }
   }
@@ -170,7 +177,11 @@ export class QueueCollector {
 }
 
 /** Waits until the bridge has started the workflow, then for its result. */
-export async function workflowResult(temporal: Client, workflowId: string, timeoutMs = 60_000): Promise<unknown> {
+export async function workflowResult(
+  temporal: Client,
+  workflowId: string,
+  timeoutMs = 60_000,
+): Promise<unknown> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

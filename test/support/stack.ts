@@ -7,7 +7,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { loadConfig, type AppConfig } from '../../src/config';
-import { createSqsClient, ensureFeedbackQueues, type FeedbackQueues, type QueueSetupOptions } from '../../src/shared/sqs';
+import {
+  createSqsClient,
+  ensureFeedbackQueues,
+  type FeedbackQueues,
+  type QueueSetupOptions,
+} from '../../src/shared/sqs';
 
 export interface TestStack {
   temporalAddress: string;
@@ -21,7 +26,9 @@ const ENDPOINTS = join(__dirname, '..', '..', '.data', 'test', 'endpoints.json')
 
 export function testStack(): TestStack {
   if (!existsSync(ENDPOINTS)) {
-    throw new Error(`${ENDPOINTS} is missing: run the tests with "npm test" (it starts the local infrastructure)`);
+    throw new Error(
+      `${ENDPOINTS} is missing: run the tests with "npm test" (it starts the local infrastructure)`,
+    );
   }
   return JSON.parse(readFileSync(ENDPOINTS, 'utf8')) as TestStack;
 }

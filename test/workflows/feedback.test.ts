@@ -31,7 +31,7 @@ afterAll(async () => {
 function input(policy: Partial<FeedbackPolicy> = {}): FeedbackWorkflowInput {
   const parsed = validateFeedbackRequest(fixtureJson('request-iso-dates.json'));
   if (!parsed.ok) throw new Error('fixture invalid');
-  const { requestId: _r, timestamp: _t, ...request } = parsed.value; // eslint-disable-line @typescript-eslint/no-unused-vars
+  const { requestId: _r, timestamp: _t, ...request } = parsed.value;
   return {
     requestId: randomUUID(),
     request,
@@ -42,10 +42,18 @@ function input(policy: Partial<FeedbackPolicy> = {}): FeedbackWorkflowInput {
 }
 
 /** Real prompt and guardrail activities; generation and delivery replaced per test. */
-function activities(overrides: Partial<FeedbackActivities>): FeedbackActivities & { delivered: DeliverInput[] } {
+function activities(
+  overrides: Partial<FeedbackActivities>,
+): FeedbackActivities & { delivered: DeliverInput[] } {
   const delivered: DeliverInput[] = [];
   const real = createActivities({
-    vllm: { baseUrl: 'http://unused', chatCompletionsUrl: 'http://unused', model: 'm', temperature: 0.7, maxTokens: 64 },
+    vllm: {
+      baseUrl: 'http://unused',
+      chatCompletionsUrl: 'http://unused',
+      model: 'm',
+      temperature: 0.7,
+      maxTokens: 64,
+    },
     delivery: { mode: 'callback' },
     sqs: {} as SQSClient,
   });
@@ -81,7 +89,12 @@ describe('FeedbackWorkflow', () => {
     const acts = activities({});
     const wfInput = input();
     const outcome = await run(acts, wfInput);
-    expect(outcome).toMatchObject({ status: 'success', content: KOREAN_FEEDBACK, generations: 1, deliveredTo: ['callback'] });
+    expect(outcome).toMatchObject({
+      status: 'success',
+      content: KOREAN_FEEDBACK,
+      generations: 1,
+      deliveredTo: ['callback'],
+    });
     expect(acts.delivered).toEqual([
       {
         channel: 'callback',
@@ -102,7 +115,11 @@ describe('FeedbackWorkflow', () => {
     const acts = activities({
       generateFeedback: async () => {
         calls++;
-        if (calls <= 2) throw ApplicationFailure.create({ message: 'vLLM answered 500', type: FailureTypes.VllmUnavailable });
+        if (calls <= 2)
+          throw ApplicationFailure.create({
+            message: 'vLLM answered 500',
+            type: FailureTypes.VllmUnavailable,
+          });
         return { text: KOREAN_FEEDBACK };
       },
     });
@@ -120,7 +137,11 @@ describe('FeedbackWorkflow', () => {
         const now = await env.currentTimeMs();
         downUntil ||= now + 30 * 60_000;
         calls++;
-        if (now < downUntil) throw ApplicationFailure.create({ message: 'vLLM unreachable', type: FailureTypes.VllmUnavailable });
+        if (now < downUntil)
+          throw ApplicationFailure.create({
+            message: 'vLLM unreachable',
+            type: FailureTypes.VllmUnavailable,
+          });
         return { text: KOREAN_FEEDBACK };
       },
     });
@@ -136,7 +157,11 @@ describe('FeedbackWorkflow', () => {
     const acts = activities({
       generateFeedback: async () => {
         calls++;
-        throw ApplicationFailure.create({ message: 'vLLM answered 400: prompt too long', type: FailureTypes.VllmRejected, nonRetryable: true });
+        throw ApplicationFailure.create({
+          message: 'vLLM answered 400: prompt too long',
+          type: FailureTypes.VllmRejected,
+          nonRetryable: true,
+        });
       },
     });
     const wfInput = input();
@@ -145,7 +170,12 @@ describe('FeedbackWorkflow', () => {
     expect((failure as WorkflowFailedError).cause?.message).toMatch(/vLLM answered 400/);
     expect(calls).toBe(1);
     expect(acts.delivered).toHaveLength(1);
-    expect(acts.delivered[0].result).toMatchObject({ memberId: 12345, content: '500', status: 'error', requestId: wfInput.requestId });
+    expect(acts.delivered[0].result).toMatchObject({
+      memberId: 12345,
+      content: '500',
+      status: 'error',
+      requestId: wfInput.requestId,
+    });
     expect(acts.delivered[0].result.error).toMatch(/vLLM answered 400: prompt too long/);
   });
 
@@ -175,7 +205,11 @@ describe('FeedbackWorkflow', () => {
     const acts = activities({
       deliverResult: async () => {
         attempts++;
-        if (attempts === 1) throw ApplicationFailure.create({ message: 'callback answered 503', type: FailureTypes.DeliveryUnavailable });
+        if (attempts === 1)
+          throw ApplicationFailure.create({
+            message: 'callback answered 503',
+            type: FailureTypes.DeliveryUnavailable,
+          });
       },
     });
     const outcome = await run(acts, input());
@@ -188,12 +222,18 @@ describe('FeedbackWorkflow', () => {
     const acts = activities({
       deliverResult: async () => {
         attempts++;
-        throw ApplicationFailure.create({ message: 'callback answered 400: bad body', type: FailureTypes.DeliveryRejected, nonRetryable: true });
+        throw ApplicationFailure.create({
+          message: 'callback answered 400: bad body',
+          type: FailureTypes.DeliveryRejected,
+          nonRetryable: true,
+        });
       },
     });
     const failure = await run(acts, input()).catch((e: unknown) => e);
     expect(attempts).toBe(1);
-    expect((failure as WorkflowFailedError).cause?.message).toMatch(/delivery failed: callback answered 400: bad body/);
+    expect((failure as WorkflowFailedError).cause?.message).toMatch(
+      /delivery failed: callback answered 400: bad body/,
+    );
   });
 
   it('delivers to both channels when the delivery mode is both', async () => {
@@ -232,7 +272,11 @@ describe('FeedbackWorkflow', () => {
       expect(await handle.query(statusQuery)).toMatchObject({ stage: 'generating', generations: 0 });
       release();
       await handle.result();
-      expect(await handle.query(statusQuery)).toMatchObject({ stage: 'delivered', generations: 1, content: KOREAN_FEEDBACK });
+      expect(await handle.query(statusQuery)).toMatchObject({
+        stage: 'delivered',
+        generations: 1,
+        content: KOREAN_FEEDBACK,
+      });
     });
   });
 });

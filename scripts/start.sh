@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# `npm start`: the whole service locally with its embedded defaults. Installs what is missing, starts
+# the Temporal dev server (with Web UI) and ElasticMQ, builds, then runs the vLLM simulator, a
+# callback receiver standing in for the BE, and the three processes (api, sqs-bridge, worker).
+# Ctrl-C stops everything. Any setting of .env.example can be overridden in the environment, e.g.
+# VLLM_API_URL=http://gpu-host:8800 npm start (the simulator is then not started).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+bash scripts/ensure-deps.sh
+bash scripts/infra.sh start dev
+echo "[start] building" >&2
+npm run --silent build >&2
+
+set -a
+# shellcheck disable=SC1091
+source .data/dev/endpoints.env
+set +a
+export DELIVERY_MODE="${DELIVERY_MODE:-both}"
+export CALLBACK_RECEIVER_PORT="${CALLBACK_RECEIVER_PORT:-8081}"
+export BE_CALLBACK_BASE_URL="${BE_CALLBACK_BASE_URL:-http://127.0.0.1:$CALLBACK_RECEIVER_PORT}"
+export API_PORT="${API_PORT:-8000}"
+LOGS="$ROOT/.data/dev/logs"
+mkdir -p "$LOGS"
+
+pids=()
+stop_all() {
+  trap - EXIT INT TERM
+  echo >&2
+  echo "[start] stopping" >&2
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait "${pids[@]}" 2>/dev/null || true
+  bash scripts/infra.sh stop dev || true
+}
+trap stop_all EXIT INT TERM
+
+run() { # name script
+  node "dist/src/$2" >> "$LOGS/$1.log" 2>&1 &
+  pids+=($!)
+}
+
+vllm_note=""
+if [ -z "${VLLM_API_URL:-}" ]; then
+  export VLLM_API_URL="http://127.0.0.1:${VLLM_SIM_PORT:-8800}"
+  run vllm-simulator simulator/main.js
+  vllm_note="   (vLLM simulator)"
+fi
+# The receiver's lines (deliveries) are shown on the console as well as in its log.
+node dist/src/dev/callback-receiver-main.js 2>&1 | tee -a "$LOGS/callback-receiver.log" &
+pids+=($!)
+run worker worker/main.js
+run sqs-bridge sqs-bridge/main.js
+run api api/main.js
+
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$API_PORT/health" >/dev/null && break
+  sleep 0.2
+done
+curl -sf "http://127.0.0.1:$API_PORT/health" >/dev/null || { echo "[start] the API did not come up; see $LOGS/api.log" >&2; exit 1; }
+
+cat <<EOT
+
+  Leafresh feedback orchestrator is running (local defaults).
+
+  API            http://127.0.0.1:$API_PORT   (POST /ai/feedback, GET /health)
+  Temporal UI    $TEMPORAL_WEB_UI_URL
+  vLLM           $VLLM_API_URL$vllm_note
+  BE stand-in    $BE_CALLBACK_BASE_URL   (deliveries are printed below)
+  Logs           $LOGS/
+
+  Try:
+    curl -s -X POST http://127.0.0.1:$API_PORT/ai/feedback \\
+      -H 'content-type: application/json' \\
+      -d '{"memberId":42,"personalChallenges":[{"id":1,"title":"텀블러 사용하기","isSuccess":true}]}'
+
+  Ctrl-C stops everything.
+
+EOT
+wait -n "${pids[@]}" || true
+echo "[start] a process exited; see $LOGS/" >&2

@@ -1,0 +1,237 @@
+import {
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  type Client,
+  type WorkflowStartOptions,
+} from '@temporalio/client';
+import { DEFAULT_POLICY } from '../../src/domain/policy';
+import { sha256Hex } from '../../src/domain/keys';
+import type { FeedbackWorkflowInput } from '../../src/domain/workflow';
+import { DLQ_ATTRIBUTES, SqsBridge } from '../../src/sqs-bridge/bridge';
+import { createLogger } from '../../src/shared/logger';
+import type { FeedbackQueues } from '../../src/shared/sqs';
+import { fixtureJson, type BeQueueMessageFixture } from '../support/fixtures';
+import { freshQueues, testSqsClient } from '../support/stack';
+
+type StartCall = { workflowType: string; options: WorkflowStartOptions & { args: [FeedbackWorkflowInput] } };
+
+/** A Temporal client whose `workflow.start` is scripted per test. */
+function fakeTemporal(start: (call: StartCall) => Promise<void>) {
+  const calls: StartCall[] = [];
+  const client = {
+    workflow: {
+      start: async (workflowType: string, options: StartCall['options']) => {
+        const call = { workflowType, options };
+        calls.push(call);
+        await start(call);
+        return { workflowId: options.workflowId };
+      },
+    },
+  } as unknown as Client;
+  return { client, calls };
+}
+
+let sqs: SQSClient;
+beforeAll(() => {
+  sqs = testSqsClient();
+});
+afterAll(() => sqs.destroy());
+
+function bridge(queues: FeedbackQueues, temporal: Client, visibilityTimeoutSeconds = 30): SqsBridge {
+  return new SqsBridge({
+    sqs,
+    temporal,
+    logger: createLogger('bridge-test', 'silent'),
+    requestQueueUrl: queues.requestQueueUrl,
+    dlqUrl: queues.dlqUrl,
+    taskQueue: 'tq',
+    policy: DEFAULT_POLICY,
+    pollers: 1,
+    waitTimeSeconds: 1,
+    maxMessages: 10,
+    visibilityTimeoutSeconds,
+    backoffMaxMs: 500,
+  });
+}
+
+async function send(
+  queueUrl: string,
+  body: string,
+  dedupId: string,
+  group = 'feedback-request',
+): Promise<void> {
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: queueUrl,
+      MessageBody: body,
+      MessageGroupId: group,
+      MessageDeduplicationId: dedupId,
+    }),
+  );
+}
+
+async function receive(queueUrl: string, visibilityTimeout = 30): Promise<Message[]> {
+  const out = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 1,
+      VisibilityTimeout: visibilityTimeout,
+      MessageAttributeNames: ['All'],
+      MessageSystemAttributeNames: ['All'],
+    }),
+  );
+  return out.Messages ?? [];
+}
+
+async function visibleCount(queueUrl: string): Promise<number> {
+  const out = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(out.Attributes?.ApproximateNumberOfMessages) +
+    Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible)
+  );
+}
+
+const validBody = (memberId: number) =>
+  JSON.stringify({ memberId, personalChallenges: [{ id: 1, title: '플로깅', isSuccess: true }] });
+
+describe('SqsBridge', () => {
+  it('starts a BE message as feedback-<memberId>-<sha256 of body>, dated by SentTimestamp, and deletes it', async () => {
+    const queues = await freshQueues(sqs, 'bridge-key');
+    const fixture = fixtureJson<BeQueueMessageFixture>('be-queue-message.json');
+    await send(queues.requestQueueUrl, fixture.MessageBody, 'be-dedup');
+    const temporal = fakeTemporal(async () => undefined);
+    const report = await bridge(queues, temporal.client).processBatch(await receive(queues.requestQueueUrl));
+
+    expect(report).toMatchObject({ started: 1, failed: 0, deleteFailures: 0 });
+    const call = temporal.calls[0];
+    expect(call.workflowType).toBe('FeedbackWorkflow');
+    expect(call.options.workflowId).toBe(`feedback-7-${sha256Hex(fixture.MessageBody)}`);
+    expect(call.options.workflowIdReusePolicy).toBe('ALLOW_DUPLICATE_FAILED_ONLY');
+    expect(call.options.workflowIdConflictPolicy).toBe('FAIL');
+    const input = call.options.args[0];
+    expect(input).toMatchObject({ requestId: `7-${sha256Hex(fixture.MessageBody)}`, source: 'queue' });
+    expect(Math.abs(Date.parse(input.requestedAt) - Date.now())).toBeLessThan(60_000);
+    expect(await visibleCount(queues.requestQueueUrl)).toBe(0);
+  });
+
+  it("uses the API's requestId and timestamp when the body carries them", async () => {
+    const queues = await freshQueues(sqs, 'bridge-api');
+    const requestId = '3f1c2a9e-8d4b-4c6e-9a51-0b7e2f4d6c11';
+    const body = JSON.stringify({
+      ...JSON.parse(validBody(5)),
+      requestId,
+      timestamp: '2025-06-16T09:00:00+09:00',
+    });
+    await send(queues.requestQueueUrl, body, requestId, '5');
+    const temporal = fakeTemporal(async () => undefined);
+    await bridge(queues, temporal.client).processBatch(await receive(queues.requestQueueUrl));
+    expect(temporal.calls[0].options.workflowId).toBe(`feedback-${requestId}`);
+    expect(temporal.calls[0].options.args[0]).toMatchObject({
+      requestId,
+      requestedAt: '2025-06-16T09:00:00+09:00',
+      source: 'api',
+    });
+  });
+
+  it('treats "already started" as success and deletes the duplicate', async () => {
+    const queues = await freshQueues(sqs, 'bridge-dup');
+    await send(queues.requestQueueUrl, validBody(6), 'd1');
+    const temporal = fakeTemporal(async (call) => {
+      throw new WorkflowExecutionAlreadyStartedError(
+        'already started',
+        call.options.workflowId,
+        call.workflowType,
+      );
+    });
+    const report = await bridge(queues, temporal.client).processBatch(await receive(queues.requestQueueUrl));
+    expect(report).toMatchObject({ started: 0, duplicates: 1, failed: 0 });
+    expect(await visibleCount(queues.requestQueueUrl)).toBe(0);
+  });
+
+  it('keeps the message on the queue when Temporal is unreachable, so it is received again later', async () => {
+    const queues = await freshQueues(sqs, 'bridge-down');
+    await send(queues.requestQueueUrl, validBody(9), 'd1');
+    const temporal = fakeTemporal(async () => {
+      throw new Error('14 UNAVAILABLE: No connection established');
+    });
+    const report = await bridge(queues, temporal.client).processBatch(
+      await receive(queues.requestQueueUrl, 1),
+    );
+    expect(report).toMatchObject({ started: 0, failed: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const again = await receive(queues.requestQueueUrl);
+    expect(again).toHaveLength(1);
+    expect(again[0].Attributes?.ApproximateReceiveCount).toBe('2');
+  });
+
+  it('moves an invalid body to the DLQ with the reason and deletes it from the request queue', async () => {
+    const queues = await freshQueues(sqs, 'bridge-poison');
+    await send(queues.requestQueueUrl, 'not json at all', 'p1');
+    await send(
+      queues.requestQueueUrl,
+      JSON.stringify({ memberId: 1, personalChallenges: [], groupChallenges: [] }),
+      'p2',
+    );
+    const temporal = fakeTemporal(async () => undefined);
+    const report = await bridge(queues, temporal.client).processBatch(await receive(queues.requestQueueUrl));
+    expect(report).toMatchObject({ deadLettered: 2, started: 0 });
+    expect(temporal.calls).toHaveLength(0);
+    expect(await visibleCount(queues.requestQueueUrl)).toBe(0);
+
+    const dead = await receive(queues.dlqUrl);
+    expect(dead.map((m) => m.Body)).toEqual([
+      'not json at all',
+      JSON.stringify({ memberId: 1, personalChallenges: [], groupChallenges: [] }),
+    ]);
+    expect(dead[0].MessageAttributes?.[DLQ_ATTRIBUTES.reason]?.StringValue).toMatch(/not valid JSON/);
+    expect(dead[1].MessageAttributes?.[DLQ_ATTRIBUTES.reason]?.StringValue).toMatch(
+      /at least one of personalChallenges and groupChallenges/,
+    );
+    expect(dead[0].MessageAttributes?.[DLQ_ATTRIBUTES.sourceMessageId]?.StringValue).toBeTruthy();
+  });
+
+  it('counts failed entries of a partly failing batch delete without throwing', async () => {
+    const queues = await freshQueues(sqs, 'bridge-delete');
+    await send(queues.requestQueueUrl, validBody(11), 'a');
+    await send(queues.requestQueueUrl, validBody(12), 'b');
+    const messages = await receive(queues.requestQueueUrl);
+    expect(messages).toHaveLength(2);
+    messages[1] = { ...messages[1], ReceiptHandle: 'stale-receipt-handle' };
+    const temporal = fakeTemporal(async () => undefined);
+    const report = await bridge(queues, temporal.client).processBatch(messages);
+    expect(report).toMatchObject({ started: 2, deleteFailures: 1 });
+  });
+
+  it('finishes the starts in hand when stopped, then stops polling', async () => {
+    const queues = await freshQueues(sqs, 'bridge-stop');
+    await send(queues.requestQueueUrl, validBody(13), 'a');
+    let release!: () => void;
+    const inFlight = new Promise<void>((resolve) => (release = resolve));
+    let begun!: () => void;
+    const startBegun = new Promise<void>((resolve) => (begun = resolve));
+    const temporal = fakeTemporal(async () => {
+      begun();
+      await inFlight;
+    });
+    const b = bridge(queues, temporal.client);
+    b.start();
+    await startBegun;
+    const stopped = b.stop();
+    release();
+    await stopped;
+    expect(temporal.calls).toHaveLength(1);
+    expect(await visibleCount(queues.requestQueueUrl)).toBe(0);
+  });
+});
