@@ -29,7 +29,7 @@ UI_PORT="${INFRA_UI_PORT:-$def_ui}"
 SQS_PORT="${INFRA_SQS_PORT:-$def_sqs}"
 DATA="$ROOT/.data/$profile"
 
-log() { printf '[infra:%s] %s\n' "$profile" "$*" >&2; }
+log() { printf "[infra:%s] %s\n" "$profile" "$*" >&2; }
 
 install_tools() {
   mkdir -p "$TOOLS"
@@ -48,7 +48,7 @@ install_tools() {
     log "resolving ElasticMQ from Maven Central into .tools/elasticmq"
     rm -rf "$EMQ_LIB"
     mkdir -p "$EMQ_LIB"
-    mvn -q -B -f "$ROOT/infra/elasticmq/pom.xml" dependency:copy-dependencies \
+    mvn -q -B -Dstyle.color=never -f "$ROOT/infra/elasticmq/pom.xml" dependency:copy-dependencies \
       -DoutputDirectory="$EMQ_LIB" >&2
     echo "$want" > "$pom_stamp"
   fi

@@ -8,6 +8,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/ensure-deps.sh
+# Node 20 is supported by the pinned AWS SDK; its notice about future versions is noise here.
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 bash scripts/infra.sh start dev
 echo "[start] building" >&2
 npm run --silent build >&2
@@ -46,7 +48,7 @@ if [ -z "${VLLM_API_URL:-}" ]; then
   vllm_note="   (vLLM simulator)"
 fi
 # The receiver's lines (deliveries) are shown on the console as well as in its log.
-node dist/src/dev/callback-receiver-main.js 2>&1 | tee -a "$LOGS/callback-receiver.log" &
+node dist/src/dev/callback-receiver-main.js > >(tee -a "$LOGS/callback-receiver.log") 2>&1 &
 pids+=($!)
 run worker worker/main.js
 run sqs-bridge sqs-bridge/main.js

@@ -83,6 +83,7 @@ export const envSchema = z.object({
 
   // Simulated vLLM (a development and test tool, not part of production)
   VLLM_SIM_PORT: int(0, 65535).default(8800),
+  VLLM_SIM_HOST: z.string().min(1).default('127.0.0.1'),
   VLLM_SIM_MAX_NUM_SEQS: int(1, 100_000).default(64),
   VLLM_SIM_LATENCY_MS: int(0, 600_000).default(200),
   VLLM_SIM_LATENCY_PER_TOKEN_MS: z.coerce.number().min(0).max(10_000).default(0),
@@ -157,7 +158,7 @@ export interface AppConfig {
     maxConcurrentWorkflowTasks: number;
     workflowBundlePath?: string;
   };
-  simulator: { port: number; maxNumSeqs: number; latencyMs: number; latencyPerTokenMs: number };
+  simulator: { port: number; host: string; maxNumSeqs: number; latencyMs: number; latencyPerTokenMs: number };
   callbackReceiver: { port: number };
 }
 
@@ -241,6 +242,7 @@ export function loadConfig(
     },
     simulator: {
       port: env.VLLM_SIM_PORT,
+      host: env.VLLM_SIM_HOST,
       maxNumSeqs: env.VLLM_SIM_MAX_NUM_SEQS,
       latencyMs: env.VLLM_SIM_LATENCY_MS,
       latencyPerTokenMs: env.VLLM_SIM_LATENCY_PER_TOKEN_MS,

@@ -23,7 +23,12 @@ export function createSqsClient(sqs: AppConfig['sqs'], options: SqsClientOptions
     endpoint: sqs.endpoint,
     maxAttempts: options.maxAttempts ?? 2,
     credentials: options.credentials,
-    requestHandler: { requestTimeout, connectionTimeout: Math.min(requestTimeout, 2000) },
+    // Without throwOnRequestTimeout the SDK only logs a warning and keeps waiting.
+    requestHandler: {
+      requestTimeout,
+      connectionTimeout: Math.min(requestTimeout, 2000),
+      throwOnRequestTimeout: true,
+    },
   });
 }
 

@@ -1,4 +1,7 @@
-// Keep the Temporal SDK quiet in tests: warnings and errors only.
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+// Keep the Temporal SDK quiet in tests: the failures tests inject on purpose are logged as warnings.
+import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 
-Runtime.install({ logger: new DefaultLogger('WARN') });
+Runtime.install({
+  logger: new DefaultLogger('ERROR'),
+  telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
+});
