@@ -1,0 +1,156 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities, type ActivityDeps, type DeliverInput } from '../../src/activities';
+import type { ChatCompletionAnswer } from '../../src/activities/vllm';
+import { createCallbackReceiver, type CallbackReceiver } from '../../src/dev/callback-receiver';
+import { FailureTypes } from '../../src/domain/workflow';
+import type { FeedbackResult } from '../../src/domain/result';
+import { createVllmSimulator, type VllmSimulator } from '../../src/simulator/vllm-simulator';
+
+const MESSAGES = [
+  {
+    role: 'user' as const,
+    content: '개인 챌린지:\n- 플로깅 하기 (성공)\n\n단체 챌린지:\n참여한 단체 챌린지가 없습니다.',
+  },
+];
+const RESULT: FeedbackResult = {
+  memberId: 7,
+  content: '잘했어요 🌱',
+  requestId: 'r-1',
+  status: 'success',
+  timestamp: '2025-06-16T09:00:00+09:00',
+};
+
+let simulator: VllmSimulator;
+let receiver: CallbackReceiver;
+let deps: ActivityDeps;
+
+beforeAll(async () => {
+  simulator = createVllmSimulator({ maxNumSeqs: 4, latencyMs: 10 });
+  const { url } = await simulator.listen(0);
+  receiver = createCallbackReceiver();
+  const callbackBase = await receiver.listen(0);
+  deps = {
+    vllm: {
+      baseUrl: url,
+      chatCompletionsUrl: `${url}/v1/chat/completions`,
+      model: 'mistralai/Mistral-7B-Instruct-v0.3',
+      temperature: 0.7,
+      maxTokens: 256,
+    },
+    delivery: {
+      mode: 'callback',
+      callbackBaseUrl: `${callbackBase}/`,
+      callbackAuthorization: 'Bearer be-secret',
+    },
+    sqs: {} as SQSClient,
+  };
+});
+afterAll(async () => {
+  await simulator.close();
+  await receiver.close();
+});
+beforeEach(() => simulator.setFaults([]));
+
+const env = () => new MockActivityEnvironment({ startToCloseTimeoutMs: 5000, heartbeatTimeoutMs: 3000 });
+
+function generate(activityDeps: ActivityDeps, activityEnv = env()): Promise<ChatCompletionAnswer> {
+  return activityEnv.run(createActivities(activityDeps).generateFeedback, { messages: MESSAGES });
+}
+
+function deliver(input: DeliverInput): Promise<void> {
+  return env().run(createActivities(deps).deliverResult, input);
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof ApplicationFailure))
+    throw new Error(`expected an ApplicationFailure, got ${String(err)}`);
+  return err;
+}
+
+describe('generateFeedback', () => {
+  it('returns the answer and token usage of vLLM', async () => {
+    const answer = await generate(deps);
+    expect(answer.text).toContain('플로깅 하기');
+    expect(answer.usage?.completionTokens).toBeGreaterThan(0);
+  });
+
+  it('raises a retryable failure for a 500 in the flat error shape', async () => {
+    simulator.setFaults([{ kind: 'error500', count: 1 }]);
+    const failure = await failureOf(
+      env().run(createActivities(deps).generateFeedback, { messages: MESSAGES }),
+    );
+    expect(failure.type).toBe(FailureTypes.VllmUnavailable);
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.message).toMatch(/^vLLM answered 500: /);
+  });
+
+  it('raises a non-retryable failure for a 400 in the nested error shape and for an unknown model', async () => {
+    simulator.setFaults([{ kind: 'error400', count: 1 }]);
+    const bad = await failureOf(generate(deps));
+    expect(bad).toMatchObject({ type: FailureTypes.VllmRejected, nonRetryable: true });
+    const notFound = await failureOf(generate({ ...deps, vllm: { ...deps.vllm, model: 'no-such-model' } }));
+    expect(notFound).toMatchObject({ type: FailureTypes.VllmRejected, nonRetryable: true });
+    expect(notFound.message).toMatch(/^vLLM answered 404/);
+  });
+
+  it('raises a retryable failure when vLLM is unreachable', async () => {
+    const down = createActivities({
+      ...deps,
+      vllm: { ...deps.vllm, chatCompletionsUrl: 'http://127.0.0.1:1/v1/chat/completions' },
+    });
+    const failure = await failureOf(env().run(down.generateFeedback, { messages: MESSAGES }));
+    expect(failure).toMatchObject({ type: FailureTypes.VllmUnavailable, nonRetryable: false });
+  });
+
+  it('heartbeats while waiting and aborts the HTTP request when cancelled, freeing the vLLM slot', async () => {
+    simulator.setFaults([{ kind: 'hang', count: 1 }]);
+    const activityEnv = env();
+    let heartbeats = 0;
+    activityEnv.on('heartbeat', () => heartbeats++);
+    const running = generate(deps, activityEnv);
+    const outcome = running.then(
+      () => 'completed',
+      () => 'cancelled',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(simulator.stats().running).toBe(1);
+    activityEnv.cancel();
+    expect(await outcome).toBe('cancelled');
+    expect(heartbeats).toBeGreaterThan(1);
+    for (let i = 0; i < 20 && simulator.stats().running > 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(simulator.stats().running).toBe(0);
+  });
+});
+
+describe('deliverResult by callback', () => {
+  it('posts the result to <base>/api/members/feedback/result with the Authorization and Idempotency-Key headers', async () => {
+    await deliver({ channel: 'callback', result: RESULT, idempotencyKey: 'feedback-r-1' });
+    const attempt = receiver.attempts().at(-1);
+    expect(attempt).toMatchObject({
+      path: '/api/members/feedback/result',
+      idempotencyKey: 'feedback-r-1',
+      authorization: 'Bearer be-secret',
+      status: 200,
+    });
+    expect(attempt?.body).toEqual(RESULT);
+  });
+
+  it('raises a retryable failure on 503 and a non-retryable one on 400, without the token in the message', async () => {
+    receiver.failNext(1, 503);
+    const unavailable = await failureOf(
+      deliver({ channel: 'callback', result: RESULT, idempotencyKey: 'k2' }),
+    );
+    expect(unavailable).toMatchObject({ type: FailureTypes.DeliveryUnavailable, nonRetryable: false });
+    receiver.failNext(1, 400);
+    const rejected = await failureOf(deliver({ channel: 'callback', result: RESULT, idempotencyKey: 'k3' }));
+    expect(rejected).toMatchObject({ type: FailureTypes.DeliveryRejected, nonRetryable: true });
+    expect(`${unavailable.message} ${rejected.message}`).not.toContain('be-secret');
+  });
+});
