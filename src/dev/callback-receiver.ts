@@ -25,6 +25,9 @@ export interface CallbackReceiver {
   duplicates(): number;
   /** Answer the next `count` attempts with `status` (e.g. 503) instead of accepting them. */
   failNext(count: number, status: number): void;
+  /** Random faults: a share of attempts fails with `failStatus`, another share answers only after `slowMs`. */
+  setFaults(faults: ReceiverFaults): void;
+  faultsInjected(): { failed: number; slow: number };
   /** Resolves when `count` deliveries have been accepted. */
   waitForAccepted(count: number, timeoutMs?: number): Promise<FeedbackResult[]>;
   onAccepted?: (result: FeedbackResult) => void;
@@ -32,12 +35,23 @@ export interface CallbackReceiver {
 
 export const RESULT_PATH = '/api/members/feedback/result';
 
+export interface ReceiverFaults {
+  failRate?: number;
+  failStatus?: number;
+  /** Slow answers are still accepted (stored) once they are sent: the worst case for a client that gave up. */
+  slowRate?: number;
+  slowMs?: number;
+  random?: () => number;
+}
+
 export function createCallbackReceiver(): CallbackReceiver {
   const attempts: CallbackAttempt[] = [];
   const acceptedByKey = new Map<string, FeedbackResult>();
   const waiters: Array<() => void> = [];
   let duplicates = 0;
   let failures: { count: number; status: number } = { count: 0, status: 503 };
+  let faults: ReceiverFaults = {};
+  const injected = { failed: 0, slow: 0 };
   let server: Server | undefined;
 
   const receiver: CallbackReceiver = {
@@ -58,6 +72,10 @@ export function createCallbackReceiver(): CallbackReceiver {
     failNext(count, status) {
       failures = { count, status };
     },
+    setFaults(next) {
+      faults = next;
+    },
+    faultsInjected: () => ({ ...injected }),
     waitForAccepted(count, timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
@@ -95,6 +113,15 @@ export function createCallbackReceiver(): CallbackReceiver {
     if (failures.count > 0) {
       failures.count--;
       return reply(failures.status, 'injected failure');
+    }
+    const random = faults.random ?? Math.random;
+    if (faults.failRate && random() < faults.failRate) {
+      injected.failed++;
+      return reply(faults.failStatus ?? 503, 'injected failure');
+    }
+    if (faults.slowRate && random() < faults.slowRate) {
+      injected.slow++;
+      await new Promise((resolve) => setTimeout(resolve, faults.slowMs ?? 10_000));
     }
     const body = safeJson(text) as FeedbackResult | undefined;
     if (!body || typeof body.content !== 'string' || !isAcceptableResult(body))

@@ -463,6 +463,14 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
+function lastUserContent(messages: unknown): string | undefined {
+  if (!Array.isArray(messages)) return undefined;
+  const user = [...messages].reverse().find((m) => (m as { role?: unknown })?.role === 'user') as
+    | { content?: unknown }
+    | undefined;
+  return typeof user?.content === 'string' ? user.content : undefined;
+}
+
 function urlHost(host: string): string {
   if (host === '0.0.0.0') return '127.0.0.1';
   if (host === '::') return '[::1]';
@@ -515,6 +523,18 @@ class Simulator implements VllmSimulator {
       sendJson(res, 200, { ok: true });
     },
     'GET /sim/stats': (_req, res) => sendJson(res, 200, this.counters()),
+    // Request records for another process (chaos runs measure when an aborted call was retried).
+    'GET /sim/requests': (_req, res) =>
+      sendJson(
+        res,
+        200,
+        this.requests.map((r) => ({
+          receivedAt: r.receivedAt,
+          finishedAt: r.finishedAt,
+          status: r.status,
+          prompt: lastUserContent(r.messages),
+        })),
+      ),
     'POST /sim/reset': (_req, res) => {
       this.resetStats();
       this.setFaults([]);

@@ -1,0 +1,69 @@
+/** Starts, kills and restarts the stack's OS processes for a chaos run; logs go to files. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+
+export interface ManagedProcess {
+  name: string;
+  child?: ChildProcess;
+  starts: number;
+}
+
+export class ProcessGroup {
+  private readonly processes = new Map<
+    string,
+    ManagedProcess & { command: string; args: string[]; env: NodeJS.ProcessEnv }
+  >();
+
+  constructor(private readonly logDir: string) {}
+
+  start(name: string, command: string, args: string[], env: NodeJS.ProcessEnv): ManagedProcess {
+    const entry = this.processes.get(name) ?? { name, command, args, env, starts: 0 };
+    this.processes.set(name, entry);
+    entry.starts++;
+    const log = createWriteStream(join(this.logDir, `${name}.log`), { flags: 'a' });
+    log.write(`--- start #${entry.starts} at ${new Date().toISOString()}\n`);
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    child.on('exit', (code, signal) => log.write(`--- exit code=${code} signal=${signal}\n`));
+    entry.child = child;
+    return entry;
+  }
+
+  /** Sends a signal and waits for the process to exit. */
+  async stop(name: string, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 20_000): Promise<void> {
+    const child = this.processes.get(name)?.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  restart(name: string): ManagedProcess {
+    const entry = this.processes.get(name);
+    if (!entry) throw new Error(`unknown process ${name}`);
+    return this.start(name, entry.command, entry.args, entry.env);
+  }
+
+  async stopAll(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await Promise.all([...this.processes.keys()].map((name) => this.stop(name, signal)));
+  }
+}
+
+/** Resolves when `url` answers 2xx (or the time is up). */
+export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not come up in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
