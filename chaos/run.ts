@@ -25,7 +25,7 @@ import { formatTable, mulberry32, percentile, ProgressBar, sleep } from './util'
 
 const ROOT = join(__dirname, '..');
 const DATA = join(ROOT, '.data', 'chaos');
-const PORTS = { temporal: 27233, sqs: 29324, sqsProxy: 29325, vllm: 28800, api: 28000 };
+const PORTS = { temporal: 27233, sqs: 29324, sqsProxy: 29325, vllm: 28800, vllmProxy: 28801, api: 28000 };
 const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 interface Options {
@@ -148,7 +148,8 @@ async function main(): Promise<void> {
     BRIDGE_WAIT_TIME_SECONDS: '5',
     BRIDGE_BACKOFF_MAX_MS: '5000',
     BRIDGE_VISIBILITY_TIMEOUT_SECONDS: '30',
-    VLLM_API_URL: `http://127.0.0.1:${PORTS.vllm}`,
+    // Through a proxy: the vLLM outage is the proxy going down, so the simulator keeps its records.
+    VLLM_API_URL: `http://127.0.0.1:${PORTS.vllmProxy}`,
     VLLM_TIMEOUT_SECONDS: '10',
     VLLM_HEARTBEAT_SECONDS: '3',
     VLLM_RETRY_MAX_INTERVAL_SECONDS: '10',
@@ -168,16 +169,14 @@ async function main(): Promise<void> {
     { kind: 'error500', probability: 0.15 },
     { kind: 'slow', probability: 0.1, slowMs: 3000 },
   ];
-  const startSimulator = async () => {
-    group.start('vllm-simulator', node, dist('simulator/main.js'), env);
-    await waitForHttp(`http://127.0.0.1:${PORTS.vllm}/health`);
-    await fetch(`http://127.0.0.1:${PORTS.vllm}/sim/faults`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ rules: simFaults }),
-    });
-  };
-  await startSimulator();
+  group.start('vllm-simulator', node, dist('simulator/main.js'), env);
+  await waitForHttp(`http://127.0.0.1:${PORTS.vllm}/health`);
+  await fetch(`http://127.0.0.1:${PORTS.vllm}/sim/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ rules: simFaults }),
+  });
+  const vllmProxy: TcpProxy = await startTcpProxy(PORTS.vllmProxy, PORTS.vllm);
   await waitForTemporal(temporalBin);
   for (const name of ['worker-1', 'worker-2']) group.start(name, node, dist('worker/main.js'), env);
   for (const name of ['bridge-1', 'bridge-2']) group.start(name, node, dist('sqs-bridge/main.js'), env);
@@ -251,12 +250,12 @@ async function main(): Promise<void> {
     },
   });
   schedule.push({
-    at: at(window * 0.3, window * 0.7),
+    at: at(window * 0.6, window * 0.8),
     run: async () => {
-      await group.stop('vllm-simulator', 'SIGKILL');
+      await vllmProxy.down();
       note('vllm-down', `${options.vllmDownMs / 1000} s`);
       await sleep(options.vllmDownMs);
-      await startSimulator();
+      await vllmProxy.up();
       note('vllm-up');
     },
   });
@@ -487,6 +486,7 @@ async function main(): Promise<void> {
 
   await group.stopAll('SIGTERM');
   await proxy.close();
+  await vllmProxy.close();
   await receiver.close();
   direct.destroy();
   beSqs.destroy();
@@ -628,7 +628,8 @@ function recoveryAfterKills(
           r.status === undefined &&
           r.finishedAt !== undefined &&
           r.receivedAt < killAt &&
-          Math.abs(r.finishedAt - killAt) < 1500,
+          r.finishedAt >= killAt - 500 &&
+          r.finishedAt <= killAt + 3000,
       );
       const delays = aborted
         .map((r) =>
