@@ -20,7 +20,7 @@ import { createCallbackReceiver, type CallbackReceiver } from '../src/dev/callba
 import { sha256Hex } from '../src/domain/keys';
 import { createSqsClient, ensureFeedbackQueues, type FeedbackQueues } from '../src/shared/sqs';
 import { ProcessGroup, waitForHttp } from './processes';
-import { startTcpProxy, type TcpProxy } from './tcp-proxy';
+import { startTcpProxy, type TcpProxy } from '../src/dev/tcp-proxy';
 import { formatTable, mulberry32, percentile, ProgressBar, sleep } from './util';
 
 const ROOT = join(__dirname, '..');

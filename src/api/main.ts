@@ -1,7 +1,8 @@
 /** Entry point of the API process. */
+import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../config';
 import { createLogger } from '../shared/logger';
-import { onShutdown, runMain } from '../shared/process';
+import { gracefulHttpClose, onShutdown, runMain } from '../shared/process';
 import { createSqsClient } from '../shared/sqs';
 import { createApp } from './app';
 
@@ -17,16 +18,15 @@ runMain('api', async () => {
     sqsTimeoutMs: config.sqs.requestTimeoutMs,
   });
   const server = app.listen(config.api.port, config.api.host);
+  const closeServer = gracefulHttpClose(server);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
-  logger.info({ port: config.api.port, host: config.api.host }, 'API listening');
+  // The bound port (API_PORT=0 picks a free one).
+  logger.info({ port: (server.address() as AddressInfo).port, host: config.api.host }, 'API listening');
   onShutdown(logger, async () => {
-    // Stop accepting, let requests in flight finish, then drop idle keep-alive connections.
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    await closed;
+    await closeServer();
     sqs.destroy();
   });
 });

@@ -1,9 +1,21 @@
 /** Process lifecycle shared by the three entry points: config errors, signals, graceful stop. */
+import type { Server, ServerResponse } from 'node:http';
 import { ConfigError } from '../config';
 import type { Logger } from './logger';
 
-/** Runs `main`; a configuration error prints its list and exits 1, other start errors exit 1 too. */
+const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
+let whileStarting: ((signal: NodeJS.Signals) => void) | undefined;
+
+/**
+ * Runs `main`; a configuration error prints its list and exits 1, other start errors exit 1 too.
+ * A SIGTERM/SIGINT before `main` called `onShutdown` exits 0 at once: nothing is in hand yet.
+ */
 export function runMain(name: string, main: () => Promise<void>): void {
+  whileStarting = (signal) => {
+    process.stderr.write(`${name}: ${signal} while starting; exiting\n`);
+    process.exit(0);
+  };
+  for (const signal of SIGNALS) process.on(signal, whileStarting);
   main().catch((err: unknown) => {
     if (err instanceof ConfigError) {
       process.stderr.write(`${name}: ${err.message}\n`);
@@ -14,8 +26,12 @@ export function runMain(name: string, main: () => Promise<void>): void {
   });
 }
 
-/** Calls `stop` once on SIGTERM/SIGINT, then exits 0 (or 1 if stopping failed or took too long). */
+/**
+ * From now on SIGTERM/SIGINT call `stop` once, then exit 0 (or 1 if stopping failed or took longer
+ * than `timeoutMs`). The process's only signal handler: libraries must not install their own.
+ */
 export function onShutdown(logger: Logger, stop: () => Promise<void>, timeoutMs = 30_000): void {
+  if (whileStarting) for (const signal of SIGNALS) process.off(signal, whileStarting);
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -37,6 +53,30 @@ export function onShutdown(logger: Logger, stop: () => Promise<void>, timeoutMs 
       },
     );
   };
-  process.on('SIGTERM', handler);
-  process.on('SIGINT', handler);
+  for (const signal of SIGNALS) process.on(signal, handler);
+}
+
+/**
+ * Returns how to close `server` gracefully (call it right after creating the server): stop accepting
+ * connections, let the requests in flight finish and answer them with `Connection: close`, close idle
+ * keep-alive connections. Without the header a keep-alive client would hold its connection, and so
+ * the process, until its idle timeout.
+ */
+export function gracefulHttpClose(server: Server): () => Promise<void> {
+  let closing = false;
+  const pending = new Set<ServerResponse>();
+  server.on('request', (_req, res: ServerResponse) => {
+    if (closing) res.setHeader('Connection', 'close');
+    pending.add(res);
+    res.once('close', () => pending.delete(res));
+  });
+  return () => {
+    closing = true;
+    const closed = new Promise<void>((resolve, reject) =>
+      server.close((err) => (err ? reject(err) : resolve())),
+    );
+    for (const res of pending) if (!res.headersSent) res.setHeader('Connection', 'close');
+    server.closeIdleConnections();
+    return closed;
+  };
 }

@@ -3,12 +3,15 @@
  * starts one FeedbackWorkflow per request (idempotently), and deletes a message only after Temporal
  * accepted the start or reported it already started. Bodies that cannot be a request go to the DLQ
  * with the reason. When Temporal (or SQS) is unreachable nothing is deleted and the poller backs off.
+ * While a batch takes longer than half the visibility timeout (Temporal slow), the visibility of the
+ * messages still in hand is extended, so that no other poller receives them meanwhile.
  *
  * Written as a small class instead of using sqs-consumer: we need a per-batch outcome (start ten
  * workflows in parallel, dead-letter some, back off on a downstream outage without deleting) and a
  * drain on shutdown, which that library's handler contract does not express.
  */
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
@@ -67,6 +70,8 @@ export const DLQ_ATTRIBUTES = {
 } as const;
 
 const MAX_REASON_CHARS = 1000;
+/** SQS's limit of entries per batch call. */
+const MAX_BATCH_ENTRIES = 10;
 
 export class SqsBridge {
   private stopping = false;
@@ -119,10 +124,17 @@ export class SqsBridge {
     return Math.min(this.options.backoffMaxMs, current === 0 ? 250 : current * 2);
   }
 
+  /** Resolves after `ms` or on stop; removes its abort listener either way (no listener leak). */
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.abort.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      const signal = this.abort.signal;
+      const wake = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      signal.addEventListener('abort', wake, { once: true });
     });
   }
 
@@ -147,7 +159,18 @@ export class SqsBridge {
 
   /** Handles a received batch: starts in parallel, deletes what was handled in one batch call. */
   async processBatch(messages: Message[]): Promise<BatchReport> {
-    const outcomes = await Promise.allSettled(messages.map((m) => this.handleMessage(m)));
+    // In hand: until deleted below, or until its start failed (then it is left to reappear).
+    const inHand = new Set(messages);
+    const stopExtending = this.keepInvisible(inHand);
+    const outcomes = await Promise.allSettled(
+      messages.map((m) =>
+        this.handleMessage(m).catch((err: unknown) => {
+          inHand.delete(m);
+          throw err;
+        }),
+      ),
+    );
+    await stopExtending();
     const report: BatchReport = { started: 0, duplicates: 0, deadLettered: 0, failed: 0, deleteFailures: 0 };
     const handled: Message[] = [];
     outcomes.forEach((outcome, i) => {
@@ -244,6 +267,65 @@ export class SqsBridge {
       }),
     );
     this.options.logger.warn({ messageId: message.MessageId, reason }, 'Invalid request moved to the DLQ');
+  }
+
+  /**
+   * Every visibilityTimeout/2, sets the visibility of the messages in `inHand` to the full timeout
+   * again. Returns the function that stops it (waiting for an extension in flight, so that it never
+   * races the delete).
+   */
+  private keepInvisible(inHand: Set<Message>): () => Promise<void> {
+    const periodMs = (this.options.visibilityTimeoutSeconds * 1000) / 2;
+    let stopped = false;
+    let inFlight = Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    const schedule = () => {
+      timer = setTimeout(() => {
+        inFlight = this.extendVisibility([...inHand]).then(() => {
+          if (!stopped) schedule();
+        });
+      }, periodMs);
+    };
+    schedule();
+    return async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await inFlight;
+    };
+  }
+
+  /** Failures are logged, never thrown: at worst a message is received again (and is a duplicate). */
+  private async extendVisibility(messages: Message[]): Promise<void> {
+    for (let i = 0; i < messages.length; i += MAX_BATCH_ENTRIES) {
+      const chunk = messages.slice(i, i + MAX_BATCH_ENTRIES);
+      try {
+        const out = await this.options.sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: this.options.requestQueueUrl,
+            Entries: chunk.map((m, j) => ({
+              Id: String(j),
+              ReceiptHandle: m.ReceiptHandle,
+              VisibilityTimeout: this.options.visibilityTimeoutSeconds,
+            })),
+          }),
+        );
+        for (const f of out.Failed ?? []) {
+          this.options.logger.warn(
+            { messageId: chunk[Number(f.Id)]?.MessageId, code: f.Code, senderFault: f.SenderFault },
+            'Could not extend the visibility of a message in hand',
+          );
+        }
+        this.options.logger.debug(
+          { messages: chunk.length - (out.Failed?.length ?? 0) },
+          'Extended the visibility of messages in hand',
+        );
+      } catch (err) {
+        this.options.logger.warn(
+          { err: errorSummary(err), messageIds: chunk.map((m) => m.MessageId) },
+          'Could not extend the visibility of messages in hand',
+        );
+      }
+    }
   }
 
   /** Deletes in one call; returns how many entries SQS reported as failed. */

@@ -3,6 +3,7 @@ import { loadConfig } from '../config';
 import { createLogger } from '../shared/logger';
 import { onShutdown, runMain } from '../shared/process';
 import { createSqsClient } from '../shared/sqs';
+import { connectWithRetry, STARTUP_MAX_WAIT_MS } from '../shared/startup';
 import { connectTemporalClient } from '../shared/temporal';
 import { SqsBridge } from './bridge';
 
@@ -13,7 +14,10 @@ runMain('sqs-bridge', async () => {
   const sqs = createSqsClient(config.sqs, {
     requestTimeoutMs: config.bridge.waitTimeSeconds * 1000 + config.sqs.requestTimeoutMs,
   });
-  const temporal = await connectTemporalClient(config.temporal);
+  // Started while Temporal is down (a restart during an outage): wait for it rather than exit.
+  const temporal = await connectWithRetry('Temporal', () => connectTemporalClient(config.temporal), logger, {
+    maxWaitMs: STARTUP_MAX_WAIT_MS,
+  });
   const bridge = new SqsBridge({
     sqs,
     temporal,

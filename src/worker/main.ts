@@ -5,6 +5,7 @@ import { createActivities } from '../activities';
 import { loadConfig } from '../config';
 import { createLogger } from '../shared/logger';
 import { onShutdown, runMain } from '../shared/process';
+import { connectWithRetry, STARTUP_MAX_WAIT_MS } from '../shared/startup';
 import { createSqsClient } from '../shared/sqs';
 import { createFeedbackWorker } from './worker';
 import { DEFAULT_BUNDLE_PATH } from './bundle-path';
@@ -23,7 +24,9 @@ runMain('worker', async () => {
   const config = loadConfig(process.env, ['delivery']);
   const logger = createLogger('worker', config.logLevel);
   // The SDK's own logs (activity and workflow logs carry workflowId, activityId…) go through pino.
+  // No SDK signal handlers: onShutdown below owns SIGTERM/SIGINT (and runMain until then).
   Runtime.install({
+    shutdownSignals: [],
     logger: new DefaultLogger(SDK_LEVELS[config.logLevel], (entry) => {
       const level =
         entry.level === 'TRACE'
@@ -41,7 +44,13 @@ runMain('worker', async () => {
     sqs,
   });
   const bundlePath = config.worker.workflowBundlePath ?? DEFAULT_BUNDLE_PATH;
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  // Started while Temporal is down (a restart during an outage): wait for it rather than exit.
+  const connection = await connectWithRetry(
+    'Temporal',
+    () => NativeConnection.connect({ address: config.temporal.address }),
+    logger,
+    { maxWaitMs: STARTUP_MAX_WAIT_MS },
+  );
   const worker = await createFeedbackWorker({
     connection,
     namespace: config.temporal.namespace,
@@ -54,12 +63,12 @@ runMain('worker', async () => {
     { taskQueue: config.temporal.taskQueue, bundle: existsSync(bundlePath) ? bundlePath : 'built at start' },
     'Worker running',
   );
+  const running = worker.run();
   onShutdown(logger, async () => {
     worker.shutdown();
     await running;
     await connection.close();
     sqs.destroy();
   });
-  const running = worker.run();
   await running;
 });

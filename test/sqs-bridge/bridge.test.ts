@@ -1,41 +1,19 @@
-import {
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  type Message,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
-import {
-  WorkflowExecutionAlreadyStartedError,
-  type Client,
-  type WorkflowStartOptions,
-} from '@temporalio/client';
-import { DEFAULT_POLICY } from '../../src/domain/policy';
+import { getEventListeners } from 'node:events';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { sha256Hex } from '../../src/domain/keys';
-import type { FeedbackWorkflowInput } from '../../src/domain/workflow';
-import { DLQ_ATTRIBUTES, SqsBridge } from '../../src/sqs-bridge/bridge';
-import { createLogger } from '../../src/shared/logger';
+import { DLQ_ATTRIBUTES, type SqsBridge } from '../../src/sqs-bridge/bridge';
 import type { FeedbackQueues } from '../../src/shared/sqs';
 import { fixtureJson, type BeQueueMessageFixture } from '../support/fixtures';
+import {
+  fakeTemporal,
+  messageCount,
+  receiveMessages,
+  sendMessage,
+  testBridge,
+  validBody,
+} from '../support/sqs-bridge';
 import { freshQueues, testSqsClient } from '../support/stack';
-
-type StartCall = { workflowType: string; options: WorkflowStartOptions & { args: [FeedbackWorkflowInput] } };
-
-/** A Temporal client whose `workflow.start` is scripted per test. */
-function fakeTemporal(start: (call: StartCall) => Promise<void>) {
-  const calls: StartCall[] = [];
-  const client = {
-    workflow: {
-      start: async (workflowType: string, options: StartCall['options']) => {
-        const call = { workflowType, options };
-        calls.push(call);
-        await start(call);
-        return { workflowId: options.workflowId };
-      },
-    },
-  } as unknown as Client;
-  return { client, calls };
-}
 
 let sqs: SQSClient;
 beforeAll(() => {
@@ -43,68 +21,12 @@ beforeAll(() => {
 });
 afterAll(() => sqs.destroy());
 
-function bridge(queues: FeedbackQueues, temporal: Client, visibilityTimeoutSeconds = 30): SqsBridge {
-  return new SqsBridge({
-    sqs,
-    temporal,
-    logger: createLogger('bridge-test', 'silent'),
-    requestQueueUrl: queues.requestQueueUrl,
-    dlqUrl: queues.dlqUrl,
-    taskQueue: 'tq',
-    policy: DEFAULT_POLICY,
-    pollers: 1,
-    waitTimeSeconds: 1,
-    maxMessages: 10,
-    visibilityTimeoutSeconds,
-    backoffMaxMs: 500,
-  });
-}
-
-async function send(
-  queueUrl: string,
-  body: string,
-  dedupId: string,
-  group = 'feedback-request',
-): Promise<void> {
-  await sqs.send(
-    new SendMessageCommand({
-      QueueUrl: queueUrl,
-      MessageBody: body,
-      MessageGroupId: group,
-      MessageDeduplicationId: dedupId,
-    }),
-  );
-}
-
-async function receive(queueUrl: string, visibilityTimeout = 30): Promise<Message[]> {
-  const out = await sqs.send(
-    new ReceiveMessageCommand({
-      QueueUrl: queueUrl,
-      MaxNumberOfMessages: 10,
-      WaitTimeSeconds: 1,
-      VisibilityTimeout: visibilityTimeout,
-      MessageAttributeNames: ['All'],
-      MessageSystemAttributeNames: ['All'],
-    }),
-  );
-  return out.Messages ?? [];
-}
-
-async function visibleCount(queueUrl: string): Promise<number> {
-  const out = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(out.Attributes?.ApproximateNumberOfMessages) +
-    Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible)
-  );
-}
-
-const validBody = (memberId: number) =>
-  JSON.stringify({ memberId, personalChallenges: [{ id: 1, title: '플로깅', isSuccess: true }] });
+const bridge = (queues: FeedbackQueues, temporal: Client): SqsBridge => testBridge(sqs, queues, temporal);
+const send = (queueUrl: string, body: string, dedupId: string, group?: string) =>
+  sendMessage(sqs, queueUrl, body, dedupId, group);
+const receive = (queueUrl: string, visibilityTimeout?: number) =>
+  receiveMessages(sqs, queueUrl, visibilityTimeout);
+const visibleCount = (queueUrl: string) => messageCount(sqs, queueUrl);
 
 describe('SqsBridge', () => {
   it('starts a BE message as feedback-<memberId>-<sha256 of body>, dated by SentTimestamp, and deletes it', async () => {
@@ -233,5 +155,27 @@ describe('SqsBridge', () => {
     await stopped;
     expect(temporal.calls).toHaveLength(1);
     expect(await visibleCount(queues.requestQueueUrl)).toBe(0);
+  });
+
+  it('backs off through a long SQS outage without piling up abort listeners', async () => {
+    const queues = await freshQueues(sqs, 'bridge-outage');
+    let receives = 0;
+    const unreachable = {
+      send: async () => {
+        receives++;
+        throw new Error('connect ECONNREFUSED 127.0.0.1:1');
+      },
+    } as unknown as SQSClient;
+    const b = testBridge(unreachable, queues, fakeTemporal(async () => undefined).client, {
+      backoffMaxMs: 20,
+    });
+    b.start();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // The signal that stop() fires; each backoff sleep listens to it and must stop listening after.
+    const { signal } = (b as unknown as { abort: AbortController }).abort;
+    const listeners = getEventListeners(signal, 'abort').length;
+    await b.stop();
+    expect(receives).toBeGreaterThan(20);
+    expect(listeners).toBeLessThanOrEqual(1);
   });
 });
