@@ -1,18 +1,38 @@
-# One image for the three processes (the compose file's command selects the role).
-FROM node:20-bookworm-slim AS build
+# syntax=docker/dockerfile:1
+# One image for the three processes and the vLLM simulator; the command selects the role
+# (docker-compose.yml sets it per service, the same paths as the package.json start:* scripts):
+#   node dist/src/api/main.js | dist/src/sqs-bridge/main.js | dist/src/worker/main.js | dist/src/simulator/main.js
+# Build: docker build -t leafresh-feedback-orchestrator .
+# Debian slim, not Alpine: the Temporal worker's native core (@temporalio/core-bridge) ships glibc
+# binaries only.
+
+# --- build: TypeScript to dist/ and the prebuilt workflow bundle dist/workflow-bundle.js, once ---
+FROM node:20.20.2-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY scripts ./scripts
-RUN npm run build && npm prune --omit=dev
+RUN npm run build
 
-FROM node:20-bookworm-slim
+# --- production dependencies only (no TypeScript, jest, linters) ---
+FROM node:20.20.2-bookworm-slim AS prod-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
+
+# --- runtime ---
+FROM node:20.20.2-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/workflow-bundle.js ./dist/workflow-bundle.js
+# Creates the queue layout on AWS or an emulator: node dist/scripts/create-queues.js <prefix>
+COPY --from=build /app/dist/scripts/create-queues.js ./dist/scripts/create-queues.js
 COPY package.json ./
-USER node
+# The image's unprivileged `node` user, numeric so that runAsNonRoot-style checks can verify it; the
+# app only reads its files.
+USER 1000:1000
 CMD ["node", "dist/src/api/main.js"]

@@ -13,6 +13,13 @@ const optionalString = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+/** Like `url.optional()`, but an empty value (`VAR=`, or compose's `${VAR:-}`) means unset. */
+const optionalUrl = optionalString.pipe(url.optional());
+/** `true`/`false` (also `1`/`0`, `yes`/`no`, any case); empty or absent means unset. */
+const optionalBool = optionalString
+  .transform((v) => v?.trim().toLowerCase())
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']).optional())
+  .transform((v) => (v === undefined ? undefined : v === 'true' || v === '1' || v === 'yes'));
 
 export const DELIVERY_MODES = ['callback', 'queue', 'both'] as const;
 export type DeliveryMode = (typeof DELIVERY_MODES)[number];
@@ -26,13 +33,22 @@ export const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('leafresh-feedback'),
   TEMPORAL_WEB_UI_URL: url.default('http://localhost:8233'),
+  // TLS / mTLS and API key (Temporal Cloud or a secured self-hosted frontend). TEMPORAL_TLS unset:
+  // TLS is on as soon as any of the other TEMPORAL_TLS_* or TEMPORAL_API_KEY is set. The files are
+  // read when connecting.
+  TEMPORAL_TLS: optionalBool,
+  TEMPORAL_TLS_CERT_PATH: optionalString,
+  TEMPORAL_TLS_KEY_PATH: optionalString,
+  TEMPORAL_TLS_CA_PATH: optionalString,
+  TEMPORAL_TLS_SERVER_NAME: optionalString,
+  TEMPORAL_API_KEY: optionalString,
 
   // SQS (credentials come from the standard AWS chain; the endpoint only for an emulator)
   AWS_REGION: z.string().min(1).default('ap-northeast-2'),
-  AWS_ENDPOINT_URL_SQS: url.optional(),
-  AWS_SQS_FEEDBACK_QUEUE_URL: url.optional(),
-  AWS_SQS_FEEDBACK_DLQ_URL: url.optional(),
-  AWS_SQS_FEEDBACK_RESULT_QUEUE_URL: url.optional(),
+  AWS_ENDPOINT_URL_SQS: optionalUrl,
+  AWS_SQS_FEEDBACK_QUEUE_URL: optionalUrl,
+  AWS_SQS_FEEDBACK_DLQ_URL: optionalUrl,
+  AWS_SQS_FEEDBACK_RESULT_QUEUE_URL: optionalUrl,
   SQS_REQUEST_TIMEOUT_MS: int(100, 60_000).default(3000),
 
   // API
@@ -67,7 +83,7 @@ export const envSchema = z.object({
 
   // Delivery
   DELIVERY_MODE: z.enum(DELIVERY_MODES).default('callback'),
-  BE_CALLBACK_BASE_URL: url.optional(),
+  BE_CALLBACK_BASE_URL: optionalUrl,
   BE_CALLBACK_AUTHORIZATION: optionalString,
 
   // Prompt (placeholders {personal_challenges} and {group_challenges}, as in the seed)
@@ -123,9 +139,68 @@ function missingFor(requirement: Requirement, env: Env): string[] {
   }
 }
 
+/**
+ * TLS towards the Temporal frontend. Absent: plaintext. The paths are read when connecting
+ * (`temporalConnectionOptions` in src/shared/temporal.ts).
+ */
+export interface TemporalTlsSettings {
+  /** Client certificate and key (PEM) for mTLS; both or neither. */
+  certPath?: string;
+  keyPath?: string;
+  /** CA (PEM) that signed the server certificate; absent: the system's trusted roots. */
+  caPath?: string;
+  /** Overrides the name checked against the server certificate (SNI). */
+  serverName?: string;
+}
+
+const TEMPORAL_TLS_IMPLIED_BY = [
+  'TEMPORAL_TLS_CERT_PATH',
+  'TEMPORAL_TLS_KEY_PATH',
+  'TEMPORAL_TLS_CA_PATH',
+  'TEMPORAL_TLS_SERVER_NAME',
+  'TEMPORAL_API_KEY',
+] as const;
+
+function temporalTlsProblems(env: Env): string[] {
+  const problems: string[] = [];
+  if ((env.TEMPORAL_TLS_CERT_PATH === undefined) !== (env.TEMPORAL_TLS_KEY_PATH === undefined)) {
+    const [missing, given] =
+      env.TEMPORAL_TLS_CERT_PATH === undefined
+        ? ['TEMPORAL_TLS_CERT_PATH', 'TEMPORAL_TLS_KEY_PATH']
+        : ['TEMPORAL_TLS_KEY_PATH', 'TEMPORAL_TLS_CERT_PATH'];
+    problems.push(`${missing}: required with ${given} (mTLS needs the certificate and its key)`);
+  }
+  if (env.TEMPORAL_TLS === false) {
+    // An API key or a certificate over plaintext would be sent in the clear, or not be used at all.
+    for (const name of TEMPORAL_TLS_IMPLIED_BY) {
+      if (env[name] !== undefined) problems.push(`${name}: requires TLS, but TEMPORAL_TLS=false`);
+    }
+  }
+  return problems;
+}
+
+function temporalTls(env: Env): TemporalTlsSettings | undefined {
+  const enabled = env.TEMPORAL_TLS ?? TEMPORAL_TLS_IMPLIED_BY.some((name) => env[name] !== undefined);
+  if (!enabled) return undefined;
+  return {
+    certPath: env.TEMPORAL_TLS_CERT_PATH,
+    keyPath: env.TEMPORAL_TLS_KEY_PATH,
+    caPath: env.TEMPORAL_TLS_CA_PATH,
+    serverName: env.TEMPORAL_TLS_SERVER_NAME,
+  };
+}
+
 export interface AppConfig {
   logLevel: Env['LOG_LEVEL'];
-  temporal: { address: string; namespace: string; taskQueue: string; webUiUrl: string };
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    webUiUrl: string;
+    tls?: TemporalTlsSettings;
+    /** Sent as `Authorization: Bearer <key>` (secret, redacted in logs). */
+    apiKey?: string;
+  };
   sqs: {
     region: string;
     endpoint?: string;
@@ -182,6 +257,7 @@ export function loadConfig(
     throw new ConfigError(problems);
   }
   const env = parsed.data;
+  problems.push(...temporalTlsProblems(env));
   for (const requirement of requirements) problems.push(...missingFor(requirement, env));
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -192,6 +268,8 @@ export function loadConfig(
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       webUiUrl: env.TEMPORAL_WEB_UI_URL.replace(/\/+$/, ''),
+      tls: temporalTls(env),
+      apiKey: env.TEMPORAL_API_KEY,
     },
     sqs: {
       region: env.AWS_REGION,

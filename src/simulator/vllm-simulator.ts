@@ -466,8 +466,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 function lastUserContent(messages: unknown): string | undefined {
   if (!Array.isArray(messages)) return undefined;
   const user = [...messages].reverse().find((m) => (m as { role?: unknown })?.role === 'user') as
-    | { content?: unknown }
-    | undefined;
+    { content?: unknown } | undefined;
   return typeof user?.content === 'string' ? user.content : undefined;
 }
 

@@ -6,6 +6,7 @@ import { loadConfig } from '../config';
 import { createLogger } from '../shared/logger';
 import { onShutdown, runMain } from '../shared/process';
 import { connectWithRetry, STARTUP_MAX_WAIT_MS } from '../shared/startup';
+import { temporalConnectionOptions } from '../shared/temporal';
 import { createSqsClient } from '../shared/sqs';
 import { createFeedbackWorker } from './worker';
 import { DEFAULT_BUNDLE_PATH } from './bundle-path';
@@ -47,7 +48,7 @@ runMain('worker', async () => {
   // Started while Temporal is down (a restart during an outage): wait for it rather than exit.
   const connection = await connectWithRetry(
     'Temporal',
-    () => NativeConnection.connect({ address: config.temporal.address }),
+    () => NativeConnection.connect(temporalConnectionOptions(config.temporal)),
     logger,
     { maxWaitMs: STARTUP_MAX_WAIT_MS },
   );
