@@ -339,12 +339,23 @@ async function main(): Promise<void> {
   note('traffic-and-faults-done');
 
   // --- quiescence ---------------------------------------------------------------------------
-  const settleDeadline = Date.now() + (options.quick ? 5 : 10) * 60_000;
+  // Quiescence: every request has its outcome, or nothing was delivered for two minutes (a request
+  // still without an outcome then is lost). A hard cap keeps the run bounded.
+  const hardDeadline = Date.now() + 30 * 60_000;
   const done = () =>
     [...expected.keys()].every(
       (key) => acceptedKeys(receiver, key).length > 0 && (resultCounts.get(key) ?? 0) > 0,
     );
-  while (!done() && Date.now() < settleDeadline) await sleep(1000);
+  let lastProgress = Date.now();
+  let lastCount = -1;
+  while (!done() && Date.now() < hardDeadline && Date.now() - lastProgress < 120_000) {
+    const count = receiver.attempts().length + [...resultCounts.values()].reduce((a, b) => a + b, 0);
+    if (count !== lastCount) {
+      lastCount = count;
+      lastProgress = Date.now();
+    }
+    await sleep(1000);
+  }
   await sleep(15_000); // late duplicates would show up here
   clearInterval(ticker);
   progress.render(receiver.accepted().length, 'settled');

@@ -20,10 +20,15 @@ export async function startTcpProxy(
     new Promise<void>((resolve, reject) => {
       server = createServer((client) => {
         const upstream = connect(targetPort, host);
-        for (const s of [client, upstream]) {
+        // A side that goes away takes the other with it (no half-open connections), so the server
+        // sees a client that died the way it would without the proxy in between.
+        for (const [s, other] of [
+          [client, upstream],
+          [upstream, client],
+        ]) {
           sockets.add(s);
-          s.on('close', () => sockets.delete(s));
-          s.on('error', () => (client.destroy(), upstream.destroy()));
+          s.on('close', () => (sockets.delete(s), other.destroy()));
+          s.on('error', () => s.destroy());
         }
         client.pipe(upstream).pipe(client);
       });
