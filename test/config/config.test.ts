@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig, vllmUrls } from '../../src/config';
+import { problemsOf } from '../support/config';
+import { loadConfig, vllmUrls } from '../../src/config';
 
 const QUEUES = {
   AWS_SQS_FEEDBACK_QUEUE_URL:
@@ -6,16 +7,6 @@ const QUEUES = {
   AWS_SQS_FEEDBACK_DLQ_URL:
     'https://sqs.ap-northeast-2.amazonaws.com/123456789012/leafresh-sqs-feedback-dlq.fifo',
 };
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('configuration', () => {
   it('has local defaults for everything a process does not require', () => {

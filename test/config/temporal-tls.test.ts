@@ -1,14 +1,5 @@
-import { ConfigError, loadConfig } from '../../src/config';
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { problemsOf } from '../support/config';
+import { loadConfig } from '../../src/config';
 
 describe('Temporal TLS and API key settings', () => {
   it('connects in plaintext without an API key when nothing is set (the local dev server)', () => {
