@@ -33,7 +33,9 @@ runMain('worker', async () => {
         entry.level === 'TRACE'
           ? 'trace'
           : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
-      logger[level]({ ...entry.meta, sdk: true }, entry.message);
+      // The SDK puts failures under `error`; pino's serializer (message, type, stack) works on `err`.
+      const { error, ...meta } = (entry.meta ?? {}) as Record<string, unknown>;
+      logger[level]({ ...meta, ...(error === undefined ? {} : { err: error }), sdk: true }, entry.message);
     }),
   });
   const sqs = createSqsClient(config.sqs);
