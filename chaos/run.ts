@@ -210,6 +210,9 @@ async function main(): Promise<void> {
       at: time,
       run: async () => {
         const name = `worker-${(i % 2) + 1}`;
+        // Kill while vLLM calls are in flight (up to 15 s of waiting), so recovery can be measured.
+        for (let waited = 0; waited < 15_000 && (await simulatorRunning()) < 2; waited += 200)
+          await sleep(200);
         await group.stop(name, 'SIGKILL');
         note('kill', name);
         await sleep(1000 + random() * 2000);
@@ -260,6 +263,17 @@ async function main(): Promise<void> {
     },
   });
   const faultRuns = schedule.map((f) => sleep(f.at).then(f.run));
+
+  async function simulatorRunning(): Promise<number> {
+    try {
+      const stats = (await fetch(`http://127.0.0.1:${PORTS.vllm}/sim/stats`).then((r) => r.json())) as {
+        running: number;
+      };
+      return stats.running;
+    } catch {
+      return 0;
+    }
+  }
 
   // --- traffic ------------------------------------------------------------------------------
   const expected = new Map<string, ExpectedRequest>();
