@@ -19,6 +19,7 @@ import { loadConfig } from '../src/config';
 import { createCallbackReceiver, type CallbackReceiver } from '../src/dev/callback-receiver';
 import { sha256Hex } from '../src/domain/keys';
 import { createSqsClient, ensureFeedbackQueues, type FeedbackQueues } from '../src/shared/sqs';
+import { startElasticMq, startTemporalDevServer } from './infra';
 import { ProcessGroup, waitForHttp } from './processes';
 import { startTcpProxy, type TcpProxy } from '../src/dev/tcp-proxy';
 import { formatTable, mulberry32, percentile, ProgressBar, sleep } from './util';
@@ -80,33 +81,12 @@ async function main(): Promise<void> {
   const note = (kind: string, detail?: string) => faults.push({ at: Date.now() - t0, kind, detail });
 
   // --- infrastructure -------------------------------------------------------------------------
-  const temporalArgs = [
-    'server',
-    'start-dev',
-    '--ip=127.0.0.1',
-    `--port=${PORTS.temporal}`,
-    '--headless',
-    `--db-filename=${join(DATA, 'temporal.db')}`,
-    '--log-level=error',
-    '--search-attribute=MemberId=Int',
-    '--search-attribute=FeedbackStage=Keyword',
-    '--search-attribute=FeedbackSource=Keyword',
-  ];
-  const temporalBin = join(ROOT, '.tools', 'venv', 'bin', 'temporal');
-  group.start('temporal', temporalBin, temporalArgs, { HOME: DATA, PATH: '/usr/local/bin:/usr/bin:/bin' });
-  group.start(
-    'elasticmq',
-    'java',
-    [
-      '-Xmx512m',
-      `-Dconfig.file=${join(ROOT, 'infra', 'elasticmq', 'elasticmq.conf')}`,
-      '-cp',
-      `${join(ROOT, '.tools', 'elasticmq', 'lib')}/*`,
-      'org.elasticmq.server.Main',
-    ],
-    { ELASTICMQ_PORT: String(PORTS.sqs), PATH: '/usr/local/bin:/usr/bin:/bin' },
-  );
-  await waitForHttp(`http://127.0.0.1:${PORTS.sqs}/?Action=ListQueues`);
+  await startTemporalDevServer(group, {
+    port: PORTS.temporal,
+    dbFile: join(DATA, 'temporal.db'),
+    home: DATA,
+  });
+  await startElasticMq(group, { port: PORTS.sqs });
   const proxy: TcpProxy = await startTcpProxy(PORTS.sqsProxy, PORTS.sqs);
 
   const direct = createSqsClient(
@@ -177,7 +157,6 @@ async function main(): Promise<void> {
     body: JSON.stringify({ rules: simFaults }),
   });
   const vllmProxy: TcpProxy = await startTcpProxy(PORTS.vllmProxy, PORTS.vllm);
-  await waitForTemporal(temporalBin);
   for (const name of ['worker-1', 'worker-2']) group.start(name, node, dist('worker/main.js'), env);
   for (const name of ['bridge-1', 'bridge-2']) group.start(name, node, dist('sqs-bridge/main.js'), env);
   group.start('api', node, dist('api/main.js'), env);
@@ -669,21 +648,6 @@ function recoveryAfterKills(
         medianMs: percentile(delays, 0.5),
       };
     });
-}
-
-async function waitForTemporal(bin: string): Promise<void> {
-  const { execFile } = await import('node:child_process');
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) =>
-      execFile(bin, ['operator', 'cluster', 'health', '--address', `127.0.0.1:${PORTS.temporal}`], (err) =>
-        resolve(!err),
-      ),
-    );
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error('Temporal did not start');
-    await sleep(500);
-  }
 }
 
 function fmtMs(ms: number | undefined): string {

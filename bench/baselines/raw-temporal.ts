@@ -1,0 +1,162 @@
+/**
+ * Baseline "raw Temporal ceiling": how many no-op workflows (three no-op activities each) the same dev
+ * server completes per second, with workers and starters like ours. Three roles, one per process:
+ *
+ *   raw-temporal.js bundle <out.js>   bundles noop-workflow once (before the measurement)
+ *   raw-temporal.js worker            runs the workflow; GET /stats on RAW_STATS_PORT reports completions
+ *   raw-temporal.js starter           starts RAW_N workflows, RAW_START_CONCURRENCY at a time, writes
+ *                                     RAW_RESULT_FILE and waits for SIGTERM (so its /proc can be read)
+ *
+ * Temporal address, namespace, task queue and worker limits come from the same environment variables
+ * as our worker (TEMPORAL_*, WORKER_MAX_CONCURRENT_*).
+ */
+import { createServer } from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { z } from 'zod';
+import { percentile } from '../../chaos/util';
+import { loadConfig } from '../../src/config';
+import { untilStopSignal } from './common';
+import { createNoopActivities } from './noop-activities';
+import type { NoopWorkflow } from './noop-workflow';
+
+/** Workflows whose id starts with this are measured; the starter's warm-up run is not. */
+export const MEASURED_PREFIX = 'raw-';
+
+export interface RawWorkerStats {
+  completed: number;
+  firstAt?: number;
+  lastAt?: number;
+  /** Per workflow: from the client's start call to the third activity, in ms. */
+  latenciesMs: number[];
+}
+
+export interface RawStarterResult {
+  started: number;
+  failedStarts: number;
+  firstStartAt: number;
+  lastStartAt: number;
+  startLatencyMs: { p50?: number; p99?: number };
+}
+
+const rawEnvSchema = z.object({
+  RAW_N: z.coerce.number().int().min(1).default(1000),
+  RAW_START_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
+  RAW_STATS_PORT: z.coerce.number().int().min(1).max(65535).default(38802),
+  RAW_RESULT_FILE: z.string().min(1).default('raw-starter-result.json'),
+  RAW_BUNDLE_PATH: z.string().min(1).default('noop-workflow-bundle.js'),
+});
+
+async function bundle(out: string): Promise<void> {
+  const quiet = () => undefined;
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('./noop-workflow'),
+    logger: { trace: quiet, debug: quiet, info: quiet, log: quiet, warn: console.warn, error: console.error },
+  });
+  await writeFile(out, code);
+}
+
+async function runWorker(): Promise<void> {
+  const config = loadConfig(process.env);
+  const env = rawEnvSchema.parse(process.env);
+  // No SDK signal handlers: this process decides when the worker shuts down.
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  const stats: RawWorkerStats = { completed: 0, latenciesMs: [] };
+  const activities = createNoopActivities({
+    record(startedAt, workflowId) {
+      if (!workflowId.startsWith(MEASURED_PREFIX)) return;
+      const now = Date.now();
+      stats.completed += 1;
+      stats.firstAt ??= now;
+      stats.lastAt = now;
+      stats.latenciesMs.push(now - startedAt);
+    },
+  });
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowBundle: { codePath: env.RAW_BUNDLE_PATH },
+    activities,
+    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    maxConcurrentLocalActivityExecutions: config.worker.maxConcurrentActivities,
+    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+    shutdownGraceTime: '10 seconds',
+  });
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(stats));
+  });
+  await new Promise<void>((resolve) => server.listen(env.RAW_STATS_PORT, '127.0.0.1', resolve));
+  const running = worker.run();
+  await Promise.race([untilStopSignal(), running]);
+  worker.shutdown();
+  await running;
+  server.close();
+  await connection.close();
+}
+
+async function runStarter(): Promise<void> {
+  const config = loadConfig(process.env);
+  const env = rawEnvSchema.parse(process.env);
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const taskQueue = config.temporal.taskQueue;
+  const start = (workflowId: string) =>
+    client.workflow.start<typeof NoopWorkflow>('NoopWorkflow', {
+      taskQueue,
+      workflowId,
+      args: [Date.now()],
+    });
+
+  // One run through the worker first: connections open, workflow code loaded.
+  await (await start(`warmup-${taskQueue}`)).result();
+
+  const latencies: number[] = [];
+  let next = 0;
+  let failedStarts = 0;
+  const firstStartAt = Date.now();
+  await Promise.all(
+    Array.from({ length: Math.min(env.RAW_START_CONCURRENCY, env.RAW_N) }, async () => {
+      while (next < env.RAW_N) {
+        const i = next++;
+        const t0 = performance.now();
+        try {
+          await start(`${MEASURED_PREFIX}${taskQueue}-${i}`);
+          latencies.push(performance.now() - t0);
+        } catch {
+          failedStarts += 1;
+        }
+      }
+    }),
+  );
+  const result: RawStarterResult = {
+    started: latencies.length,
+    failedStarts,
+    firstStartAt,
+    lastStartAt: Date.now(),
+    startLatencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) },
+  };
+  writeFileSync(env.RAW_RESULT_FILE, JSON.stringify(result));
+  await untilStopSignal();
+  await connection.close();
+}
+
+async function main(): Promise<void> {
+  const role = process.argv[2];
+  if (role === 'bundle') await bundle(process.argv[3] ?? rawEnvSchema.parse(process.env).RAW_BUNDLE_PATH);
+  else if (role === 'worker') await runWorker();
+  else if (role === 'starter') await runStarter();
+  else throw new Error(`unknown role ${role ?? '(none)'}: use bundle <out>, worker or starter`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`raw-temporal: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,46 @@
+/** CPU time and memory of a process, read from Linux's /proc (the benchmark runs on Linux only). */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export interface ProcUsage {
+  /** utime + stime, in seconds. */
+  cpuSeconds: number;
+  /** VmHWM: the peak resident set size so far, in MiB. */
+  peakRssMb: number;
+  /** VmRSS now, in MiB. */
+  rssMb: number;
+}
+
+let ticksPerSecond: number | undefined;
+
+function clockTicks(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+/** Undefined when the process is gone. */
+export function readProcUsage(pid: number | undefined): ProcUsage | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces and parentheses: split after its closing one.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? 0);
+    return {
+      cpuSeconds: ticks / clockTicks(),
+      peakRssMb: kib('VmHWM') / 1024,
+      rssMb: kib('VmRSS') / 1024,
+    };
+  } catch {
+    return undefined;
+  }
+}

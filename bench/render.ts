@@ -1,0 +1,30 @@
+/**
+ * `node --import tsx bench/render.ts bench/results/<name>.json`: rewrites the Markdown table and the SVG
+ * chart of a finished run from its JSON (ratios and targets are computed again), e.g. after a change
+ * to the report's layout. Needs no stack.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import {
+  computeRatios,
+  evaluateTargets,
+  FULL_N,
+  renderMarkdown,
+  renderSvg,
+  type BenchReport,
+} from './report';
+
+function main(): void {
+  const file = process.argv[2];
+  if (!file?.endsWith('.json')) throw new Error('usage: bench/render.ts bench/results/<name>.json');
+  const report = JSON.parse(readFileSync(file, 'utf8')) as BenchReport;
+  report.ratios = computeRatios(report);
+  report.targets = evaluateTargets(report, FULL_N);
+  const svg = file.replace(/\.json$/, '.svg');
+  writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(svg, renderSvg(report));
+  writeFileSync(file.replace(/\.json$/, '.md'), renderMarkdown(report, basename(svg)));
+  process.stdout.write(`rendered ${file.replace(/\.json$/, '.{md,svg}')}\n`);
+}
+
+main();

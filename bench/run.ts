@@ -1,0 +1,1187 @@
+/**
+ * `npm run bench [-- options]`: throughput and latency of our service next to three baselines, on a
+ * local stack of its own (Temporal dev server :37233 on a fresh SQLite file under .data/bench/,
+ * ElasticMQ :39324, the vLLM simulator :38800, the API :38000; all on 127.0.0.1). Logs of every
+ * process in .data/bench/logs/.
+ *
+ * Systems, each run alone against the same queue setup and the same simulator:
+ *   ours   BE-style messages → sqs-bridge + worker (from dist/) → FeedbackWorkflow → callback
+ *   seed   bench/baselines/seed-worker.ts: the original worker loop, one message at a time
+ *   plain  bench/baselines/plain-consumer.ts: sqs-consumer, batches of 10 in parallel, no Temporal
+ *   raw    bench/baselines/raw-temporal.ts: no-op workflows (three no-op activities) on the same server
+ *
+ * Scenarios: instant LLM (L = 0) and L = 1 s with C = 64 (the simulator's maxNumSeqs), each with the
+ * BE's queue shape (one FIFO group `feedback-request`) and with a group per member; paced runs of ours
+ * at half its measured maximum rate (orchestration overhead, with a breakdown from the workflow
+ * histories); the API alone at 200 req/s next to raw SendMessage. Writes
+ * bench/results/<date>[-quick][-n<N>].{json,md,svg}; `bench/render.ts <json>` re-renders md and svg.
+ *
+ * Options (defaults: full run / --quick):
+ *   --quick                       the short run
+ *   --n N                         requests per run (2000 / 200)
+ *   --seed-n N                    messages for the seed-style worker (30 / 5)
+ *   --slow-n N                    messages for the plain consumer when L > 0 (600 / 100)
+ *   --paced-n N                   requests per paced run (240 / 60); --paced-rate R overrides the rate
+ *   --systems a,b                 ours, seed, plain, raw
+ *   --scenarios a,b               instant-group, instant-member, l1-group, l1-member, paced-instant,
+ *                                 paced-l1, raw-ceiling, api
+ *   --pollers N / --group-pollers N       BRIDGE_POLLERS per member groups / one group (4 / 1)
+ *   --worker-activities N         WORKER_MAX_CONCURRENT_ACTIVITIES (200)
+ *   --raw-start-concurrency N     concurrent starts of the raw ceiling (50)
+ *   --log-level L                 LOG_LEVEL of the systems (info)
+ *   --sqlite-pragmas a=b,c=d      dev server SQLite pragmas (journal_mode=wal,synchronous=normal;
+ *                                 `default` for SQLite's own)
+ *   --emq-warmup N                messages through ElasticMQ before the first run (5000 / 1500)
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import {
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import autocannon from 'autocannon';
+import { ProcessGroup, waitForHttp, type ManagedProcess } from '../chaos/processes';
+import { startElasticMq, startTemporalDevServer, waitForTemporal } from '../chaos/infra';
+import { percentile, ProgressBar, sleep } from '../chaos/util';
+import { createCallbackReceiver } from '../src/dev/callback-receiver';
+import { fromEpochMillis } from '../src/domain/datetime';
+import { sha256Hex, workflowIdFor } from '../src/domain/keys';
+import { createSqsClient, ensureFeedbackQueues, type FeedbackQueues } from '../src/shared/sqs';
+import type { RawStarterResult, RawWorkerStats } from './baselines/raw-temporal';
+import { overheadBreakdown } from './breakdown';
+import { readProcUsage } from './proc';
+import {
+  computeRatios,
+  evaluateTargets,
+  FULL_N,
+  latency,
+  ms,
+  rate,
+  renderMarkdown,
+  renderSvg,
+  SYSTEM_LABELS,
+  type ApiReport,
+  type BenchReport,
+  type ProcessReport,
+  type Quantiles,
+  type RunReport,
+  type Scenario,
+  type SystemId,
+} from './report';
+
+const ROOT = join(__dirname, '..');
+const DATA = join(ROOT, '.data', 'bench');
+const BUILD = join(ROOT, '.data', 'bench-build', 'bench', 'baselines');
+const RESULTS = join(ROOT, 'bench', 'results');
+const PORTS = {
+  temporal: 37233,
+  temporalHttp: 38233,
+  temporalMetrics: 38234,
+  sqs: 39324,
+  vllm: 38800,
+  api: 38000,
+  rawStats: 38802,
+};
+const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+const REGION = 'ap-northeast-2';
+const BE_GROUP = 'feedback-request';
+const CAPACITY = 64;
+const SEND_CONCURRENCY = 16;
+const API_RATE = 200;
+const API_SECONDS = 10;
+const API_WARMUP_SECONDS = 3;
+const API_CONNECTIONS = 10;
+
+const SCENARIOS: Scenario[] = [
+  {
+    id: 'instant-group',
+    title: 'L = 0, one group',
+    latencyMs: 0,
+    capacity: CAPACITY,
+    shape: 'group',
+    mode: 'burst',
+  },
+  {
+    id: 'instant-member',
+    title: 'L = 0, group per member',
+    latencyMs: 0,
+    capacity: CAPACITY,
+    shape: 'member',
+    mode: 'burst',
+  },
+  {
+    id: 'l1-group',
+    title: 'L = 1 s, one group',
+    latencyMs: 1000,
+    capacity: CAPACITY,
+    shape: 'group',
+    mode: 'burst',
+  },
+  {
+    id: 'l1-member',
+    title: 'L = 1 s, group per member',
+    latencyMs: 1000,
+    capacity: CAPACITY,
+    shape: 'member',
+    mode: 'burst',
+  },
+  {
+    id: 'paced-instant',
+    title: 'L = 0, ours at half its maximum rate',
+    latencyMs: 0,
+    capacity: CAPACITY,
+    shape: 'group',
+    mode: 'paced',
+  },
+  {
+    id: 'paced-l1',
+    title: 'L = 1 s, ours at half its maximum rate',
+    latencyMs: 1000,
+    capacity: CAPACITY,
+    shape: 'group',
+    mode: 'paced',
+  },
+];
+const ALL_SYSTEMS: SystemId[] = ['ours', 'seed', 'plain', 'raw'];
+
+interface Options {
+  quick: boolean;
+  n: number;
+  seedN: number;
+  pacedN: number;
+  systems: Set<SystemId>;
+  scenarios: Set<string>;
+  api: boolean;
+  logLevel: string;
+  /** BRIDGE_POLLERS with a group per member. */
+  pollers: number;
+  /**
+   * BRIDGE_POLLERS with the BE's single group: one batch of that group can be in flight at a time, so a
+   * second poller can never receive anything; on ElasticMQ its long poll on the blocked group spins a CPU.
+   */
+  groupPollers: number;
+  workerActivities: number;
+  rawStartConcurrency: number;
+  pacedRate?: number;
+  /** Messages for the plain consumer when L > 0 (it then does about 10/(L + ε) per second). */
+  slowN: number;
+  sqlitePragmas: string[];
+  /** Messages sent through ElasticMQ before the first run, so that its JIT is warm for every system. */
+  emqWarmup: number;
+}
+
+const DEFAULT_PRAGMAS = 'journal_mode=wal,synchronous=normal';
+
+/** Requests per run: n, fewer for the baselines that are slow by design (said so in the report). */
+function requestCount(options: Options, scenario: Scenario, system: SystemId): number {
+  if (system === 'seed') return Math.min(options.seedN, options.n);
+  if (system === 'plain' && scenario.latencyMs > 0) return Math.min(options.slowN, options.n);
+  return options.n;
+}
+
+function parseArgs(argv: string[]): Options {
+  const quick = argv.includes('--quick');
+  const value = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const number = (flag: string, fallback: number) => {
+    const raw = value(flag);
+    if (raw === undefined) return fallback;
+    const parsed = Number(raw);
+    if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`${flag} needs a positive number`);
+    return parsed;
+  };
+  const list = (flag: string, all: string[]) => {
+    const raw = value(flag);
+    const items = raw ? raw.split(',').map((s) => s.trim()) : all;
+    const unknown = items.filter((item) => !all.includes(item));
+    if (unknown.length > 0)
+      throw new Error(`${flag}: unknown ${unknown.join(', ')} (known: ${all.join(', ')})`);
+    return new Set(items);
+  };
+  const scenarios = list('--scenarios', [...SCENARIOS.map((s) => s.id), 'raw-ceiling', 'api']);
+  return {
+    quick,
+    n: number('--n', quick ? 200 : FULL_N),
+    seedN: number('--seed-n', quick ? 5 : 30),
+    pacedN: number('--paced-n', quick ? 60 : 240),
+    systems: list('--systems', ALL_SYSTEMS) as Set<SystemId>,
+    scenarios,
+    api: scenarios.has('api'),
+    logLevel: value('--log-level') ?? 'info',
+    pollers: number('--pollers', 4),
+    groupPollers: number('--group-pollers', 1),
+    workerActivities: number('--worker-activities', 200),
+    rawStartConcurrency: number('--raw-start-concurrency', 50),
+    slowN: number('--slow-n', quick ? 100 : 600),
+    pacedRate: value('--paced-rate') === undefined ? undefined : number('--paced-rate', 1),
+    // WAL instead of SQLite's rollback journal: the dev server's default does several fsyncs per
+    // transaction and is then bound by the disk, which no production persistence is.
+    sqlitePragmas: (value('--sqlite-pragmas') ?? DEFAULT_PRAGMAS)
+      .split(',')
+      .filter((p) => p.length > 0 && p !== 'default'),
+    emqWarmup: number('--emq-warmup', quick ? 1500 : 5000),
+  };
+}
+
+type SharedName = 'temporal' | 'elasticmq' | 'simulator';
+
+/** A process of the stack exited while a run needed it (e.g. killed from outside the harness). */
+class ExternalExit extends Error {
+  override name = 'ExternalExit';
+}
+
+/** What every run needs: the process group, an SQS client, the shared processes, the progress bar. */
+interface Context {
+  options: Options;
+  group: ProcessGroup;
+  sqs: SQSClient;
+  /** Temporal, ElasticMQ and the simulator: shared by all runs. */
+  shared: Record<SharedName, ManagedProcess>;
+  /** Rejects when a shared process exits without the harness asking. */
+  sharedExited: Promise<never>;
+  /** Names of the processes the harness is stopping (their exit is expected). */
+  stopping: Set<string>;
+  progress: ProgressBar;
+  progressBase: number;
+  /** The processes started for the runs, by name (the latest start of each name). */
+  started: Map<string, ManagedProcess>;
+  runIndex: number;
+  /** The highest delivered/s of ours per latency, for the paced runs. */
+  oursMaxRate: Map<number, number>;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const options = parseArgs(process.argv.slice(2));
+  rmSync(DATA, { recursive: true, force: true });
+  mkdirSync(join(DATA, 'logs'), { recursive: true });
+  const group = new ProcessGroup(join(DATA, 'logs'));
+  cleanup = () => group.stopAll('SIGKILL');
+  const node = process.execPath;
+  const loadAverageAtStart = loadavg();
+
+  // --- shared processes --------------------------------------------------------------------------
+  process.stderr.write('[bench] starting Temporal dev server, ElasticMQ and the vLLM simulator\n');
+  const [temporal, elasticmq] = await Promise.all([
+    startTemporalDevServer(group, {
+      port: PORTS.temporal,
+      httpPort: PORTS.temporalHttp,
+      metricsPort: PORTS.temporalMetrics,
+      dbFile: join(DATA, 'temporal.db'),
+      home: DATA,
+      extraArgs: options.sqlitePragmas.map((p) => `--sqlite-pragma=${p}`),
+    }),
+    startElasticMq(group, { port: PORTS.sqs }),
+  ]);
+  const simulator = group.start('vllm-simulator', node, [join(ROOT, 'dist', 'src', 'simulator', 'main.js')], {
+    LOG_LEVEL: 'warn',
+    VLLM_SIM_PORT: String(PORTS.vllm),
+    VLLM_SIM_HOST: '127.0.0.1',
+    VLLM_SIM_MAX_NUM_SEQS: String(CAPACITY),
+    VLLM_SIM_LATENCY_MS: '0',
+  });
+  await waitForHttp(`http://127.0.0.1:${PORTS.vllm}/health`);
+  const sqs = createSqsClient(
+    { region: REGION, endpoint: `http://127.0.0.1:${PORTS.sqs}`, requestTimeoutMs: 10_000 },
+    { credentials: CREDENTIALS },
+  );
+  await warmUpQueue(sqs, options.emqWarmup);
+  if (options.systems.has('raw') && options.scenarios.has('raw-ceiling')) {
+    await execFileAsync(node, [
+      join(BUILD, 'raw-temporal.js'),
+      'bundle',
+      join(DATA, 'noop-workflow-bundle.js'),
+    ]);
+  }
+
+  // --- plan ----------------------------------------------------------------------------------
+  const plan: Array<{ scenario: Scenario; system: SystemId; n: number }> = [];
+  for (const scenario of SCENARIOS.filter((s) => options.scenarios.has(s.id))) {
+    if (scenario.mode === 'paced') {
+      if (options.systems.has('ours')) plan.push({ scenario, system: 'ours', n: options.pacedN });
+      continue;
+    }
+    for (const system of ['ours', 'plain', 'seed'] as SystemId[]) {
+      if (options.systems.has(system))
+        plan.push({ scenario, system, n: requestCount(options, scenario, system) });
+    }
+  }
+  const rawPlanned = options.systems.has('raw') && options.scenarios.has('raw-ceiling');
+  // The ceiling right after the L = 0 runs, before the paced ones.
+  const firstLater = plan.findIndex((p) => p.scenario.latencyMs > 0 || p.scenario.mode === 'paced');
+  const rawAt = firstLater === -1 ? plan.length : firstLater;
+  const total = plan.reduce((sum, p) => sum + p.n, 0) + (rawPlanned ? options.n : 0);
+
+  const stopping = new Set<string>();
+  const shared = { temporal, elasticmq, simulator };
+  const ctx: Context = {
+    options,
+    group,
+    sqs,
+    shared,
+    sharedExited: exitWatch(stopping, Object.values(shared)),
+    stopping,
+    progress: new ProgressBar(total),
+    progressBase: 0,
+    started: new Map(),
+    runIndex: 0,
+    oursMaxRate: new Map(),
+  };
+
+  const runs: RunReport[] = [];
+  partial = { ctx, runs, started, loadAverageAtStart };
+  const execute = async (step: () => Promise<RunReport>) => {
+    const runStarted = Date.now();
+    let run: RunReport;
+    const aborted: string[] = [];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        run = await step();
+        run.notes.push(
+          ...aborted.map((reason) => `an earlier attempt was aborted (${reason}) and run again`),
+        );
+        break;
+      } catch (err) {
+        if (!(err instanceof ExternalExit) || attempt >= 2) throw err;
+        aborted.push(err.message.replace(/; see .*$/, ''));
+        process.stderr.write(`\n[bench] ${err.message}: restarting what is down and running it again\n`);
+        await reviveShared(ctx);
+        ctx.runIndex += 1; // fresh queues, task queue and member ids for the second attempt
+      }
+    }
+    runs.push(run);
+    ctx.progressBase += run.requested;
+    ctx.runIndex += 1;
+    if (run.system === 'ours' && run.mode === 'burst' && run.complete && run.deliveredPerSec !== undefined) {
+      const key = run.latencyMs ?? 0;
+      ctx.oursMaxRate.set(key, Math.max(ctx.oursMaxRate.get(key) ?? 0, run.deliveredPerSec));
+    }
+    process.stderr.write(
+      `${process.stderr.isTTY ? '\n' : ''}[bench] ${run.scenario} / ${SYSTEM_LABELS[run.system]}: ` +
+        `${run.delivered}/${run.requested} delivered, ${rate(run.deliveredPerSec)}/s, ` +
+        `e2e p50 ${ms(run.e2eMs.p50)} p99 ${ms(run.e2eMs.p99)}, overhead p50 ${ms(run.overheadMs.p50)} ` +
+        `p99 ${ms(run.overheadMs.p99)} (${Math.round((Date.now() - runStarted) / 1000)} s)\n`,
+    );
+  };
+  for (let i = 0; i < plan.length; i++) {
+    if (rawPlanned && i === rawAt) await execute(() => runRawCeiling(ctx, options.n));
+    const { scenario, system, n } = plan[i];
+    await execute(() => runQueueSystem(ctx, scenario, system, n));
+  }
+  if (rawPlanned && rawAt >= plan.length) await execute(() => runRawCeiling(ctx, options.n));
+  ctx.progress.finish();
+
+  const api = options.api ? await runApi(ctx) : undefined;
+  writeReport({ ctx, runs, started, loadAverageAtStart }, api, false);
+  for (const p of Object.values(shared)) stopping.add(p.name);
+  await group.stopAll('SIGTERM');
+  sqs.destroy();
+}
+
+interface RunState {
+  ctx: Context;
+  runs: RunReport[];
+  started: number;
+  loadAverageAtStart: number[];
+}
+
+/** The state of the bench so far, for a partial report when it fails. */
+let partial: RunState | undefined;
+
+function writeReport(state: RunState, api: ApiReport | undefined, partialRun: boolean): void {
+  const { options } = state.ctx;
+
+  const date = new Date().toISOString();
+  const report: BenchReport = {
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    date,
+    quick: options.quick,
+    options: { ...options, systems: [...options.systems], scenarios: [...options.scenarios] },
+    machine: {
+      cpus: cpus().length,
+      loadAverageAtStart: state.loadAverageAtStart,
+      loadAverageAtEnd: loadavg(),
+      node: process.version,
+    },
+    settings: {
+      'simulator capacity C (maxNumSeqs)': String(CAPACITY),
+      'ours: processes': '1 sqs-bridge + 1 worker',
+      'ours: BRIDGE_POLLERS': `${options.groupPollers} with one group, ${options.pollers} with a group per member`,
+      'ours: BRIDGE_WAIT_TIME_SECONDS': '5',
+      'ours: WORKER_MAX_CONCURRENT_ACTIVITIES': String(options.workerActivities),
+      'ours: WORKER_MAX_CONCURRENT_WORKFLOW_TASKS': '100',
+      'ours: DELIVERY_MODE': 'callback',
+      LOG_LEVEL: options.logLevel,
+      'plain consumer': 'sqs-consumer, batchSize 10, one consumer, waitTimeSeconds 5',
+      'seed-style worker': `1 message per receive, 10 s wait, 1 s sleep; ${options.seedN} messages per scenario`,
+      'plain consumer at L > 0': `${Math.min(options.slowN, options.n)} messages per scenario`,
+      'Temporal dev server SQLite pragmas': options.sqlitePragmas.join(', ') || 'SQLite defaults',
+      'ElasticMQ warm-up': `${options.emqWarmup} messages before the first run`,
+      'raw ceiling': `${options.n} no-op workflows, ${options.rawStartConcurrency} concurrent starts, same worker limits`,
+      'harness sends': `SendMessage, ${SEND_CONCURRENCY} concurrent (burst runs)`,
+    },
+    scenarios: SCENARIOS.filter((s) => options.scenarios.has(s.id)),
+    runs: state.runs,
+    api,
+    ratios: [],
+    targets: [],
+    wallSeconds: (Date.now() - state.started) / 1000,
+  };
+  report.ratios = computeRatios(report);
+  report.targets = evaluateTargets(report, FULL_N);
+
+  mkdirSync(RESULTS, { recursive: true });
+  const name =
+    `${date.slice(0, 10)}${options.quick ? '-quick' : ''}` +
+    `${options.n !== (options.quick ? 200 : FULL_N) ? `-n${options.n}` : ''}${partialRun ? '-partial' : ''}`;
+  const files = { json: `${name}.json`, md: `${name}.md`, svg: `${name}.svg` };
+  writeFileSync(join(RESULTS, files.json), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(join(RESULTS, files.svg), renderSvg(report));
+  writeFileSync(join(RESULTS, files.md), renderMarkdown(report, files.svg));
+
+  process.stdout.write('\n' + summary(report) + '\n');
+  process.stdout.write(
+    `report: ${Object.values(files)
+      .map((f) => join('bench', 'results', f))
+      .join(', ')}\n`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runs of the queue-reading systems
+
+interface SystemProcesses {
+  names: string[];
+  /** Rejects when one of them exits before we stop it. */
+  exited: Promise<never>;
+}
+
+async function runQueueSystem(
+  ctx: Context,
+  scenario: Scenario,
+  system: SystemId,
+  n: number,
+): Promise<RunReport> {
+  const tag = `${String(ctx.runIndex).padStart(2, '0')}-${scenario.id}-${system}`;
+  const queues = await ensureFeedbackQueues(ctx.sqs, `bench-${tag}`, { visibilityTimeoutSeconds: 60 });
+  await configureSimulator(scenario);
+  const receiver = createCallbackReceiver();
+  const callbackUrl = await receiver.listen(0);
+  const deliveredAt = new Map<number, number>();
+  receiver.onAccepted = (result) => {
+    if (!deliveredAt.has(result.memberId)) deliveredAt.set(result.memberId, Date.now());
+  };
+  const memberBase = (ctx.runIndex + 1) * 1_000_000;
+  const notes: string[] = [];
+
+  const env = systemEnv(ctx, tag, queues, callbackUrl, scenario.shape);
+  const processes = startSystem(ctx, system, env);
+  let stopping = false;
+  const guard = <T>(work: Promise<T>) => Promise.race([work, processes.exited]);
+  try {
+    // Warm-up: one request through the whole system, so that it is up, connected and polling.
+    await guard(sendRequest(ctx.sqs, queues.requestQueueUrl, memberBase, scenario));
+    await guard(waitFor(() => deliveredAt.has(memberBase), 120_000, `${tag}: warm-up request not delivered`));
+    deliveredAt.clear();
+    await fetch(`http://127.0.0.1:${PORTS.vllm}/sim/reset`, { method: 'POST' });
+
+    const members = Array.from({ length: n }, (_, i) => memberBase + 1 + i);
+    const sentAt = new Map<number, number>();
+    const cpuBefore = snapshotCpu(ctx, processes.names);
+    const offeredRate = scenario.mode === 'paced' ? pacedRate(ctx, scenario) : undefined;
+    if (offeredRate !== undefined && scenario.mode === 'paced')
+      notes.push(
+        `paced at ${rate(offeredRate)}/s = half of ours' highest burst rate at L = ${latency(scenario.latencyMs)}`,
+      );
+    const requestKeys = new Map<number, string>();
+    const send = async (memberId: number) => {
+      sentAt.set(memberId, Date.now());
+      requestKeys.set(memberId, await sendRequest(ctx.sqs, queues.requestQueueUrl, memberId, scenario));
+    };
+    const sending =
+      offeredRate === undefined
+        ? pool(members, SEND_CONCURRENCY, send)
+        : paced(members.length, offeredRate, (i) => send(members[i]));
+    const deadline = Date.now() + deadlineMs(scenario, system, n, offeredRate);
+    let count = 0;
+    while ((count = deliveredAt.size) < n && Date.now() < deadline) {
+      ctx.progress.render(ctx.progressBase + count, `${scenario.id} / ${system}`);
+      await guard(sleep(250));
+    }
+    await guard(sending);
+    const cpuAfter = snapshotCpu(ctx, processes.names);
+    const deliveredCount = members.filter((m) => deliveredAt.has(m)).length;
+    ctx.progress.render(ctx.progressBase + deliveredCount, `${scenario.id} / ${system}`);
+    if (deliveredCount < n) notes.push(`only ${deliveredCount} of ${n} delivered before the deadline`);
+    if (system === 'seed') notes.push(`slow by design (≥ 1 s per message): measured on ${n} messages`);
+    if (system === 'plain' && n < ctx.options.n)
+      notes.push(`one batch of 10 per L: measured on ${n} messages (steady rate, like the longer runs)`);
+
+    const simStats = (await (await fetch(`http://127.0.0.1:${PORTS.vllm}/sim/stats`)).json()) as {
+      maxRunningSeen: number;
+      received: number;
+      completed: number;
+    };
+    const simRecords = (await (await fetch(`http://127.0.0.1:${PORTS.vllm}/sim/requests`)).json()) as Array<{
+      receivedAt: number;
+      finishedAt?: number;
+      prompt?: string;
+    }>;
+    const simMs = new Map<number, number>();
+    for (const record of simRecords) {
+      const member = Number(/#m(\d+)/.exec(record.prompt ?? '')?.[1]);
+      if (!Number.isFinite(member) || record.finishedAt === undefined) continue;
+      simMs.set(member, (simMs.get(member) ?? 0) + (record.finishedAt - record.receivedAt));
+    }
+    const e2e: number[] = [];
+    const overhead: number[] = [];
+    for (const member of members) {
+      const at = deliveredAt.get(member);
+      const sent = sentAt.get(member);
+      if (at === undefined || sent === undefined) continue;
+      e2e.push(at - sent);
+      const inSimulator = simMs.get(member);
+      if (inSimulator !== undefined) overhead.push(at - sent - inSimulator);
+    }
+    const firstSend = Math.min(...sentAt.values());
+    const lastDelivery = Math.max(...members.map((m) => deliveredAt.get(m) ?? 0));
+    const durationMs = deliveredCount > 0 ? lastDelivery - firstSend : undefined;
+
+    const processReports = stopReports(ctx, processes.names, cpuBefore, cpuAfter);
+    stopping = true;
+    await stopProcesses(ctx, processes.names);
+    const breakdown =
+      system === 'ours' && scenario.mode === 'paced'
+        ? await overheadBreakdown(
+            `127.0.0.1:${PORTS.temporal}`,
+            members
+              .filter((m) => deliveredAt.has(m) && requestKeys.has(m))
+              .map((m) => ({
+                workflowId: workflowIdFor(requestKeys.get(m) as string),
+                sentAt: sentAt.get(m) as number,
+                deliveredAt: deliveredAt.get(m) as number,
+                simulatorMs: simMs.get(m) ?? 0,
+              })),
+          )
+        : undefined;
+    return {
+      scenario: scenario.id,
+      system,
+      latencyMs: scenario.latencyMs,
+      capacity: scenario.capacity,
+      shape: scenario.shape,
+      mode: scenario.mode,
+      offeredRatePerSec: offeredRate,
+      requested: n,
+      delivered: deliveredCount,
+      complete: deliveredCount === n,
+      durationMs,
+      deliveredPerSec: durationMs ? deliveredCount / (durationMs / 1000) : undefined,
+      e2eMs: quantiles(e2e),
+      overheadMs: quantiles(overhead),
+      simulator: {
+        maxRunningSeen: simStats.maxRunningSeen,
+        received: simStats.received,
+        completed: simStats.completed,
+      },
+      processes: processReports,
+      sharedCpuSecondsDuringRun: sharedCpu(cpuBefore, cpuAfter),
+      overheadBreakdown: breakdown,
+      notes,
+    };
+  } finally {
+    if (!stopping) await stopProcesses(ctx, processes.names, 'SIGKILL');
+    await receiver.close();
+  }
+}
+
+/** The environment of our processes and of the baselines (they read the same variables). */
+function systemEnv(
+  ctx: Context,
+  tag: string,
+  queues: FeedbackQueues,
+  callbackUrl: string,
+  shape: Scenario['shape'] = 'group',
+): NodeJS.ProcessEnv {
+  return {
+    LOG_LEVEL: ctx.options.logLevel,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    TEMPORAL_ADDRESS: `127.0.0.1:${PORTS.temporal}`,
+    TEMPORAL_TASK_QUEUE: `bench-${tag}`,
+    AWS_REGION: REGION,
+    AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${PORTS.sqs}`,
+    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+    AWS_SQS_FEEDBACK_QUEUE_URL: queues.requestQueueUrl,
+    AWS_SQS_FEEDBACK_DLQ_URL: queues.dlqUrl,
+    AWS_SQS_FEEDBACK_RESULT_QUEUE_URL: queues.resultQueueUrl,
+    API_PORT: String(PORTS.api),
+    API_HOST: '127.0.0.1',
+    BRIDGE_POLLERS: String(shape === 'member' ? ctx.options.pollers : ctx.options.groupPollers),
+    BRIDGE_WAIT_TIME_SECONDS: '5',
+    BRIDGE_VISIBILITY_TIMEOUT_SECONDS: '60',
+    VLLM_API_URL: `http://127.0.0.1:${PORTS.vllm}`,
+    VLLM_TIMEOUT_SECONDS: '60',
+    DELIVERY_MODE: 'callback',
+    BE_CALLBACK_BASE_URL: callbackUrl,
+    BE_CALLBACK_AUTHORIZATION: 'Bearer bench',
+    WORKER_MAX_CONCURRENT_ACTIVITIES: String(ctx.options.workerActivities),
+    WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '100',
+  };
+}
+
+function startSystem(ctx: Context, system: SystemId, env: NodeJS.ProcessEnv): SystemProcesses {
+  const dist = (path: string) => join(ROOT, 'dist', 'src', path);
+  const specs: Array<[name: string, args: string[]]> =
+    system === 'ours'
+      ? [
+          ['ours-worker', [dist('worker/main.js')]],
+          ['ours-bridge', [dist('sqs-bridge/main.js')]],
+        ]
+      : system === 'seed'
+        ? [['seed-worker', [join(BUILD, 'seed-worker.js')]]]
+        : system === 'plain'
+          ? [['plain-consumer', [join(BUILD, 'plain-consumer.js')]]]
+          : [];
+  const started = specs.map(([name, args]) => startProcess(ctx, name, args, env));
+  return {
+    names: specs.map(([name]) => name),
+    exited: Promise.race([exitWatch(ctx.stopping, started), ctx.sharedExited]),
+  };
+}
+
+function startProcess(ctx: Context, name: string, args: string[], env: NodeJS.ProcessEnv): ManagedProcess {
+  ctx.stopping.delete(name);
+  const managed = ctx.group.start(name, process.execPath, args, env);
+  ctx.started.set(name, managed);
+  return managed;
+}
+
+const pidOf = (ctx: Context, name: string) => ctx.started.get(name)?.child?.pid;
+
+/** Rejects when one of `processes` exits without the harness having asked it to stop. */
+function exitWatch(stopping: Set<string>, processes: ManagedProcess[]): Promise<never> {
+  const watched = processes.map(
+    (p) =>
+      new Promise<never>((_resolve, reject) => {
+        p.child?.once('exit', (code, signal) => {
+          if (stopping.has(p.name)) return;
+          reject(
+            new ExternalExit(
+              `${p.name} exited (code ${code}, signal ${signal}) in the middle of a run; see .data/bench/logs/${p.name}.log`,
+            ),
+          );
+        });
+      }),
+  );
+  const first = Promise.race(watched);
+  first.catch(() => undefined); // observed by whoever races it
+  return first;
+}
+
+async function stopProcesses(
+  ctx: Context,
+  names: string[],
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<void> {
+  for (const name of names) ctx.stopping.add(name);
+  await Promise.all(names.map((name) => ctx.group.stop(name, signal)));
+}
+
+/** Restarts the shared processes that are down (another session on the machine may kill them). */
+async function reviveShared(ctx: Context): Promise<void> {
+  const down = (Object.entries(ctx.shared) as Array<[SharedName, ManagedProcess]>).filter(
+    ([, p]) => p.child?.exitCode !== null || p.child?.signalCode !== null,
+  );
+  for (const [name, managed] of down) {
+    process.stderr.write(`[bench] restarting ${managed.name}\n`);
+    ctx.group.restart(managed.name);
+    if (name === 'temporal') await waitForTemporal(`127.0.0.1:${PORTS.temporal}`);
+    else if (name === 'elasticmq') await waitForHttp(`http://127.0.0.1:${PORTS.sqs}/?Action=ListQueues`);
+    else await waitForHttp(`http://127.0.0.1:${PORTS.vllm}/health`);
+  }
+  ctx.sharedExited = exitWatch(ctx.stopping, Object.values(ctx.shared));
+}
+
+async function configureSimulator(scenario: Scenario): Promise<void> {
+  const post = (path: string, body: unknown) =>
+    fetch(`http://127.0.0.1:${PORTS.vllm}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  await post('/sim/capacity', { maxNumSeqs: scenario.capacity });
+  await post('/sim/latency', { latencyMs: scenario.latencyMs, latencyPerTokenMs: 0 });
+  await post('/sim/reset', {});
+}
+
+/** Half of ours' highest burst rate at this latency (or --paced-rate, or C/L/2 when not measured). */
+function pacedRate(ctx: Context, scenario: Scenario): number {
+  if (ctx.options.pacedRate !== undefined) return ctx.options.pacedRate;
+  const measured = ctx.oursMaxRate.get(scenario.latencyMs);
+  if (measured !== undefined) return measured / 2;
+  return scenario.latencyMs > 0 ? scenario.capacity / (scenario.latencyMs / 1000) / 2 : 5;
+}
+
+/** Generous: twice the time the system should need at a pessimistic rate, plus a minute. */
+function deadlineMs(scenario: Scenario, system: SystemId, n: number, offeredRate?: number): number {
+  const l = scenario.latencyMs / 1000;
+  const perSecond =
+    offeredRate ??
+    (system === 'seed' ? 1 / (1.1 + l) : system === 'plain' ? Math.min(10, 10 / (l + 0.1)) : 4);
+  return (n / perSecond) * 2000 + 60_000;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The raw Temporal ceiling
+
+async function runRawCeiling(ctx: Context, n: number): Promise<RunReport> {
+  const tag = `${String(ctx.runIndex).padStart(2, '0')}-raw`;
+  const resultFile = join(DATA, `raw-starter-${tag}.json`);
+  const env: NodeJS.ProcessEnv = {
+    LOG_LEVEL: ctx.options.logLevel,
+    TEMPORAL_ADDRESS: `127.0.0.1:${PORTS.temporal}`,
+    TEMPORAL_TASK_QUEUE: `bench-${tag}`,
+    WORKER_MAX_CONCURRENT_ACTIVITIES: String(ctx.options.workerActivities),
+    WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '100',
+    RAW_N: String(n),
+    RAW_START_CONCURRENCY: String(ctx.options.rawStartConcurrency),
+    RAW_STATS_PORT: String(PORTS.rawStats),
+    RAW_RESULT_FILE: resultFile,
+    RAW_BUNDLE_PATH: join(DATA, 'noop-workflow-bundle.js'),
+  };
+  const script = join(BUILD, 'raw-temporal.js');
+  const names = ['raw-worker', 'raw-starter'];
+  const worker = startProcess(ctx, 'raw-worker', [script, 'worker'], env);
+  let exited = Promise.race([exitWatch(ctx.stopping, [worker]), ctx.sharedExited]);
+  const notes: string[] = [];
+  let stopping = false;
+  const stats = async () =>
+    (await (await fetch(`http://127.0.0.1:${PORTS.rawStats}/stats`)).json()) as RawWorkerStats;
+  try {
+    await Promise.race([waitForHttp(`http://127.0.0.1:${PORTS.rawStats}/stats`, 60_000), exited]);
+    const cpuBefore = snapshotCpu(ctx, names);
+    const starter = startProcess(ctx, 'raw-starter', [script, 'starter'], env);
+    exited = Promise.race([exitWatch(ctx.stopping, [worker, starter]), ctx.sharedExited]);
+    const deadline = Date.now() + (n / 20) * 2000 + 90_000;
+    let current = await stats();
+    while (current.completed < n && Date.now() < deadline) {
+      ctx.progress.render(ctx.progressBase + current.completed, 'raw-ceiling / raw');
+      await Promise.race([sleep(500), exited]);
+      current = await stats();
+    }
+    await Promise.race([
+      waitFor(() => existsSync(resultFile), 30_000, 'raw starter wrote no result'),
+      exited,
+    ]);
+    const cpuAfter = snapshotCpu(ctx, names);
+    const started = JSON.parse(readFileSync(resultFile, 'utf8')) as RawStarterResult;
+    if (current.completed < n) notes.push(`only ${current.completed} of ${n} completed before the deadline`);
+    notes.push(
+      `${started.started} starts (${started.failedStarts} failed), start call p50 ${ms(started.startLatencyMs.p50)} ` +
+        `p99 ${ms(started.startLatencyMs.p99)}; starter CPU includes its warm-up workflow`,
+    );
+    const durationMs = current.lastAt !== undefined ? current.lastAt - started.firstStartAt : undefined;
+    const processReports = stopReports(ctx, names, cpuBefore, cpuAfter);
+    stopping = true;
+    await stopProcesses(ctx, names);
+    return {
+      scenario: 'raw-ceiling',
+      system: 'raw',
+      mode: 'start',
+      requested: n,
+      delivered: current.completed,
+      complete: current.completed >= n,
+      durationMs,
+      deliveredPerSec: durationMs ? current.completed / (durationMs / 1000) : undefined,
+      e2eMs: quantiles(current.latenciesMs),
+      overheadMs: {},
+      processes: processReports,
+      sharedCpuSecondsDuringRun: sharedCpu(cpuBefore, cpuAfter),
+      notes,
+    };
+  } finally {
+    if (!stopping) await stopProcesses(ctx, names, 'SIGKILL');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The API alone, next to raw SendMessage
+
+async function runApi(ctx: Context): Promise<ApiReport> {
+  process.stderr.write(
+    `[bench] API: ${API_RATE} req/s for ${API_SECONDS} s, and raw SendMessage the same way\n`,
+  );
+  const tag = `${String(ctx.runIndex).padStart(2, '0')}-api`;
+  const memberId = 999_000_001;
+  const body = JSON.stringify(feedbackRequest(memberId));
+
+  // Raw SendMessage first: the same call the API makes (body with requestId and timestamp, group =
+  // member, dedup id = requestId), from a client configured like the API's, driven like autocannon
+  // drives the API (API_CONNECTIONS closed loops sharing the rate).
+  const rawQueues = await ensureFeedbackQueues(ctx.sqs, `bench-${tag}-sendmessage`);
+  const client = createSqsClient(
+    { region: REGION, endpoint: `http://127.0.0.1:${PORTS.sqs}`, requestTimeoutMs: 3000 },
+    { credentials: CREDENTIALS, maxAttempts: 1 },
+  );
+  const rawErrors = { count: 0 };
+  const sendOnce = async (latencies: number[]) => {
+    const requestId = randomUUID();
+    const message = JSON.stringify({
+      ...JSON.parse(body),
+      requestId,
+      timestamp: fromEpochMillis(Date.now()),
+    });
+    const t0 = performance.now();
+    try {
+      await client.send(
+        new SendMessageCommand({
+          QueueUrl: rawQueues.requestQueueUrl,
+          MessageBody: message,
+          MessageGroupId: String(memberId),
+          MessageDeduplicationId: requestId,
+        }),
+      );
+      latencies.push(performance.now() - t0);
+    } catch {
+      rawErrors.count += 1;
+    }
+  };
+  await closedLoops(API_CONNECTIONS, API_RATE, API_WARMUP_SECONDS, () => sendOnce([]));
+  rawErrors.count = 0;
+  const rawLatencies: number[] = [];
+  const rawBefore = snapshotCpu(ctx, []);
+  await closedLoops(API_CONNECTIONS, API_RATE, API_SECONDS, () => sendOnce(rawLatencies));
+  const rawShared = sharedCpu(rawBefore, snapshotCpu(ctx, []));
+  client.destroy();
+
+  const queues = await ensureFeedbackQueues(ctx.sqs, `bench-${tag}`);
+  const env = systemEnv(ctx, tag, queues, 'http://127.0.0.1:9/unused');
+  const api = startProcess(ctx, 'api', [join(ROOT, 'dist', 'src', 'api', 'main.js')], env);
+  const exited = Promise.race([exitWatch(ctx.stopping, [api]), ctx.sharedExited]);
+  const url = `http://127.0.0.1:${PORTS.api}/ai/feedback`;
+  let stopping = false;
+  try {
+    await Promise.race([waitForHttp(`http://127.0.0.1:${PORTS.api}/health`), exited]);
+    await Promise.race([fireAutocannon(url, body, API_WARMUP_SECONDS), exited]);
+    const cpuBefore = snapshotCpu(ctx, ['api']);
+    const measured = await Promise.race([fireAutocannon(url, body, API_SECONDS), exited]);
+    const cpuAfter = snapshotCpu(ctx, ['api']);
+    const processes = stopReports(ctx, ['api'], cpuBefore, cpuAfter);
+    stopping = true;
+    await stopProcesses(ctx, ['api']);
+
+    const apiQ = quantiles(measured.latencies);
+    const rawQ = quantiles(rawLatencies);
+    return {
+      offeredRatePerSec: API_RATE,
+      durationSeconds: API_SECONDS,
+      api: {
+        count: measured.latencies.length,
+        errors: measured.errors,
+        non2xx: measured.non2xx,
+        latencyMs: apiQ,
+      },
+      rawSendMessage: { count: rawLatencies.length, errors: rawErrors.count, latencyMs: rawQ },
+      overheadP50Ms: apiQ.p50 !== undefined && rawQ.p50 !== undefined ? apiQ.p50 - rawQ.p50 : undefined,
+      overheadP99Ms: apiQ.p99 !== undefined && rawQ.p99 !== undefined ? apiQ.p99 - rawQ.p99 : undefined,
+      processes,
+      sharedCpuSeconds: { api: sharedCpu(cpuBefore, cpuAfter), rawSendMessage: rawShared },
+    };
+  } finally {
+    if (!stopping) await stopProcesses(ctx, ['api'], 'SIGKILL');
+  }
+}
+
+/**
+ * `connections` loops, each making one call at a time at `ratePerSecond / connections` (a late call
+ * goes at once), for `seconds`: how autocannon drives a server at an overall rate.
+ */
+async function closedLoops(
+  connections: number,
+  ratePerSecond: number,
+  seconds: number,
+  work: () => Promise<void>,
+): Promise<void> {
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  const interval = (1000 * connections) / ratePerSecond;
+  await Promise.all(
+    Array.from({ length: connections }, async (_, c) => {
+      for (let k = 0; ; k++) {
+        const due = start + (c * interval) / connections + k * interval;
+        if (due >= end) return;
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait);
+        await work();
+      }
+    }),
+  );
+}
+
+/** autocannon at API_RATE for `seconds`; latencies (ms, unrounded) of the 2xx answers. */
+function fireAutocannon(
+  url: string,
+  body: string,
+  seconds: number,
+): Promise<{ latencies: number[]; errors: number; non2xx: number }> {
+  return new Promise((resolve, reject) => {
+    const latencies: number[] = [];
+    let non2xx = 0;
+    const instance = autocannon(
+      {
+        url,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        connections: API_CONNECTIONS,
+        overallRate: API_RATE,
+        duration: seconds,
+      },
+      (err, result) =>
+        err ? reject(err) : resolve({ latencies, errors: result.errors + result.timeouts, non2xx }),
+    );
+    instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+      if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
+      else non2xx += 1;
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+/** A valid BE request whose prompt carries `#m<memberId>`, so simulator records match requests. */
+function feedbackRequest(memberId: number) {
+  const seoul = new Date(Date.now() + 9 * 3_600_000 - 2 * 86_400_000);
+  const submittedAt = [
+    seoul.getUTCFullYear(),
+    seoul.getUTCMonth() + 1,
+    seoul.getUTCDate(),
+    seoul.getUTCHours(),
+    seoul.getUTCMinutes(),
+    seoul.getUTCSeconds(),
+  ];
+  return {
+    memberId,
+    personalChallenges: [
+      { id: 1, title: `텀블러 사용하기 #m${memberId}`, isSuccess: memberId % 3 !== 0 },
+      { id: 2, title: '대중교통 이용하기', isSuccess: memberId % 2 === 0 },
+    ],
+    groupChallenges: [
+      {
+        id: 10,
+        title: '플로깅 챌린지',
+        startDate: '2025-01-01T00:00:00',
+        endDate: [2030, 12, 31, 23, 59, 59],
+        submissions: [
+          { isSuccess: true, submittedAt },
+          { isSuccess: memberId % 2 === 1, submittedAt },
+        ],
+      },
+    ],
+  };
+}
+
+/** As the BE sends it: no requestId or timestamp, dedup id `<memberId>-<sha256 of the body>`. */
+async function sendRequest(
+  sqs: SQSClient,
+  queueUrl: string,
+  memberId: number,
+  scenario: Scenario,
+): Promise<string> {
+  const body = JSON.stringify(feedbackRequest(memberId));
+  const dedupId = `${memberId}-${sha256Hex(body)}`;
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: queueUrl,
+      MessageBody: body,
+      MessageGroupId: scenario.shape === 'group' ? BE_GROUP : String(memberId),
+      MessageDeduplicationId: dedupId,
+    }),
+  );
+  return dedupId;
+}
+
+/** Sends, receives and deletes `count` messages: ElasticMQ runs on the JVM, whose JIT needs the traffic. */
+async function warmUpQueue(sqs: SQSClient, count: number): Promise<void> {
+  if (count <= 0) return;
+  process.stderr.write(`[bench] warming up ElasticMQ with ${count} messages\n`);
+  const queues = await ensureFeedbackQueues(sqs, 'bench-warmup');
+  await pool(
+    Array.from({ length: count }, (_, i) => i),
+    SEND_CONCURRENCY,
+    async (i) => {
+      await sendRequest(sqs, queues.requestQueueUrl, 900_000_000 + i, i % 2 ? SCENARIOS[0] : SCENARIOS[1]);
+    },
+  );
+  let received = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (received < count) {
+        const out = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queues.requestQueueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+          }),
+        );
+        const messages = out.Messages ?? [];
+        received += messages.length;
+        if (messages.length === 0) continue;
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queues.requestQueueUrl,
+            Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+          }),
+        );
+      }
+    }),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurement helpers
+
+interface CpuSnapshot {
+  harness: number;
+  byName: Record<string, number | undefined>;
+}
+
+function snapshotCpu(ctx: Context, names: string[]): CpuSnapshot {
+  const byName: Record<string, number | undefined> = {};
+  for (const [name, p] of Object.entries(ctx.shared)) byName[name] = readProcUsage(p.child?.pid)?.cpuSeconds;
+  for (const name of names) byName[name] = readProcUsage(pidOf(ctx, name))?.cpuSeconds;
+  const usage = process.cpuUsage();
+  return { harness: (usage.user + usage.system) / 1e6, byName };
+}
+
+function sharedCpu(before: CpuSnapshot, after: CpuSnapshot): Record<string, number> {
+  const out: Record<string, number> = { harness: after.harness - before.harness };
+  for (const name of ['temporal', 'elasticmq', 'simulator']) {
+    const a = after.byName[name];
+    const b = before.byName[name];
+    if (a !== undefined && b !== undefined) out[name] = a - b;
+  }
+  return out;
+}
+
+/** Reads each process's /proc figures just before it is stopped. */
+function stopReports(
+  ctx: Context,
+  names: string[],
+  before: CpuSnapshot,
+  after: CpuSnapshot,
+): Record<string, ProcessReport> {
+  const out: Record<string, ProcessReport> = {};
+  for (const name of names) {
+    const pid = pidOf(ctx, name);
+    const usage = readProcUsage(pid);
+    const a = after.byName[name];
+    const b = before.byName[name] ?? 0;
+    out[name] = {
+      pid,
+      cpuSeconds: usage?.cpuSeconds,
+      cpuSecondsDuringRun: a === undefined ? undefined : a - b,
+      peakRssMb: usage?.peakRssMb,
+    };
+  }
+  return out;
+}
+
+function quantiles(values: number[]): Quantiles {
+  return {
+    p50: percentile(values, 0.5),
+    p95: percentile(values, 0.95),
+    p99: percentile(values, 0.99),
+    max: values.length ? Math.max(...values) : undefined,
+  };
+}
+
+async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]);
+    }),
+  );
+}
+
+/** Open loop: starts call i at i / ratePerSecond, whether or not the earlier ones have finished. */
+async function paced(
+  count: number,
+  ratePerSecond: number,
+  work: (i: number) => Promise<void>,
+): Promise<void> {
+  const start = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) {
+    const wait = start + (i * 1000) / ratePerSecond - performance.now();
+    if (wait > 0) await sleep(wait);
+    inFlight.push(work(i));
+  }
+  await Promise.all(inFlight);
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number, message: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(message);
+    await sleep(100);
+  }
+}
+
+function execFileAsync(command: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) =>
+    execFile(command, args, (err, _stdout, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(),
+    ),
+  );
+}
+
+function summary(report: BenchReport): string {
+  const lines = [
+    `delivered/s  ${'scenario'.padEnd(16)} ${['ours', 'seed', 'plain', 'raw'].map((s) => s.padStart(10)).join('')}`,
+  ];
+  for (const scenario of report.scenarios.filter((s) => s.mode === 'burst')) {
+    const cell = (system: SystemId) => {
+      const run =
+        system === 'raw'
+          ? scenario.latencyMs === 0
+            ? report.runs.find((r) => r.system === 'raw')
+            : undefined
+          : report.runs.find((r) => r.scenario === scenario.id && r.system === system);
+      return (run ? rate(run.deliveredPerSec) + (run.complete ? '' : '*') : '–').padStart(10);
+    };
+    lines.push(`             ${scenario.id.padEnd(16)} ${ALL_SYSTEMS.map(cell).join('')}`);
+  }
+  lines.push('', 'targets:');
+  for (const t of report.targets) {
+    const mark = t.pass === undefined ? 'n/a ' : t.pass ? 'PASS' : 'FAIL';
+    lines.push(`  ${mark}  ${t.name}: ${t.measured} (wanted ${t.target})${t.note ? ` — ${t.note}` : ''}`);
+  }
+  return lines.join('\n');
+}
+
+let cleanup: () => Promise<void> = async () => undefined;
+
+main().catch(async (err: unknown) => {
+  process.stderr.write(`\nbench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  if (partial && partial.runs.length > 0) {
+    try {
+      writeReport(partial, undefined, true);
+    } catch (reportErr) {
+      process.stderr.write(`could not write the partial report: ${String(reportErr)}\n`);
+    }
+  }
+  await cleanup();
+  process.exit(2);
+});
+process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));

