@@ -18,20 +18,8 @@ port="${address##*:}"
 ip="$(getent ahostsv4 "$host" | awk 'NR == 1 { print $1 }' || true)"
 target="${ip:-$host}:$port"
 
-# retry ATTEMPTS COMMAND...: runs COMMAND until it succeeds, 2 s apart.
-retry() {
-  attempts="$1"
-  shift
-  n=1
-  until "$@"; do
-    if [ "$n" -ge "$attempts" ]; then
-      echo "failed after $attempts attempts: $*" >&2
-      return 1
-    fi
-    n=$((n + 1))
-    sleep 2
-  done
-}
+# shellcheck source=retry.sh
+. "$(dirname "$0")/retry.sh"
 
 echo "waiting for Temporal at $target"
 retry 90 temporal operator cluster health --address "$target" >/dev/null

@@ -16,20 +16,8 @@ sql() {
   temporal-sql-tool --plugin postgres12 --ep "$host" -u "$user" -p "$port" "$@"
 }
 
-# retry ATTEMPTS COMMAND...: runs COMMAND until it succeeds, 2 s apart.
-retry() {
-  attempts="$1"
-  shift
-  n=1
-  until "$@"; do
-    if [ "$n" -ge "$attempts" ]; then
-      echo "failed after $attempts attempts: $*" >&2
-      return 1
-    fi
-    n=$((n + 1))
-    sleep 2
-  done
-}
+# shellcheck source=retry.sh
+. "$(dirname "$0")/retry.sh"
 
 for db in temporal temporal_visibility; do
   case "$db" in
