@@ -444,7 +444,9 @@ export function renderMarkdown(report: BenchReport, svgFile: string): string {
   out.push(
     "CPU milliseconds per delivered request in the measured window: the system's own processes, the " +
       'Temporal dev server, ElasticMQ. Unlike delivered/s, this hardly depends on what else the shared ' +
-      "machine was doing at the time, so it compares the systems' cost directly.",
+      "machine was doing at the time, so it compares the systems' cost directly. For a slow or short run " +
+      'it also holds the idle cost of the window (the dev server uses some CPU when idle, which is all the ' +
+      'Temporal column shows for the baselines without Temporal).',
     '',
   );
   out.push(

@@ -1184,4 +1184,16 @@ main().catch(async (err: unknown) => {
   await cleanup();
   process.exit(2);
 });
-process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+// Interrupted (Ctrl-C, or a SIGTERM from outside): keep what was measured, stop what we started.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    if (partial && partial.runs.length > 0) {
+      try {
+        writeReport(partial, undefined, true);
+      } catch {
+        // nothing more to save
+      }
+    }
+    void cleanup().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  });
+}
