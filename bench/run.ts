@@ -46,7 +46,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import autocannon from 'autocannon';
 import { ProcessGroup, waitForHttp, type ManagedProcess } from '../chaos/processes';
-import { startElasticMq, startTemporalDevServer, waitForTemporal } from '../chaos/infra';
+import { DEV_SERVER_SQLITE_PRAGMAS, startElasticMq, startTemporalDevServer, waitForTemporal } from '../chaos/infra';
 import { percentile, ProgressBar, sleep } from '../chaos/util';
 import { createCallbackReceiver } from '../src/dev/callback-receiver';
 import { fromEpochMillis } from '../src/domain/datetime';
@@ -175,7 +175,7 @@ interface Options {
   emqWarmup: number;
 }
 
-const DEFAULT_PRAGMAS = 'journal_mode=wal,synchronous=normal';
+const DEFAULT_PRAGMAS = DEV_SERVER_SQLITE_PRAGMAS.join(',');
 
 /** Requests per run: n, fewer for the baselines that are slow by design (said so in the report). */
 function requestCount(options: Options, scenario: Scenario, system: SystemId): number {

@@ -20,10 +20,18 @@ export interface TemporalDevServerOptions {
   /** Default: a free port chosen by the server. */
   httpPort?: number;
   metricsPort?: number;
-  /** E.g. `--sqlite-pragma=journal_mode=wal`. */
+  /** E.g. `--sqlite-pragma=journal_mode=wal`; default: DEV_SERVER_SQLITE_PRAGMAS. */
   extraArgs?: string[];
   name?: string;
 }
+
+/**
+ * SQLite settings for the dev server. WAL with `synchronous=normal` survives a killed process (only an
+ * OS crash can lose the last commits) and removes the fsync per write that bounds the default journal:
+ * the raw no-op workflow rate on this 2-core machine went from 5.7/s to 17.5/s
+ * (`npm run bench -- --sqlite-pragmas default` against the default).
+ */
+export const DEV_SERVER_SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'];
 
 /** Starts `temporal server start-dev` with the project's search attributes and waits until it is healthy. */
 export async function startTemporalDevServer(
@@ -43,7 +51,7 @@ export async function startTemporalDevServer(
     '--search-attribute=FeedbackSource=Keyword',
     ...(options.httpPort ? [`--http-port=${options.httpPort}`] : []),
     ...(options.metricsPort ? [`--metrics-port=${options.metricsPort}`] : []),
-    ...(options.extraArgs ?? []),
+    ...(options.extraArgs ?? DEV_SERVER_SQLITE_PRAGMAS.map((p) => `--sqlite-pragma=${p}`)),
   ];
   const managed = group.start(options.name ?? 'temporal', TEMPORAL_BIN, args, {
     HOME: options.home,

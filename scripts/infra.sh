@@ -78,6 +78,7 @@ start_infra() {
     nohup "$VENV/bin/temporal" server start-dev \
       --ip 127.0.0.1 --port "$T_PORT" --ui-port "$UI_PORT" \
       --db-filename "$DATA/temporal.db" --log-level warn \
+      --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal \
       --search-attribute MemberId=Int \
       --search-attribute FeedbackStage=Keyword \
       --search-attribute FeedbackSource=Keyword \
