@@ -46,7 +46,12 @@ import {
 } from '@aws-sdk/client-sqs';
 import autocannon from 'autocannon';
 import { ProcessGroup, waitForHttp, type ManagedProcess } from '../chaos/processes';
-import { DEV_SERVER_SQLITE_PRAGMAS, startElasticMq, startTemporalDevServer, waitForTemporal } from '../chaos/infra';
+import {
+  DEV_SERVER_SQLITE_PRAGMAS,
+  startElasticMq,
+  startTemporalDevServer,
+  waitForTemporal,
+} from '../chaos/infra';
 import { percentile, ProgressBar, sleep } from '../chaos/util';
 import { createCallbackReceiver } from '../src/dev/callback-receiver';
 import { fromEpochMillis } from '../src/domain/datetime';
@@ -624,6 +629,9 @@ function systemEnv(
     AWS_SQS_FEEDBACK_RESULT_QUEUE_URL: queues.resultQueueUrl,
     API_PORT: String(PORTS.api),
     API_HOST: '127.0.0.1',
+    BRIDGE_HEALTH_PORT: '0',
+    WORKER_HEALTH_PORT: '0',
+    HEALTH_HOST: '127.0.0.1',
     BRIDGE_POLLERS: String(shape === 'member' ? ctx.options.pollers : ctx.options.groupPollers),
     BRIDGE_WAIT_TIME_SECONDS: '5',
     BRIDGE_VISIBILITY_TIMEOUT_SECONDS: '60',

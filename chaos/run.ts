@@ -125,6 +125,10 @@ async function main(): Promise<void> {
     AWS_SQS_FEEDBACK_RESULT_QUEUE_URL: proxied.resultQueueUrl,
     API_PORT: String(PORTS.api),
     API_HOST: '127.0.0.1',
+    // Two bridges and two workers on one machine: each health server on a free port.
+    BRIDGE_HEALTH_PORT: '0',
+    WORKER_HEALTH_PORT: '0',
+    HEALTH_HOST: '127.0.0.1',
     BRIDGE_WAIT_TIME_SECONDS: '5',
     BRIDGE_BACKOFF_MAX_MS: '5000',
     BRIDGE_VISIBILITY_TIMEOUT_SECONDS: '30',
@@ -397,7 +401,9 @@ async function main(): Promise<void> {
 
   const attempts = receiver.attempts();
   const report = {
-    command: `npm run chaos -- ${process.argv.slice(2).join(' ')}`.trim(),
+    command: ['npm run chaos', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(
+      ' ',
+    ),
     date: new Date().toISOString(),
     options,
     requests: {

@@ -82,6 +82,7 @@ start_infra() {
       --search-attribute MemberId=Int \
       --search-attribute FeedbackStage=Keyword \
       --search-attribute FeedbackSource=Keyword \
+      --search-attribute PromptVersion=Keyword \
       > "$DATA/temporal.log" 2>&1 &
     echo $! > "$DATA/temporal.pid"
   fi

@@ -5,7 +5,7 @@
 # are left alone. The list below must match src/domain/workflow.ts (test/deploy checks it).
 set -eu
 
-SEARCH_ATTRIBUTES="MemberId:Int FeedbackStage:Keyword FeedbackSource:Keyword"
+SEARCH_ATTRIBUTES="MemberId:Int FeedbackStage:Keyword FeedbackSource:Keyword PromptVersion:Keyword"
 
 address="${TEMPORAL_ADDRESS:-temporal:7233}"
 namespace="${TEMPORAL_NAMESPACE:-default}"

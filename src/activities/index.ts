@@ -3,6 +3,7 @@
  * (`createActivities(deps)`); the worker passes real clients, tests pass fakes. Retries, timeouts and
  * backoff are Temporal's: nothing here loops.
  */
+import { performance } from 'node:perf_hooks';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { AppConfig } from '../config';
@@ -34,6 +35,8 @@ export interface DeliverInput {
   result: FeedbackResult;
   /** The workflow id: the BE (or its proxy) de-duplicates repeated callbacks with it. */
   idempotencyKey: string;
+  /** The result-queue message's deduplication id; default the requestId (one result per request). */
+  deduplicationId?: string;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -56,7 +59,7 @@ export function createActivities(deps: ActivityDeps) {
 
     async deliverResult(input: DeliverInput): Promise<void> {
       if (input.channel === 'callback') await deliverByCallback(deps, input);
-      else await deliverToResultQueue(deps, input.result);
+      else await deliverToResultQueue(deps, input.result, input.deduplicationId);
     },
   };
 }
@@ -87,7 +90,15 @@ async function callVllm(deps: ActivityDeps, messages: ChatMessage[]): Promise<Ch
   const headers: Record<string, string> = deps.vllm.apiKey
     ? { authorization: `Bearer ${deps.vllm.apiKey}` }
     : {};
-  const timeoutMs = Context.current().info.startToCloseTimeoutMs || undefined;
+  const context = Context.current();
+  const timeoutMs = context.info.startToCloseTimeoutMs || undefined;
+  const started = performance.now();
+  const latency = context.metricMeter.createHistogram(
+    'feedback_vllm_request_duration',
+    'int',
+    'milliseconds',
+    'vLLM chat-completion calls: time to the answer, by HTTP status (or "network").',
+  );
   const response = await withHeartbeats(async (signal) => {
     try {
       // The abort (activity cancelled or timed out) closes the connection, which makes vLLM stop generating.
@@ -98,12 +109,14 @@ async function callVllm(deps: ActivityDeps, messages: ChatMessage[]): Promise<Ch
         fetchImpl: deps.fetchImpl,
       });
     } catch (err) {
+      if (!signal.aborted) latency.record(Math.round(performance.now() - started), { status: 'network' });
       throw ApplicationFailure.retryable(
         `vLLM unreachable: ${describeNetworkError(err)}`,
         FailureTypes.VllmUnavailable,
       );
     }
   });
+  latency.record(Math.round(performance.now() - started), { status: String(response.status) });
   if (response.status === 200) {
     try {
       return parseChatCompletion(response.text);
@@ -169,7 +182,11 @@ async function deliverByCallback(deps: ActivityDeps, input: DeliverInput): Promi
   });
 }
 
-async function deliverToResultQueue(deps: ActivityDeps, result: FeedbackResult): Promise<void> {
+async function deliverToResultQueue(
+  deps: ActivityDeps,
+  result: FeedbackResult,
+  deduplicationId = result.requestId,
+): Promise<void> {
   if (!deps.resultQueueUrl) {
     throw ApplicationFailure.nonRetryable(
       'AWS_SQS_FEEDBACK_RESULT_QUEUE_URL is not configured',
@@ -182,7 +199,7 @@ async function deliverToResultQueue(deps: ActivityDeps, result: FeedbackResult):
       QueueUrl: deps.resultQueueUrl,
       MessageBody: JSON.stringify(result),
       MessageGroupId: String(result.memberId),
-      MessageDeduplicationId: result.requestId,
+      MessageDeduplicationId: deduplicationId,
     }),
   );
 }

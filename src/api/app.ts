@@ -1,16 +1,24 @@
 /**
  * The HTTP API (express): `POST /ai/feedback` validates, assigns requestId and timestamp, puts the
- * request on the FIFO request queue and answers 202. Routes are listed in one table below; errors
- * become envelopes in one place (`errorHandler`).
+ * request on the FIFO request queue and answers 202; `GET /ai/feedback/:requestId` says where a request
+ * is. Plus `/health`, `/ready`, `/metrics`, the OpenAPI document and Swagger UI at `/docs`. Routes are
+ * listed in one table below; errors become envelopes in one place (`errorHandler`).
  */
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
+import swaggerUi from 'swagger-ui-express';
 import { fromEpochMillis } from '../domain/datetime';
 import { workflowIdFor } from '../domain/keys';
 import { validateFeedbackRequest } from '../domain/request';
+import type { FeedbackStatusView } from '../ops/status';
+import { runReadiness, type ReadinessCheck } from '../shared/health';
 import type { Logger } from '../shared/logger';
+import type { ApiMetrics, Registry } from '../shared/metrics';
 import { Messages, sendEnvelope } from './envelope';
+import { buildOpenApiDocument, REQUEST_ID_PATTERN } from './openapi';
+import { RecentRequests } from './recent';
 
 export interface ApiDeps {
   sqs: SQSClient;
@@ -19,6 +27,13 @@ export interface ApiDeps {
   /** Upper bound for one SendMessage, so that an unreachable SQS gives a 503 within seconds. */
   sqsTimeoutMs: number;
   now?: () => number;
+  /** Looks a request up in Temporal (`lookupFeedbackStatus`); absent: the status route answers 503. */
+  status?: (requestId: string) => Promise<FeedbackStatusView | undefined>;
+  /** Dependencies `/ready` checks. */
+  readiness?: readonly ReadinessCheck[];
+  metrics?: { registry: Registry; api: ApiMetrics };
+  /** Requests accepted by this process and maybe not started yet (reported as queued). */
+  recent?: RecentRequests;
 }
 
 /** SQS's message size limit (1 MiB). */
@@ -29,16 +44,24 @@ export function createApp(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  const recent = deps.recent ?? new RecentRequests();
+  const openApi = buildOpenApiDocument();
+  if (deps.metrics) app.use(recordMetrics(deps.metrics.api));
 
   const routes: Array<{ method: 'get' | 'post'; path: string; handler: RequestHandler }> = [
     { method: 'get', path: '/health', handler: health },
-    { method: 'post', path: '/ai/feedback', handler: createFeedback(deps) },
+    { method: 'get', path: '/ready', handler: ready(deps.readiness ?? []) },
+    { method: 'get', path: '/metrics', handler: metrics(deps.metrics?.registry) },
+    { method: 'get', path: '/openapi.json', handler: (_req, res) => void res.json(openApi) },
+    { method: 'post', path: '/ai/feedback', handler: createFeedback(deps, recent) },
+    { method: 'get', path: '/ai/feedback/:requestId', handler: feedbackStatus(deps, recent) },
   ];
   const json = express.json({ limit: BODY_LIMIT, type: () => true });
   for (const route of routes) {
     if (route.method === 'post') app.post(route.path, json, route.handler);
     else app.get(route.path, route.handler);
   }
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApi));
   app.use((_req, res) => sendEnvelope(res, 404, Messages.notFound));
   app.use(errorHandler(deps.logger));
   return app;
@@ -46,7 +69,41 @@ export function createApp(deps: ApiDeps): express.Express {
 
 const health: RequestHandler = (_req, res) => sendEnvelope(res, 200, Messages.healthy, { status: 'UP' });
 
-function createFeedback(deps: ApiDeps): RequestHandler {
+function ready(checks: readonly ReadinessCheck[]): RequestHandler {
+  return async (_req, res) => {
+    const readiness = await runReadiness(checks);
+    sendEnvelope(
+      res,
+      readiness.ready ? 200 : 503,
+      readiness.ready ? Messages.ready : Messages.notReady,
+      readiness,
+    );
+  };
+}
+
+function metrics(registry: Registry | undefined): RequestHandler {
+  return async (_req, res) => {
+    if (!registry) return sendEnvelope(res, 404, Messages.notFound);
+    res.type(registry.contentType).send(await registry.metrics());
+  };
+}
+
+/** Counts every answer by route template (not by URL, which would explode the label set). */
+function recordMetrics(metrics: ApiMetrics): RequestHandler {
+  return (req, res, next) => {
+    const started = performance.now();
+    res.once('finish', () => {
+      const routePath = (req.route as { path?: string } | undefined)?.path;
+      const route = routePath ?? (req.path.startsWith('/docs') ? '/docs' : 'unmatched');
+      const labels = { method: req.method, route, status: String(res.statusCode) };
+      metrics.requests.inc(labels);
+      metrics.latency.observe(labels, (performance.now() - started) / 1000);
+    });
+    next();
+  };
+}
+
+function createFeedback(deps: ApiDeps, recent: RecentRequests): RequestHandler {
   return async (req: Request, res: Response) => {
     const validation = validateFeedbackRequest(req.body);
     if (!validation.ok) {
@@ -83,8 +140,46 @@ function createFeedback(deps: ApiDeps): RequestHandler {
       sendEnvelope(res, 503, Messages.queueUnavailable);
       return;
     }
+    recent.add(requestId, { memberId: validation.value.memberId, acceptedAt: timestamp });
     log.info('Feedback request queued');
     sendEnvelope(res, 202, Messages.accepted, { requestId, workflowId });
+  };
+}
+
+function feedbackStatus(deps: ApiDeps, recent: RecentRequests): RequestHandler {
+  return async (req: Request, res: Response) => {
+    const requestId = String(req.params.requestId);
+    if (!REQUEST_ID_PATTERN.test(requestId)) {
+      sendEnvelope(res, 400, Messages.invalid, {
+        errors: [{ path: 'requestId', message: 'not a request id (letters, digits and "-", at most 200)' }],
+      });
+      return;
+    }
+    const workflowId = workflowIdFor(requestId);
+    let view: FeedbackStatusView | undefined;
+    try {
+      if (!deps.status) throw new Error('no Temporal client configured');
+      view = await deps.status(requestId);
+    } catch (err) {
+      const { name, message } = err as Error;
+      deps.logger.warn({ requestId, workflowId, err: { name, message } }, 'Status lookup failed');
+      sendEnvelope(res, 503, Messages.temporalUnavailable);
+      return;
+    }
+    if (!view) {
+      const accepted = recent.get(requestId);
+      if (!accepted) return sendEnvelope(res, 404, Messages.requestNotFound);
+      view = {
+        requestId,
+        workflowId,
+        stage: 'queued',
+        workflowStatus: 'NOT_STARTED',
+        attempts: {},
+        memberId: accepted.memberId,
+        acceptedAt: accepted.acceptedAt,
+      };
+    }
+    sendEnvelope(res, 200, Messages.found, view);
   };
 }
 

@@ -26,4 +26,10 @@ export const Messages = {
   notFound: '요청한 경로를 찾을 수 없습니다. / Not found.',
   internal: '서버 오류가 발생했습니다. / Internal server error.',
   healthy: '정상 / OK',
+  ready: '준비됨 / Ready.',
+  notReady: '의존 서비스에 연결할 수 없습니다. / A dependency is unreachable.',
+  found: '요청 상태입니다. / The request status.',
+  requestNotFound: '해당 요청을 찾을 수 없습니다. / No such request.',
+  temporalUnavailable:
+    'Temporal에 연결할 수 없습니다. 잠시 후 다시 시도해주세요. / Temporal is unreachable; try again shortly.',
 } as const;

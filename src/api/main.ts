@@ -1,21 +1,40 @@
 /** Entry point of the API process. */
 import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
+import { lookupFeedbackStatus } from '../ops/status';
+import { sqsQueueCheck, temporalCheck } from '../shared/health';
 import { createLogger } from '../shared/logger';
+import { createApiMetrics, createMetricsRegistry } from '../shared/metrics';
 import { gracefulHttpClose, onShutdown, runMain } from '../shared/process';
 import { createSqsClient } from '../shared/sqs';
+import { temporalConnectionOptions } from '../shared/temporal';
 import { createApp } from './app';
 
 runMain('api', async () => {
   const config = loadConfig(process.env, ['requestQueue']);
   const logger = createLogger('api', config.logLevel);
+  const requestQueueUrl = config.sqs.requestQueueUrl as string;
   // One SDK attempt: the BE waits at most 5 s, so an unreachable queue must become a 503 quickly.
   const sqs = createSqsClient(config.sqs, { maxAttempts: 1 });
+  // Lazy: accepting requests needs only SQS; Temporal is needed for the status route and /ready.
+  const connection = Connection.lazy({
+    ...temporalConnectionOptions(config.temporal),
+    connectTimeout: '3 seconds',
+  });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const registry = createMetricsRegistry('api');
   const app = createApp({
     sqs,
-    requestQueueUrl: config.sqs.requestQueueUrl as string,
+    requestQueueUrl,
     logger,
     sqsTimeoutMs: config.sqs.requestTimeoutMs,
+    status: (requestId) =>
+      connection.withDeadline(Date.now() + 5000, () =>
+        lookupFeedbackStatus(temporal, requestId, { temporal: config.temporal }),
+      ),
+    readiness: [sqsQueueCheck('sqs', sqs, requestQueueUrl), temporalCheck(connection.workflowService)],
+    metrics: { registry, api: createApiMetrics(registry) },
   });
   const server = app.listen(config.api.port, config.api.host);
   const closeServer = gracefulHttpClose(server);
@@ -27,6 +46,7 @@ runMain('api', async () => {
   logger.info({ port: (server.address() as AddressInfo).port, host: config.api.host }, 'API listening');
   onShutdown(logger, async () => {
     await closeServer();
+    await connection.close();
     sqs.destroy();
   });
 });

@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import type { FeedbackPolicy } from '../domain/policy';
-import { GROUP_PLACEHOLDER, PERSONAL_PLACEHOLDER } from '../domain/prompt';
+import { sha256Hex } from '../domain/keys';
+import { DEFAULT_PROMPT_VERSION, GROUP_PLACEHOLDER, PERSONAL_PLACEHOLDER } from '../domain/prompt';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const url = z.url({ protocol: /^https?$/ });
@@ -61,6 +62,10 @@ export const envSchema = z.object({
   BRIDGE_MAX_MESSAGES: int(1, 10).default(10),
   BRIDGE_VISIBILITY_TIMEOUT_SECONDS: int(5, 43_200).default(60),
   BRIDGE_BACKOFF_MAX_MS: int(100, 300_000).default(30_000),
+  // Health ports of the bridge and the worker (/health, /ready, /metrics); 0 picks a free port.
+  BRIDGE_HEALTH_PORT: int(0, 65535).default(8091),
+  WORKER_HEALTH_PORT: int(0, 65535).default(8092),
+  HEALTH_HOST: z.string().min(1).default('0.0.0.0'),
 
   // vLLM (OpenAI-compatible). Base URL or the full chat-completions URL.
   VLLM_API_URL: url.default('http://localhost:8800'),
@@ -90,6 +95,14 @@ export const envSchema = z.object({
   FEEDBACK_PROMPT_TEMPLATE: optionalString.refine(
     (t) => t === undefined || (t.includes(PERSONAL_PLACEHOLDER) && t.includes(GROUP_PLACEHOLDER)),
     { message: `must contain ${PERSONAL_PLACEHOLDER} and ${GROUP_PLACEHOLDER}` },
+  ),
+  /** Searchable as PromptVersion. Default: DEFAULT_PROMPT_VERSION, or `custom-<hash>` of the template. */
+  FEEDBACK_PROMPT_VERSION: optionalString.pipe(
+    z
+      .string()
+      .max(100)
+      .regex(/^[\w.:-]+$/, 'letters, digits, ".", ":", "_" and "-" only')
+      .optional(),
   ),
 
   // Worker
@@ -217,6 +230,7 @@ export interface AppConfig {
     visibilityTimeoutSeconds: number;
     backoffMaxMs: number;
   };
+  health: { host: string; bridgePort: number; workerPort: number };
   vllm: {
     chatCompletionsUrl: string;
     baseUrl: string;
@@ -227,7 +241,7 @@ export interface AppConfig {
   };
   policy: FeedbackPolicy;
   delivery: { mode: DeliveryMode; callbackBaseUrl?: string; callbackAuthorization?: string };
-  prompt: { template?: string };
+  prompt: { template?: string; version: string };
   worker: {
     maxConcurrentActivities: number;
     maxConcurrentWorkflowTasks: number;
@@ -287,6 +301,7 @@ export function loadConfig(
       visibilityTimeoutSeconds: env.BRIDGE_VISIBILITY_TIMEOUT_SECONDS,
       backoffMaxMs: env.BRIDGE_BACKOFF_MAX_MS,
     },
+    health: { host: env.HEALTH_HOST, bridgePort: env.BRIDGE_HEALTH_PORT, workerPort: env.WORKER_HEALTH_PORT },
     vllm: {
       ...vllmUrls(env.VLLM_API_URL),
       model: env.VLLM_MODEL,
@@ -312,7 +327,14 @@ export function loadConfig(
       callbackBaseUrl: env.BE_CALLBACK_BASE_URL,
       callbackAuthorization: env.BE_CALLBACK_AUTHORIZATION,
     },
-    prompt: { template: env.FEEDBACK_PROMPT_TEMPLATE },
+    prompt: {
+      template: env.FEEDBACK_PROMPT_TEMPLATE,
+      version:
+        env.FEEDBACK_PROMPT_VERSION ??
+        (env.FEEDBACK_PROMPT_TEMPLATE === undefined
+          ? DEFAULT_PROMPT_VERSION
+          : `custom-${sha256Hex(env.FEEDBACK_PROMPT_TEMPLATE).slice(0, 12)}`),
+    },
     worker: {
       maxConcurrentActivities: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
       maxConcurrentWorkflowTasks: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,

@@ -12,6 +12,12 @@ export interface ChatMessage {
   content: string;
 }
 
+/**
+ * Version of DEFAULT_PROMPT_TEMPLATE, searchable as `PromptVersion`. Change it with the template, so
+ * that feedback can be compared across prompt changes.
+ */
+export const DEFAULT_PROMPT_VERSION = 'seed-v1';
+
 export const PERSONAL_PLACEHOLDER = '{personal_challenges}';
 export const GROUP_PLACEHOLDER = '{group_challenges}';
 

@@ -7,18 +7,29 @@ import { z } from 'zod';
 import { formatDateTime, parseLocalDateTime } from './datetime';
 
 /** A BE `LocalDateTime` in either serialisation, output as canonical ISO with offset. */
-export const localDateTimeSchema = z.unknown().transform((value, ctx) => {
-  if (value === undefined || value === null) {
-    ctx.addIssue({ code: 'custom', message: 'required date-time is missing' });
-    return z.NEVER;
-  }
-  const parsed = parseLocalDateTime(value);
-  if (!parsed.ok) {
-    ctx.addIssue({ code: 'custom', message: parsed.error });
-    return z.NEVER;
-  }
-  return formatDateTime(parsed.value);
-});
+export const localDateTimeSchema = z
+  .unknown()
+  .transform((value, ctx) => {
+    if (value === undefined || value === null) {
+      ctx.addIssue({ code: 'custom', message: 'required date-time is missing' });
+      return z.NEVER;
+    }
+    const parsed = parseLocalDateTime(value);
+    if (!parsed.ok) {
+      ctx.addIssue({ code: 'custom', message: parsed.error });
+      return z.NEVER;
+    }
+    return formatDateTime(parsed.value);
+  })
+  .meta({
+    description:
+      'A BE LocalDateTime: ISO-8601 text (offset optional; without one it is Asia/Seoul time), or the ' +
+      'Jackson array [year, month, day, hour, minute, second?, nanosecond?].',
+    anyOf: [
+      { type: 'string', example: '2025-06-16T09:00:00' },
+      { type: 'array', items: { type: 'integer' }, minItems: 5, maxItems: 7, example: [2025, 6, 16, 9, 0] },
+    ],
+  });
 
 /** Java Long ids; beyond 2^53 a JSON number cannot be represented exactly, so it is rejected. */
 const longId = z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);

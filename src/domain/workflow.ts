@@ -63,6 +63,29 @@ export const FeedbackSourceSearchAttribute = defineSearchAttributeKey(
   'FeedbackSource',
   SearchAttributeType.KEYWORD,
 );
+/** The prompt template's version (`FEEDBACK_PROMPT_VERSION`, or derived from the template). */
+export const PromptVersionSearchAttribute = defineSearchAttributeKey(
+  'PromptVersion',
+  SearchAttributeType.KEYWORD,
+);
+
+/** Every search attribute the bridge sets; each must be registered on the namespace. */
+export const FEEDBACK_SEARCH_ATTRIBUTES = [
+  MemberIdSearchAttribute,
+  FeedbackStageSearchAttribute,
+  FeedbackSourceSearchAttribute,
+  PromptVersionSearchAttribute,
+] as const;
+
+/** The memo the bridge attaches to each run: a summary of the request, shown in the Web UI. */
+export interface FeedbackMemo {
+  memberId: number;
+  source: RequestSource;
+  requestedAt: string;
+  personalChallenges: number;
+  groupChallenges: number;
+  promptVersion: string;
+}
 
 /** Failure types the activities raise; the workflow and the retry policies refer to them by name. */
 export const FailureTypes = {
@@ -73,4 +96,8 @@ export const FailureTypes = {
   /** The BE rejected the result (4xx other than 408/429): retrying will not help. */
   DeliveryRejected: 'DeliveryRejected',
   DeliveryUnavailable: 'DeliveryUnavailable',
+  /** The run's own failure: generation failed for good; the BE was sent the recoverable "500". */
+  GenerationFailed: 'GenerationFailed',
+  /** The run's own failure: the result could not be delivered. */
+  DeliveryFailed: 'DeliveryFailed',
 } as const;

@@ -19,19 +19,14 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { fromEpochMillis } from '../domain/datetime';
 import { requestKey, workflowIdFor } from '../domain/keys';
 import type { FeedbackPolicy } from '../domain/policy';
 import { parseFeedbackRequestBody, type FieldError } from '../domain/request';
-import {
-  FEEDBACK_WORKFLOW_TYPE,
-  FeedbackSourceSearchAttribute,
-  FeedbackStageSearchAttribute,
-  MemberIdSearchAttribute,
-  type FeedbackWorkflowInput,
-} from '../domain/workflow';
+import type { FeedbackWorkflowInput } from '../domain/workflow';
+import { startFeedbackWorkflow } from '../shared/feedback-start';
 import type { Logger } from '../shared/logger';
+import type { BridgeMetrics } from '../shared/metrics';
 
 export interface BridgeOptions {
   sqs: SQSClient;
@@ -48,6 +43,9 @@ export interface BridgeOptions {
   backoffMaxMs: number;
   /** Set search attributes at start (needs them registered on the namespace). Default true. */
   searchAttributes?: boolean;
+  /** Stamped on each run (search attribute and memo). Default: DEFAULT_PROMPT_VERSION. */
+  promptVersion?: string;
+  metrics?: BridgeMetrics;
 }
 
 export type MessageOutcome = 'started' | 'duplicate' | 'dead-lettered';
@@ -103,6 +101,7 @@ export class SqsBridge {
       }
       try {
         const messages = await this.receiveMessages();
+        this.recordReceived(messages);
         if (messages.length === 0) {
           backoffMs = 0;
           continue;
@@ -117,6 +116,17 @@ export class SqsBridge {
           'SQS receive failed; backing off',
         );
       }
+    }
+  }
+
+  private recordReceived(messages: Message[]): void {
+    const metrics = this.options.metrics;
+    if (!metrics || messages.length === 0) return;
+    metrics.received.inc(messages.length);
+    const now = Date.now();
+    for (const m of messages) {
+      const sent = Number(m.Attributes?.SentTimestamp);
+      if (Number.isFinite(sent)) metrics.receiveLag.observe(Math.max(0, now - sent) / 1000);
     }
   }
 
@@ -188,6 +198,14 @@ export class SqsBridge {
       }
     });
     report.deleteFailures = await this.deleteMessages(handled);
+    const metrics = this.options.metrics;
+    if (metrics) {
+      metrics.started.inc(report.started);
+      metrics.duplicates.inc(report.duplicates);
+      metrics.deadLettered.inc(report.deadLettered);
+      metrics.startFailures.inc(report.failed);
+      metrics.deleteFailures.inc(report.deleteFailures);
+    }
     return report;
   }
 
@@ -212,24 +230,10 @@ export class SqsBridge {
     };
     const log = this.options.logger.child({ requestId, workflowId, memberId: request.memberId });
     try {
-      await this.options.temporal.workflow.start(FEEDBACK_WORKFLOW_TYPE, {
+      await startFeedbackWorkflow(this.options.temporal, input, {
         taskQueue: this.options.taskQueue,
-        workflowId,
-        args: [input],
-        // A completed request is never run twice; a failed one (the BE got "500" and re-requests
-        // with the same body) may run again.
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-        ...(this.options.searchAttributes === false
-          ? {}
-          : {
-              typedSearchAttributes: [
-                { key: MemberIdSearchAttribute, value: request.memberId },
-                { key: FeedbackStageSearchAttribute, value: 'queued' },
-                { key: FeedbackSourceSearchAttribute, value: input.source },
-              ],
-            }),
-        memo: { memberId: request.memberId, source: input.source, requestedAt: input.requestedAt },
+        promptVersion: this.options.promptVersion,
+        searchAttributes: this.options.searchAttributes,
       });
       log.info({ receiveCount: message.Attributes?.ApproximateReceiveCount }, 'Workflow started');
       return 'started';

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { loadConfig } from '../config';
+import { findFreePort, sqsQueueCheck, startHealthServer, temporalCheck } from '../shared/health';
 import { createLogger } from '../shared/logger';
 import { onShutdown, runMain } from '../shared/process';
 import { connectWithRetry, STARTUP_MAX_WAIT_MS } from '../shared/startup';
@@ -24,10 +25,18 @@ const SDK_LEVELS: Record<string, LogLevel> = {
 runMain('worker', async () => {
   const config = loadConfig(process.env, ['delivery']);
   const logger = createLogger('worker', config.logLevel);
+  // The SDK's Prometheus exporter listens on a private loopback port; /metrics on the health port
+  // serves its text (SDK metrics, plus ours recorded on the SDK's meter: activity outcomes, vLLM latency).
+  const sdkMetricsAddress = `127.0.0.1:${await findFreePort()}`;
   // The SDK's own logs (activity and workflow logs carry workflowId, activityId…) go through pino.
   // No SDK signal handlers: onShutdown below owns SIGTERM/SIGINT (and runMain until then).
   Runtime.install({
     shutdownSignals: [],
+    telemetryOptions: {
+      metrics: {
+        prometheus: { bindAddress: sdkMetricsAddress, countersTotalSuffix: true, unitSuffix: true },
+      },
+    },
     logger: new DefaultLogger(SDK_LEVELS[config.logLevel], (entry) => {
       const level =
         entry.level === 'TRACE'
@@ -54,6 +63,26 @@ runMain('worker', async () => {
     logger,
     { maxWaitMs: STARTUP_MAX_WAIT_MS },
   );
+  const health = await startHealthServer({
+    port: config.health.workerPort,
+    host: config.health.host,
+    logger,
+    checks: [
+      temporalCheck(connection.workflowService),
+      ...(config.sqs.resultQueueUrl && config.delivery.mode !== 'callback'
+        ? [sqsQueueCheck('sqs', sqs, config.sqs.resultQueueUrl)]
+        : []),
+    ],
+    metrics: async () => {
+      const response = await fetch(`http://${sdkMetricsAddress}/metrics`, {
+        signal: AbortSignal.timeout(2000),
+      });
+      return {
+        contentType: response.headers.get('content-type') ?? 'text/plain',
+        body: await response.text(),
+      };
+    },
+  });
   const worker = await createFeedbackWorker({
     connection,
     namespace: config.temporal.namespace,
@@ -70,6 +99,7 @@ runMain('worker', async () => {
   onShutdown(logger, async () => {
     worker.shutdown();
     await running;
+    await health.close();
     await connection.close();
     sqs.destroy();
   });

@@ -2,6 +2,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { AppConfig } from '../config';
 import type { FeedbackActivities } from '../activities';
+import { activityInterceptors } from './activity-interceptors';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
@@ -24,6 +25,7 @@ export function createFeedbackWorker(options: FeedbackWorkerOptions): Promise<Wo
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: WORKFLOWS_PATH }),
+    interceptors: { activity: [activityInterceptors] },
     maxConcurrentActivityTaskExecutions: options.limits.maxConcurrentActivities,
     maxConcurrentLocalActivityExecutions: options.limits.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: options.limits.maxConcurrentWorkflowTasks,

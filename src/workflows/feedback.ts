@@ -13,8 +13,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { FeedbackActivities } from '../activities';
-import type { FeedbackResult } from '../domain/result';
-import { RECOVERABLE_FAILURE_CONTENT } from '../domain/result';
+import type { FeedbackPolicy } from '../domain/policy';
+import { buildFeedbackResult, deliveryChannels, type FeedbackResult } from '../domain/result';
 import {
   FailureTypes,
   FeedbackStageSearchAttribute,
@@ -57,16 +57,7 @@ export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<Fe
       nonRetryableErrorTypes: [FailureTypes.VllmRejected],
     },
   });
-  const delivery = proxyActivities<FeedbackActivities>({
-    startToCloseTimeout: seconds(policy.deliveryTimeoutSeconds),
-    scheduleToCloseTimeout: policy.deliveryGiveUpAfterHours * 3_600_000,
-    retry: {
-      initialInterval: '1 second',
-      backoffCoefficient: 2,
-      maximumInterval: seconds(policy.deliveryRetryMaxIntervalSeconds),
-      nonRetryableErrorTypes: [FailureTypes.DeliveryRejected],
-    },
-  });
+  const delivery = deliveryActivities(policy);
 
   enter('generating');
   const messages = await local.buildPrompt({ request: input.request, requestedAt: input.requestedAt });
@@ -100,21 +91,17 @@ export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<Fe
     log.warn('Feedback generation failed for good; delivering a recoverable failure', { reason: failure });
   }
 
-  const result: FeedbackResult = {
-    memberId: input.request.memberId,
-    content: content ?? RECOVERABLE_FAILURE_CONTENT,
+  const result: FeedbackResult = buildFeedbackResult({
     requestId: input.requestId,
-    status: content === undefined ? 'error' : 'success',
-    timestamp: input.requestedAt,
-    ...(failure === undefined ? {} : { error: failure }),
-  };
+    memberId: input.request.memberId,
+    requestedAt: input.requestedAt,
+    content,
+    failure,
+  });
   status.content = result.content;
 
   enter('delivering');
-  const channels: DeliveryChannel[] =
-    policy.deliveryMode === 'both'
-      ? ['callback', 'queue']
-      : [policy.deliveryMode === 'queue' ? 'queue' : 'callback'];
+  const channels: DeliveryChannel[] = deliveryChannels(policy.deliveryMode);
   const idempotencyKey = workflowInfo().workflowId;
   try {
     await Promise.all(channels.map((channel) => delivery.deliverResult({ channel, result, idempotencyKey })));
@@ -122,7 +109,7 @@ export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<Fe
     const reason = `delivery failed: ${describeFailure(err)}`;
     status.lastError = reason;
     enter('failed');
-    throw ApplicationFailure.nonRetryable(reason, 'DeliveryFailed');
+    throw ApplicationFailure.nonRetryable(reason, FailureTypes.DeliveryFailed);
   }
 
   if (failure !== undefined) {
@@ -132,7 +119,7 @@ export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<Fe
     enter('failed');
     throw ApplicationFailure.nonRetryable(
       `${failure}; the BE was sent content "${result.content}"`,
-      'GenerationFailed',
+      FailureTypes.GenerationFailed,
     );
   }
   enter('delivered');
@@ -144,6 +131,25 @@ export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<Fe
     generations: status.generations,
     deliveredTo: channels,
   };
+}
+
+/** The delivery activity with the policy's timeouts and retries (also used by RedeliverWorkflow). */
+export function deliveryActivities(
+  policy: Pick<
+    FeedbackPolicy,
+    'deliveryTimeoutSeconds' | 'deliveryGiveUpAfterHours' | 'deliveryRetryMaxIntervalSeconds'
+  >,
+) {
+  return proxyActivities<Pick<FeedbackActivities, 'deliverResult'>>({
+    startToCloseTimeout: seconds(policy.deliveryTimeoutSeconds),
+    scheduleToCloseTimeout: policy.deliveryGiveUpAfterHours * 3_600_000,
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: seconds(policy.deliveryRetryMaxIntervalSeconds),
+      nonRetryableErrorTypes: [FailureTypes.DeliveryRejected],
+    },
+  });
 }
 
 /** The innermost message of an activity failure, e.g. "vLLM answered 400: ...". */

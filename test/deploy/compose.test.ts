@@ -8,11 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, type Requirement } from '../../src/config';
-import {
-  FeedbackSourceSearchAttribute,
-  FeedbackStageSearchAttribute,
-  MemberIdSearchAttribute,
-} from '../../src/domain/workflow';
+import { FEEDBACK_SEARCH_ATTRIBUTES } from '../../src/domain/workflow';
 import {
   dclint,
   dependencies,
@@ -143,11 +139,7 @@ describe('docker-compose.yml', () => {
     const list = /^SEARCH_ATTRIBUTES="([^"]*)"$/m.exec(script)?.[1].split(' ') ?? [];
     // The CLI's type names for the SDK's: INT -> Int, KEYWORD -> Keyword.
     const cliType = (type: string) => type.charAt(0) + type.slice(1).toLowerCase();
-    const expected = [
-      MemberIdSearchAttribute,
-      FeedbackStageSearchAttribute,
-      FeedbackSourceSearchAttribute,
-    ].map((key) => `${key.name}:${cliType(key.type)}`);
+    const expected = FEEDBACK_SEARCH_ATTRIBUTES.map((key) => `${key.name}:${cliType(key.type)}`);
     expect(list.sort()).toEqual(expected.sort());
     expect(serviceEnvironment(job).TEMPORAL_NAMESPACE).toBe(
       serviceEnvironment(raw.services.worker).TEMPORAL_NAMESPACE,

@@ -136,7 +136,9 @@ describe('the pipeline on the local stack', () => {
     await sendBeMessage(good, `8802-${sha256Hex(good)}`);
 
     await workflowResult(pipeline.temporal, `feedback-8802-${sha256Hex(good)}`);
-    const dead = await pipeline.deadLetters.waitFor(() => true);
+    const deadLetters = pipeline.deadLetters;
+    if (!deadLetters) throw new Error('this pipeline collects its DLQ');
+    const dead = await deadLetters.waitFor(() => true);
     expect(dead).toHaveLength(1);
     expect(dead[0].Body).toBe(poison);
     expect(dead[0].MessageAttributes?.[DLQ_ATTRIBUTES.reason]?.StringValue).toMatch(/memberId/);

@@ -14,10 +14,15 @@ import {
   type FeedbackOutcome,
   type FeedbackWorkflowInput,
 } from '../../src/domain/workflow';
-import type { FeedbackQueues } from '../../src/shared/sqs';
 import { createVllmSimulator, type VllmSimulator } from '../../src/simulator/vllm-simulator';
 import { startTcpProxy } from '../../src/dev/tcp-proxy';
-import { spawnEntryPoint, startSqsProxy, type EntryPoint, type SqsProxy } from '../support/processes';
+import {
+  serviceEnv,
+  spawnEntryPoint,
+  startSqsProxy,
+  type EntryPoint,
+  type SqsProxy,
+} from '../support/processes';
 import { freshQueues, testConfig, testSqsClient, testStack } from '../support/stack';
 import { workflowBundle } from '../support/temporal';
 
@@ -38,25 +43,7 @@ afterEach(async () => {
 
 afterAll(() => sqs.destroy());
 
-/** The environment of a child process, built here: the tests never read `process.env`. */
-function childEnv(queues: FeedbackQueues, overrides: Record<string, string> = {}): Record<string, string> {
-  const stack = testStack();
-  return {
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    LOG_LEVEL: 'info',
-    TEMPORAL_ADDRESS: stack.temporalAddress,
-    TEMPORAL_WEB_UI_URL: stack.temporalWebUi,
-    TEMPORAL_TASK_QUEUE: `shutdown-${randomUUID().slice(0, 8)}`,
-    AWS_ENDPOINT_URL_SQS: stack.sqsEndpoint,
-    AWS_SQS_FEEDBACK_QUEUE_URL: queues.requestQueueUrl,
-    AWS_SQS_FEEDBACK_DLQ_URL: queues.dlqUrl,
-    AWS_SQS_FEEDBACK_RESULT_QUEUE_URL: queues.resultQueueUrl,
-    DELIVERY_MODE: 'queue',
-    ...overrides,
-  };
-}
+const childEnv = serviceEnv;
 
 function start(entry: string, env: Record<string, string>): EntryPoint {
   const child = spawnEntryPoint(entry, env);

@@ -16,7 +16,15 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { createApp } from '../../src/api/app';
-import type { DeliveryMode } from '../../src/config';
+import type { AppConfig, DeliveryMode } from '../../src/config';
+import { lookupFeedbackStatus } from '../../src/ops/status';
+import { sqsQueueCheck, temporalCheck } from '../../src/shared/health';
+import {
+  createApiMetrics,
+  createBridgeMetrics,
+  createMetricsRegistry,
+  type Registry,
+} from '../../src/shared/metrics';
 import { createCallbackReceiver, type CallbackReceiver } from '../../src/dev/callback-receiver';
 import { createVllmSimulator, type VllmSimulator } from '../../src/simulator/vllm-simulator';
 import { SqsBridge } from '../../src/sqs-bridge/bridge';
@@ -28,6 +36,10 @@ import { workflowBundle } from './temporal';
 
 export interface Pipeline {
   apiUrl: string;
+  config: AppConfig;
+  /** The API's and the bridge's metrics. */
+  apiRegistry: Registry;
+  bridgeRegistry: Registry;
   queues: FeedbackQueues;
   sqs: SQSClient;
   temporal: Client;
@@ -36,22 +48,40 @@ export interface Pipeline {
   bridge: SqsBridge;
   taskQueue: string;
   results: QueueCollector;
-  deadLetters: QueueCollector;
+  /** Absent with `collectDeadLetters: false` (then the DLQ keeps its messages). */
+  deadLetters?: QueueCollector;
   stop(): Promise<void>;
 }
 
-export async function startPipeline(label: string, deliveryMode: DeliveryMode = 'both'): Promise<Pipeline> {
+export interface PipelineOptions {
+  /** Receive and delete DLQ messages in the background (default true). */
+  collectDeadLetters?: boolean;
+}
+
+export async function startPipeline(
+  label: string,
+  deliveryMode: DeliveryMode = 'both',
+  options: PipelineOptions = {},
+): Promise<Pipeline> {
   const stack = testStack();
-  const config = testConfig();
+  const taskQueue = `e2e-${label}-${randomUUID().slice(0, 8)}`;
+  const base = testConfig();
+  const config: AppConfig = {
+    ...base,
+    temporal: { ...base.temporal, taskQueue },
+    delivery: { ...base.delivery, mode: deliveryMode },
+    policy: { ...base.policy, deliveryMode, generateRetryInitialSeconds: 1 },
+  };
   const logger = createLogger(`e2e-${label}`, 'silent');
   const sqs = testSqsClient(config);
   const queues = await freshQueues(sqs, label, { visibilityTimeoutSeconds: 30 });
-  const taskQueue = `e2e-${label}-${randomUUID().slice(0, 8)}`;
+  config.sqs = { ...config.sqs, ...queues };
 
   const simulator = createVllmSimulator({ maxNumSeqs: 16, latencyMs: 20 });
   const { url: vllmUrl } = await simulator.listen(0);
   const receiver = createCallbackReceiver();
   const callbackBaseUrl = await receiver.listen(0);
+  config.delivery = { ...config.delivery, callbackBaseUrl };
 
   const connection = await NativeConnection.connect({ address: stack.temporalAddress });
   const activities = createActivities({
@@ -70,6 +100,7 @@ export async function startPipeline(label: string, deliveryMode: DeliveryMode = 
   });
   const workerRun = worker.run();
 
+  const bridgeRegistry = createMetricsRegistry('sqs-bridge');
   const clientConnection = await Connection.connect({ address: stack.temporalAddress });
   const temporal = new Client({ connection: clientConnection });
   const bridge = new SqsBridge({
@@ -79,7 +110,8 @@ export async function startPipeline(label: string, deliveryMode: DeliveryMode = 
     requestQueueUrl: queues.requestQueueUrl,
     dlqUrl: queues.dlqUrl,
     taskQueue,
-    policy: { ...config.policy, deliveryMode, generateRetryInitialSeconds: 1 },
+    policy: config.policy,
+    metrics: createBridgeMetrics(bridgeRegistry),
     pollers: 2,
     waitTimeSeconds: 1,
     maxMessages: 10,
@@ -88,16 +120,29 @@ export async function startPipeline(label: string, deliveryMode: DeliveryMode = 
   });
   bridge.start();
 
-  const app = createApp({ sqs, requestQueueUrl: queues.requestQueueUrl, logger, sqsTimeoutMs: 3000 });
+  const apiRegistry = createMetricsRegistry('api');
+  const app = createApp({
+    sqs,
+    requestQueueUrl: queues.requestQueueUrl,
+    logger,
+    sqsTimeoutMs: 3000,
+    status: (requestId) => lookupFeedbackStatus(temporal, requestId, { temporal: config.temporal }),
+    readiness: [sqsQueueCheck('sqs', sqs, queues.requestQueueUrl), temporalCheck(temporal.workflowService)],
+    metrics: { registry: apiRegistry, api: createApiMetrics(apiRegistry) },
+  });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const results = new QueueCollector(sqs, queues.resultQueueUrl);
-  const deadLetters = new QueueCollector(sqs, queues.dlqUrl);
+  const deadLetters =
+    options.collectDeadLetters === false ? undefined : new QueueCollector(sqs, queues.dlqUrl);
   return {
     apiUrl,
+    config,
+    apiRegistry,
+    bridgeRegistry,
     queues,
     sqs,
     temporal,
@@ -109,7 +154,7 @@ export async function startPipeline(label: string, deliveryMode: DeliveryMode = 
     deadLetters,
     async stop() {
       await results.stop();
-      await deadLetters.stop();
+      await deadLetters?.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await bridge.stop();

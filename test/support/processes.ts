@@ -7,6 +7,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { FeedbackQueues } from '../../src/shared/sqs';
+import { testStack } from './stack';
 
 export const REPO_ROOT = join(__dirname, '..', '..');
 
@@ -192,5 +195,34 @@ export async function startSqsProxy(target: string, delayMs = 0): Promise<SqsPro
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
+  };
+}
+
+/**
+ * The environment of a service process (API, bridge, worker) on the test stack, built here: the tests
+ * never read `process.env`. Health servers on free ports, delivery to the result queue.
+ */
+export function serviceEnv(
+  queues: FeedbackQueues,
+  overrides: Record<string, string> = {},
+): Record<string, string> {
+  const stack = testStack();
+  return {
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    LOG_LEVEL: 'info',
+    TEMPORAL_ADDRESS: stack.temporalAddress,
+    TEMPORAL_WEB_UI_URL: stack.temporalWebUi,
+    TEMPORAL_TASK_QUEUE: `proc-${randomUUID().slice(0, 8)}`,
+    AWS_ENDPOINT_URL_SQS: stack.sqsEndpoint,
+    AWS_SQS_FEEDBACK_QUEUE_URL: queues.requestQueueUrl,
+    AWS_SQS_FEEDBACK_DLQ_URL: queues.dlqUrl,
+    AWS_SQS_FEEDBACK_RESULT_QUEUE_URL: queues.resultQueueUrl,
+    DELIVERY_MODE: 'queue',
+    BRIDGE_HEALTH_PORT: '0',
+    WORKER_HEALTH_PORT: '0',
+    HEALTH_HOST: '127.0.0.1',
+    ...overrides,
   };
 }

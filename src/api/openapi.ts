@@ -1,0 +1,122 @@
+/**
+ * The API's OpenAPI 3.0 document, generated from the zod schemas the API validates with (zod's own
+ * `z.toJSONSchema`), so the contract is written once. Served at `/openapi.json`, with Swagger UI at
+ * `/docs`.
+ */
+import { z } from 'zod';
+import { feedbackRequestSchema } from '../domain/request';
+import { feedbackStatusViewSchema } from '../ops/status';
+import { Messages } from './envelope';
+
+type JsonSchema = Record<string, unknown>;
+
+const toSchema = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema =>
+  z.toJSONSchema(schema, { target: 'openapi-3.0', io, unrepresentable: 'any' }) as JsonSchema;
+
+const fieldErrorSchema = z.object({
+  path: z.string().meta({ description: 'Dotted path of the field, e.g. groupChallenges.0.startDate.' }),
+  message: z.string(),
+});
+
+const envelope = (data: JsonSchema | null, description: string, example?: string) => ({
+  description,
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        required: ['status', 'message', 'data'],
+        properties: {
+          status: { type: 'integer', description: 'Equal to the HTTP status.' },
+          message: { type: 'string', ...(example ? { example } : {}) },
+          data: data ?? { nullable: true, type: 'object' },
+        },
+      },
+    },
+  },
+});
+
+/** The version of the HTTP contract (not of the package): bump it when the API changes. */
+export const API_VERSION = '1.1.0';
+
+export function buildOpenApiDocument(): JsonSchema {
+  const request = toSchema(feedbackRequestSchema, 'input');
+  const status = toSchema(feedbackStatusViewSchema, 'output');
+  const errors = {
+    type: 'object',
+    properties: { errors: { type: 'array', items: toSchema(fieldErrorSchema, 'output') } },
+  };
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'Leafresh feedback orchestrator',
+      version: API_VERSION,
+      description:
+        'Accepts weekly feedback requests of the Leafresh backend; each becomes a durable Temporal ' +
+        'workflow whose result is delivered by callback (`POST /api/members/feedback/result`) or the result queue.',
+    },
+    paths: {
+      '/ai/feedback': {
+        post: {
+          summary: 'Request weekly feedback for a member',
+          operationId: 'createFeedback',
+          requestBody: { required: true, content: { 'application/json': { schema: request } } },
+          responses: {
+            '202': envelope(
+              {
+                type: 'object',
+                required: ['requestId', 'workflowId'],
+                properties: { requestId: { type: 'string', format: 'uuid' }, workflowId: { type: 'string' } },
+              },
+              'Accepted: queued for a workflow.',
+              Messages.accepted,
+            ),
+            '400': envelope(errors, 'The body is not JSON or not a valid request.', Messages.invalid),
+            '413': envelope(null, 'The body is larger than 1 MiB.', Messages.tooLarge),
+            '415': envelope(null, 'Unsupported body encoding.', Messages.unsupportedMediaType),
+            '503': envelope(null, 'The request queue is unreachable.', Messages.queueUnavailable),
+          },
+        },
+      },
+      '/ai/feedback/{requestId}': {
+        get: {
+          summary: 'Where a feedback request is',
+          operationId: 'getFeedbackStatus',
+          parameters: [
+            {
+              name: 'requestId',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', pattern: REQUEST_ID_PATTERN.source, maxLength: 200 },
+              description: "The API's requestId, or `<memberId>-<sha256 of the body>` for BE queue messages.",
+            },
+          ],
+          responses: {
+            '200': envelope(status, 'The request, its stage and its result once delivered.', Messages.found),
+            '400': envelope(errors, 'Not a request id.', Messages.invalid),
+            '404': envelope(null, 'No such request.', Messages.requestNotFound),
+            '503': envelope(null, 'Temporal is unreachable.', Messages.temporalUnavailable),
+          },
+        },
+      },
+      '/health': { get: { summary: 'Liveness', responses: { '200': envelope(null, 'The process runs.') } } },
+      '/ready': {
+        get: {
+          summary: 'Readiness: SQS and Temporal answer',
+          responses: {
+            '200': { description: 'Ready.' },
+            '503': { description: 'A dependency does not answer; the body names it.' },
+          },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics',
+          responses: { '200': { description: 'Prometheus text format.', content: { 'text/plain': {} } } },
+        },
+      },
+    },
+  };
+}
+
+/** Our requestIds (UUIDs) and the BE's keys (`<memberId>-<64 hex>`) both match. */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,199}$/;

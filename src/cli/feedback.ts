@@ -1,0 +1,245 @@
+/**
+ * The operator CLI: `npm run feedback -- <command>` (or `node dist/src/cli/feedback.js <command>`).
+ * Reads the same configuration as the services. Exit codes: 0 done, 1 failed (e.g. Temporal or SQS
+ * unreachable), 2 usage error, 3 not found, 4 refused (the request is not in a state that allows it).
+ */
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Client } from '@temporalio/client';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, loadConfig, type AppConfig } from '../config';
+import { FEEDBACK_STAGES, type FeedbackStage } from '../domain/workflow';
+import { listDlq, redriveDlq } from '../ops/dlq';
+import { listFeedback, OperationError, redeliverFeedback, retryFeedback } from '../ops/operations';
+import { lookupFeedbackStatus, type FeedbackStatusView } from '../ops/status';
+import { createSqsClient } from '../shared/sqs';
+import { connectTemporalClient } from '../shared/temporal';
+
+export const ExitCodes = { ok: 0, failed: 1, usage: 2, notFound: 3, refused: 4 } as const;
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+const positiveInt = (value: string) => {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+};
+
+/** `7d`, `24h`, `30m` before now, or an ISO date-time. */
+export function parseSince(value: string, now = Date.now()): Date {
+  const relative = /^(\d+)([dhm])$/.exec(value);
+  if (relative) {
+    const unit = { d: 86_400_000, h: 3_600_000, m: 60_000 }[relative[2] as 'd' | 'h' | 'm'];
+    return new Date(now - Number(relative[1]) * unit);
+  }
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new InvalidArgumentError('use 7d, 24h, 30m or an ISO date-time');
+  return date;
+}
+
+function printStatus(io: CliIo, view: FeedbackStatusView): void {
+  const rows: Array<[string, string | number | undefined]> = [
+    ['request', view.requestId],
+    ['workflow', view.workflowId],
+    ['stage', view.stage],
+    ['temporal status', view.workflowStatus],
+    ['member', view.memberId],
+    ['generations', view.attempts.generations],
+    [
+      'in progress',
+      view.attempts.current
+        ? `${view.attempts.current.activity} (attempt ${view.attempts.current.attempt})`
+        : undefined,
+    ],
+    ['last error', view.lastError],
+    ['content', view.content],
+    ['started', view.startedAt ?? view.acceptedAt],
+    ['closed', view.closedAt],
+    ['web UI', view.webUiUrl],
+  ];
+  for (const [label, value] of rows) if (value !== undefined) io.out(`${label.padEnd(16)} ${value}`);
+}
+
+/** `state.code`: the exit code a command that completed sets (e.g. some DLQ messages not moved). */
+export function buildCli(io: CliIo, state: { code: number } = { code: 0 }): Command {
+  let config: AppConfig | undefined;
+  let temporal: Client | undefined;
+  let sqs: SQSClient | undefined;
+  const getConfig = () => (config ??= loadConfig(io.env));
+  const getTemporal = async () => (temporal ??= await connectTemporalClient(getConfig().temporal));
+  const getSqs = () => (sqs ??= createSqsClient(getConfig().sqs));
+  const queueUrl = (which: 'dlqUrl' | 'requestQueueUrl') => {
+    const url = getConfig().sqs[which];
+    const name = which === 'dlqUrl' ? 'AWS_SQS_FEEDBACK_DLQ_URL' : 'AWS_SQS_FEEDBACK_QUEUE_URL';
+    if (!url) throw new ConfigError([`${name}: required for this command`]);
+    return url;
+  };
+  const json = (value: unknown) => io.out(JSON.stringify(value, null, 2));
+
+  const program = new Command('feedback')
+    .description('Find, inspect and repair Leafresh feedback requests.')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+
+  program
+    .command('status')
+    .description('Where a request is: stage, attempts, last error, content, Web UI link.')
+    .argument('<requestId>')
+    .option('--json', 'print JSON')
+    .action(async (requestId: string, opts: { json?: boolean }) => {
+      const view = await lookupFeedbackStatus(await getTemporal(), requestId, {
+        temporal: getConfig().temporal,
+      });
+      if (!view) throw new OperationError(`no run for ${requestId}`, 'not-found');
+      if (opts.json) json(view);
+      else printStatus(io, view);
+    });
+
+  program
+    .command('list')
+    .description("A member's requests, newest first.")
+    .requiredOption('--member <id>', 'member id', positiveInt)
+    .addOption(new Option('--stage <stage>', 'only this stage').choices(FEEDBACK_STAGES))
+    .option('--since <when>', 'started at or after: 7d, 24h, 30m or an ISO date-time', (v) => parseSince(v))
+    .option('--limit <n>', 'at most this many', positiveInt, 50)
+    .option('--json', 'print JSON')
+    .action(
+      async (opts: {
+        member: number;
+        stage?: FeedbackStage;
+        since?: Date;
+        limit: number;
+        json?: boolean;
+      }) => {
+        const runs = await listFeedback(await getTemporal(), getConfig().temporal, {
+          memberId: opts.member,
+          stage: opts.stage,
+          since: opts.since,
+          limit: opts.limit,
+        });
+        if (opts.json) return json(runs);
+        if (runs.length === 0) return io.out('no requests found');
+        io.out(`${'started'.padEnd(25)} ${'status'.padEnd(10)} ${'stage'.padEnd(11)} request`);
+        for (const r of runs) {
+          io.out(
+            `${r.startedAt.padEnd(25)} ${r.workflowStatus.padEnd(10)} ${(r.stage ?? '-').padEnd(11)} ${r.requestId}`,
+          );
+        }
+      },
+    );
+
+  program
+    .command('redeliver')
+    .description('Send the stored result of a closed request to the BE again (durably, with retries).')
+    .argument('<requestId>')
+    .option('--no-wait', 'start the redelivery and return')
+    .option('--json', 'print JSON')
+    .action(async (requestId: string, opts: { wait: boolean; json?: boolean }) => {
+      const report = await redeliverFeedback(await getTemporal(), getConfig(), requestId, {
+        wait: opts.wait,
+      });
+      if (opts.json) return json(report);
+      io.out(
+        `${opts.wait ? 'redelivered' : 'redelivery started'}: ${report.requestId} → ${report.channels.join(' + ')} ` +
+          `(content ${JSON.stringify(report.result.content.slice(0, 60))}, workflow ${report.workflowId})`,
+      );
+    });
+
+  program
+    .command('retry')
+    .description('A new run for a failed request (same request, current configuration).')
+    .argument('<requestId>')
+    .option('--json', 'print JSON')
+    .action(async (requestId: string, opts: { json?: boolean }) => {
+      const report = await retryFeedback(await getTemporal(), getConfig(), requestId);
+      if (opts.json) return json(report);
+      io.out(`retried: ${report.requestId} new run ${report.runId} (previous ${report.previousRunId})`);
+    });
+
+  const dlq = program.command('dlq').description('The request queue’s dead-letter queue.');
+  dlq
+    .command('list')
+    .description('What is in the DLQ and why (nothing is removed).')
+    .option('--max <n>', 'at most this many', positiveInt, 100)
+    .option('--json', 'print JSON')
+    .action(async (opts: { max: number; json?: boolean }) => {
+      const entries = await listDlq(getSqs(), queueUrl('dlqUrl'), opts.max);
+      if (opts.json) return json(entries);
+      if (entries.length === 0) return io.out('DLQ is empty');
+      for (const e of entries) {
+        io.out(`${e.messageId}  group=${e.groupId ?? '-'}  sent=${e.sentAt ?? '-'}`);
+        io.out(`  reason: ${e.reason}`);
+        io.out(`  body:   ${e.body}`);
+      }
+      io.out(`${entries.length} message(s)`);
+    });
+  dlq
+    .command('redrive')
+    .description('Move DLQ messages back to the request queue (after a fix).')
+    .option('--max <n>', 'at most this many', positiveInt, 100)
+    .option('--dry-run', 'show what would move')
+    .option('--json', 'print JSON')
+    .action(async (opts: { max: number; dryRun?: boolean; json?: boolean }) => {
+      const report = await redriveDlq(
+        getSqs(),
+        { dlqUrl: queueUrl('dlqUrl'), requestQueueUrl: queueUrl('requestQueueUrl') },
+        { max: opts.max, dryRun: opts.dryRun },
+      );
+      if (opts.json)
+        return json({
+          moved: report.moved,
+          failed: report.failed.map(({ entry, error }) => ({ entry, error })),
+        });
+      for (const e of report.moved)
+        io.out(`${opts.dryRun ? 'would move' : 'moved'} ${e.messageId} (${e.reason})`);
+      for (const f of report.failed) io.err(`not moved ${f.entry.messageId}: ${f.error}`);
+      io.out(
+        `${report.moved.length} ${opts.dryRun ? 'would move' : 'moved'}, ${report.failed.length} failed`,
+      );
+      if (report.failed.length > 0) state.code = ExitCodes.failed;
+    });
+
+  program.hook('postAction', async () => {
+    await temporal?.connection.close();
+    sqs?.destroy();
+  });
+  return program;
+}
+
+/** Runs the CLI and returns its exit code (never calls process.exit itself). */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const state = { code: ExitCodes.ok as number };
+  const program = buildCli(io, state);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return state.code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end with code 0; everything else is a usage error.
+      return err.exitCode === 0 ? ExitCodes.ok : ExitCodes.usage;
+    }
+    if (err instanceof OperationError) {
+      io.err(`feedback: ${err.message}`);
+      return err.code === 'not-found' ? ExitCodes.notFound : ExitCodes.refused;
+    }
+    if (err instanceof ConfigError) {
+      io.err(`feedback: ${err.message}`);
+      return ExitCodes.usage;
+    }
+    io.err(`feedback: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+    return ExitCodes.failed;
+  }
+}
+
+if (require.main === module) {
+  void runCli(process.argv.slice(2), {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    env: process.env,
+  }).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,205 @@
+/**
+ * Operator actions on requests, behind `npm run feedback`: list a member's runs, run a failed request
+ * again, send a stored result again. Each returns data; src/cli/feedback.ts prints it.
+ */
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { AppConfig } from '../config';
+import { workflowIdFor } from '../domain/keys';
+import { buildFeedbackResult, deliveryChannels, type FeedbackResult } from '../domain/result';
+import {
+  FEEDBACK_WORKFLOW_TYPE,
+  FEEDBACK_STAGES,
+  FeedbackStageSearchAttribute,
+  MemberIdSearchAttribute,
+  type DeliveryChannel,
+  type FeedbackOutcome,
+  type FeedbackStage,
+  type FeedbackWorkflowInput,
+} from '../domain/workflow';
+import { startFeedbackWorkflow } from '../shared/feedback-start';
+import { webUiLink } from '../shared/temporal';
+import type { RedeliverInput } from '../workflows/redeliver';
+import { lookupFeedbackStatus } from './status';
+
+/** An operator action that cannot be done; `code` becomes the CLI's exit code. */
+export class OperationError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'not-found' | 'refused',
+  ) {
+    super(message);
+    this.name = 'OperationError';
+  }
+}
+
+export interface ListedRun {
+  requestId: string;
+  workflowId: string;
+  runId: string;
+  workflowStatus: string;
+  stage?: string;
+  startedAt: string;
+  closedAt?: string;
+  webUiUrl: string;
+}
+
+export interface ListFilter {
+  memberId: number;
+  stage?: FeedbackStage;
+  /** Only runs started at or after this time. */
+  since?: Date;
+  limit?: number;
+}
+
+/** The visibility query for a filter (also what the README shows for the Web UI). */
+export function listQuery(filter: ListFilter): string {
+  if (!Number.isSafeInteger(filter.memberId) || filter.memberId <= 0)
+    throw new Error('memberId must be a positive integer');
+  if (filter.stage !== undefined && !FEEDBACK_STAGES.includes(filter.stage)) {
+    throw new Error(`stage must be one of ${FEEDBACK_STAGES.join(', ')}`);
+  }
+  const parts = [
+    `WorkflowType = '${FEEDBACK_WORKFLOW_TYPE}'`,
+    `${MemberIdSearchAttribute.name} = ${filter.memberId}`,
+  ];
+  if (filter.stage) parts.push(`${FeedbackStageSearchAttribute.name} = '${filter.stage}'`);
+  if (filter.since) parts.push(`StartTime >= '${filter.since.toISOString()}'`);
+  return parts.join(' AND ');
+}
+
+export async function listFeedback(
+  client: Client,
+  temporal: AppConfig['temporal'],
+  filter: ListFilter,
+): Promise<ListedRun[]> {
+  const runs: ListedRun[] = [];
+  const limit = filter.limit ?? 50;
+  for await (const run of client.workflow.list({
+    query: listQuery(filter),
+    pageSize: Math.min(limit, 100),
+  })) {
+    runs.push({
+      requestId: run.workflowId.replace(/^feedback-/, ''),
+      workflowId: run.workflowId,
+      runId: run.runId,
+      workflowStatus: run.status.name,
+      stage: run.typedSearchAttributes.get(FeedbackStageSearchAttribute),
+      startedAt: run.startTime.toISOString(),
+      ...(run.closeTime ? { closedAt: run.closeTime.toISOString() } : {}),
+      webUiUrl: webUiLink(temporal, run.workflowId, run.runId),
+    });
+    if (runs.length >= limit) break;
+  }
+  return runs;
+}
+
+/** The input the run of `requestId` was started with (from the first event of its history). */
+export async function runInput(
+  client: Client,
+  requestId: string,
+  runId?: string,
+): Promise<FeedbackWorkflowInput> {
+  const history = await client.workflow.getHandle(workflowIdFor(requestId), runId).fetchHistory();
+  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  if (!payload) throw new OperationError(`the run of ${requestId} has no input in its history`, 'refused');
+  return defaultPayloadConverter.fromPayload<FeedbackWorkflowInput>(payload);
+}
+
+export interface RetryResult {
+  requestId: string;
+  workflowId: string;
+  runId: string;
+  previousRunId: string;
+}
+
+/**
+ * A new run for a request whose last run failed (or was terminated, cancelled or timed out), with the
+ * same request and the policy of the current configuration. Refused for running or completed runs.
+ */
+export async function retryFeedback(
+  client: Client,
+  config: AppConfig,
+  requestId: string,
+): Promise<RetryResult> {
+  const view = await lookupFeedbackStatus(client, requestId, { temporal: config.temporal });
+  if (!view) throw new OperationError(`no run for ${requestId}`, 'not-found');
+  if (view.workflowStatus === 'RUNNING' || view.workflowStatus === 'COMPLETED') {
+    throw new OperationError(
+      `${requestId} is ${view.workflowStatus.toLowerCase()}; only a failed request can be retried`,
+      'refused',
+    );
+  }
+  const previous = await runInput(client, requestId, view.runId);
+  try {
+    const started = await startFeedbackWorkflow(
+      client,
+      { ...previous, policy: config.policy },
+      { taskQueue: config.temporal.taskQueue, promptVersion: config.prompt.version },
+    );
+    return { requestId, ...started, previousRunId: view.runId ?? '' };
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new OperationError(`${requestId} was started again meanwhile`, 'refused');
+    }
+    throw err;
+  }
+}
+
+export interface RedeliverResult {
+  requestId: string;
+  workflowId: string;
+  channels: DeliveryChannel[];
+  result: FeedbackResult;
+}
+
+/**
+ * Sends the result of a closed run again: the feedback of a completed run, or the "500" of a run whose
+ * generation failed for good. Runs RedeliverWorkflow (durable, retried like the first delivery) and,
+ * unless `wait` is false, waits for it.
+ */
+export async function redeliverFeedback(
+  client: Client,
+  config: AppConfig,
+  requestId: string,
+  options: { wait?: boolean; now?: () => number } = {},
+): Promise<RedeliverResult> {
+  const view = await lookupFeedbackStatus(client, requestId, { temporal: config.temporal });
+  if (!view) throw new OperationError(`no run for ${requestId}`, 'not-found');
+  if (view.content === undefined || view.workflowStatus === 'RUNNING') {
+    throw new OperationError(
+      `${requestId} has no stored result to send (${view.workflowStatus.toLowerCase()}, stage ${view.stage})`,
+      'refused',
+    );
+  }
+  const input = await runInput(client, requestId, view.runId);
+  const handle = client.workflow.getHandle(workflowIdFor(requestId), view.runId);
+  let channels = deliveryChannels(config.delivery.mode);
+  let failure: string | undefined;
+  if (view.workflowStatus === 'COMPLETED') {
+    channels = ((await handle.result()) as FeedbackOutcome).deliveredTo;
+  } else {
+    failure = view.lastError?.replace(/; the BE was sent content "500"$/, '');
+  }
+  const result = buildFeedbackResult({
+    requestId,
+    memberId: input.request.memberId,
+    requestedAt: input.requestedAt,
+    content: view.workflowStatus === 'COMPLETED' ? view.content : undefined,
+    failure,
+  });
+  const workflowId = `redeliver-${requestId}-${(options.now ?? Date.now)()}`;
+  const redeliverInput: RedeliverInput = {
+    result,
+    channels,
+    idempotencyKey: workflowId,
+    policy: config.policy,
+  };
+  const run = await client.workflow.start('RedeliverWorkflow', {
+    taskQueue: config.temporal.taskQueue,
+    workflowId,
+    args: [redeliverInput],
+  });
+  if (options.wait !== false) await run.result();
+  return { requestId, workflowId, channels, result };
+}

@@ -1,0 +1,207 @@
+/**
+ * Where a feedback request is: one view for the API's `GET /ai/feedback/:requestId` and the operator
+ * CLI. Built from the run's description (status, search attributes, memo, pending activities), the
+ * workflow's `status` query while it runs, and its result or failure once it is closed.
+ */
+import {
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionDescription,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import type { AppConfig } from '../config';
+import { workflowIdFor } from '../domain/keys';
+import {
+  FailureTypes,
+  FeedbackStageSearchAttribute,
+  FEEDBACK_STAGES,
+  statusQuery,
+  type FeedbackOutcome,
+  type FeedbackStage,
+  type FeedbackStatus,
+} from '../domain/workflow';
+import { RECOVERABLE_FAILURE_CONTENT } from '../domain/result';
+import { webUiLink } from '../shared/temporal';
+
+/**
+ * What the status API and `feedback status` show; optional fields are absent when unknown. A zod
+ * schema so that the OpenAPI document is generated from it (src/api/openapi.ts).
+ */
+export const feedbackStatusViewSchema = z
+  .object({
+    requestId: z.string(),
+    workflowId: z.string(),
+    stage: z.enum(FEEDBACK_STAGES),
+    workflowStatus: z.string().meta({
+      description:
+        "Temporal's execution status (RUNNING, COMPLETED, FAILED, …), or NOT_STARTED while queued.",
+    }),
+    attempts: z
+      .object({
+        generations: z
+          .number()
+          .int()
+          .optional()
+          .meta({ description: 'Generations that reached the guardrail.' }),
+        current: z
+          .object({ activity: z.string(), attempt: z.number().int() })
+          .optional()
+          .meta({ description: 'The activity in progress and its attempt number.' }),
+      })
+      .meta({ description: 'Attempts so far.' }),
+    lastError: z.string().optional(),
+    content: z
+      .string()
+      .optional()
+      .meta({ description: 'The content delivered to the BE ("500" after a terminal generation failure).' }),
+    memberId: z.number().int().optional(),
+    summary: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .meta({ description: "The run's memo: a request summary." }),
+    runId: z.string().optional(),
+    startedAt: z.string().optional(),
+    closedAt: z.string().optional(),
+    acceptedAt: z
+      .string()
+      .optional()
+      .meta({ description: 'When the API accepted a request that is still queued.' }),
+    webUiUrl: z.string().optional().meta({ description: 'The run in the Temporal Web UI.' }),
+  })
+  .meta({ title: 'FeedbackStatus' });
+export type FeedbackStatusView = z.infer<typeof feedbackStatusViewSchema>;
+
+/** The parts a view is made from; `toStatusView` is pure so that every stage is testable. */
+export interface StatusParts {
+  requestId: string;
+  description: Pick<WorkflowExecutionDescription, 'runId' | 'startTime' | 'closeTime' | 'memo'> & {
+    status: string;
+    stageAttribute?: string;
+    pendingActivities: Array<{ activity: string; attempt: number; lastFailure?: string }>;
+  };
+  /** The `status` query's answer (running runs; absent when no worker answered in time). */
+  query?: FeedbackStatus;
+  /** The result of a completed run. */
+  outcome?: FeedbackOutcome;
+  /** The failure of a failed run. */
+  failure?: { message: string; type?: string };
+  webUiUrl?: string;
+}
+
+const isStage = (value: unknown): value is FeedbackStage =>
+  typeof value === 'string' && (FEEDBACK_STAGES as readonly string[]).includes(value);
+
+export function toStatusView(parts: StatusParts): FeedbackStatusView {
+  const { description: d, query, outcome, failure } = parts;
+  const memo = d.memo ?? {};
+  const pending = d.pendingActivities[0];
+  const view: FeedbackStatusView = {
+    requestId: parts.requestId,
+    workflowId: workflowIdFor(parts.requestId),
+    stage: 'queued',
+    workflowStatus: d.status,
+    attempts: {},
+    runId: d.runId,
+    startedAt: d.startTime.toISOString(),
+    ...(d.closeTime ? { closedAt: d.closeTime.toISOString() } : {}),
+    ...(typeof memo.memberId === 'number' ? { memberId: memo.memberId } : {}),
+    ...(Object.keys(memo).length > 0 ? { summary: memo } : {}),
+    ...(parts.webUiUrl ? { webUiUrl: parts.webUiUrl } : {}),
+  };
+  switch (d.status) {
+    case 'RUNNING':
+      view.stage = query?.stage ?? (isStage(d.stageAttribute) ? d.stageAttribute : 'queued');
+      if (query) view.attempts.generations = query.generations;
+      if (pending) view.attempts.current = { activity: pending.activity, attempt: pending.attempt };
+      view.lastError = query?.lastError ?? pending?.lastFailure;
+      if (query?.content !== undefined) view.content = query.content;
+      break;
+    case 'COMPLETED':
+      view.stage = 'delivered';
+      if (outcome) {
+        view.content = outcome.content;
+        view.attempts.generations = outcome.generations;
+      }
+      break;
+    case 'FAILED':
+      view.stage = 'failed';
+      view.lastError = failure?.message;
+      // GenerationFailed runs delivered the recoverable "500" before they failed.
+      if (failure?.type === FailureTypes.GenerationFailed) view.content = RECOVERABLE_FAILURE_CONTENT;
+      break;
+    default:
+      // TERMINATED, CANCELLED, TIMED_OUT: nothing was delivered by this run.
+      view.stage = 'failed';
+      view.lastError = `workflow ${d.status.toLowerCase().replace('_', ' ')}`;
+  }
+  if (view.lastError === undefined) delete view.lastError;
+  return view;
+}
+
+export interface StatusLookupOptions {
+  temporal: AppConfig['temporal'];
+  /** Bound for the status query of a running run (it needs a worker to answer). Default 2 s. */
+  queryTimeoutMs?: number;
+}
+
+/** The status of `requestId`, or `undefined` when Temporal has no run for it. */
+export async function lookupFeedbackStatus(
+  client: Client,
+  requestId: string,
+  options: StatusLookupOptions,
+): Promise<FeedbackStatusView | undefined> {
+  const workflowId = workflowIdFor(requestId);
+  const handle = client.workflow.getHandle(workflowId);
+  let description: WorkflowExecutionDescription;
+  try {
+    description = await handle.describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+  const parts: StatusParts = {
+    requestId,
+    description: {
+      runId: description.runId,
+      startTime: description.startTime,
+      closeTime: description.closeTime,
+      memo: description.memo,
+      status: description.status.name,
+      stageAttribute: description.typedSearchAttributes.get(FeedbackStageSearchAttribute),
+      pendingActivities: (description.raw.pendingActivities ?? []).map((a) => ({
+        activity: a.activityType?.name ?? 'unknown',
+        attempt: a.attempt ?? 1,
+        lastFailure: a.lastFailure?.message ?? undefined,
+      })),
+    },
+    webUiUrl: webUiLink(options.temporal, workflowId, description.runId),
+  };
+  const runHandle = client.workflow.getHandle(workflowId, description.runId);
+  if (description.status.name === 'RUNNING') {
+    const deadline = Date.now() + (options.queryTimeoutMs ?? 2000);
+    parts.query = await client.connection
+      .withDeadline(deadline, () => runHandle.query(statusQuery))
+      .catch(() => undefined);
+  } else if (description.status.name === 'COMPLETED') {
+    parts.outcome = (await runHandle.result()) as FeedbackOutcome;
+  } else if (description.status.name === 'FAILED') {
+    parts.failure = await runHandle.result().then(
+      () => undefined,
+      (err: unknown) => failureOf(err),
+    );
+  }
+  return toStatusView(parts);
+}
+
+function failureOf(err: unknown): { message: string; type?: string } {
+  if (err instanceof WorkflowFailedError && err.cause) {
+    const cause = err.cause;
+    return {
+      message: cause.message,
+      type: cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined,
+    };
+  }
+  return { message: err instanceof Error ? err.message : String(err) };
+}

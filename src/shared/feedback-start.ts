@@ -1,0 +1,66 @@
+/**
+ * How a FeedbackWorkflow run is started, shared by the bridge (every request) and the operator CLI
+ * (`feedback retry`): workflow id, reuse policy, search attributes and memo.
+ */
+import type { Client } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { workflowIdFor } from '../domain/keys';
+import { DEFAULT_PROMPT_VERSION } from '../domain/prompt';
+import {
+  FEEDBACK_WORKFLOW_TYPE,
+  FeedbackSourceSearchAttribute,
+  FeedbackStageSearchAttribute,
+  MemberIdSearchAttribute,
+  PromptVersionSearchAttribute,
+  type FeedbackMemo,
+  type FeedbackWorkflowInput,
+} from '../domain/workflow';
+
+export interface FeedbackStartSettings {
+  taskQueue: string;
+  /** Default: DEFAULT_PROMPT_VERSION. */
+  promptVersion?: string;
+  /** Set search attributes (they must be registered on the namespace). Default true. */
+  searchAttributes?: boolean;
+}
+
+/**
+ * Starts the run for `input.requestId`. A completed request is never run twice; a failed one (the BE
+ * got "500" and re-requests with the same body, or an operator retries it) may run again. Throws
+ * WorkflowExecutionAlreadyStartedError when a run is open or completed.
+ */
+export async function startFeedbackWorkflow(
+  client: Client,
+  input: FeedbackWorkflowInput,
+  settings: FeedbackStartSettings,
+): Promise<{ workflowId: string; runId: string }> {
+  const promptVersion = settings.promptVersion ?? DEFAULT_PROMPT_VERSION;
+  const { request } = input;
+  const workflowId = workflowIdFor(input.requestId);
+  const handle = await client.workflow.start(FEEDBACK_WORKFLOW_TYPE, {
+    taskQueue: settings.taskQueue,
+    workflowId,
+    args: [input],
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+    ...(settings.searchAttributes === false
+      ? {}
+      : {
+          typedSearchAttributes: [
+            { key: MemberIdSearchAttribute, value: request.memberId },
+            { key: FeedbackStageSearchAttribute, value: 'queued' },
+            { key: FeedbackSourceSearchAttribute, value: input.source },
+            { key: PromptVersionSearchAttribute, value: promptVersion },
+          ],
+        }),
+    memo: {
+      memberId: request.memberId,
+      source: input.source,
+      requestedAt: input.requestedAt,
+      personalChallenges: request.personalChallenges.length,
+      groupChallenges: request.groupChallenges.length,
+      promptVersion,
+    } satisfies FeedbackMemo,
+  });
+  return { workflowId, runId: handle.firstExecutionRunId };
+}

@@ -1,0 +1,108 @@
+import { toStatusView, type StatusParts } from '../../src/ops/status';
+
+const started = new Date('2026-11-26T01:00:00Z');
+const closed = new Date('2026-11-26T01:00:05Z');
+
+function parts(overrides: Partial<StatusParts> & { status: string; stageAttribute?: string }): StatusParts {
+  const { status, stageAttribute, ...rest } = overrides;
+  return {
+    requestId: 'req-1',
+    description: {
+      runId: 'run-1',
+      startTime: started,
+      closeTime: status === 'RUNNING' ? undefined : closed,
+      memo: { memberId: 42, source: 'api' },
+      status,
+      stageAttribute,
+      pendingActivities: [],
+    },
+    webUiUrl: 'http://ui/namespaces/default/workflows/feedback-req-1/run-1',
+    ...rest,
+  };
+}
+
+describe('toStatusView', () => {
+  it.each(['queued', 'generating', 'validating', 'delivering'] as const)(
+    'reports a running run in stage %s from the status query',
+    (stage) => {
+      const view = toStatusView(parts({ status: 'RUNNING', query: { stage, generations: 1 } }));
+      expect(view).toMatchObject({
+        requestId: 'req-1',
+        workflowId: 'feedback-req-1',
+        stage,
+        workflowStatus: 'RUNNING',
+        attempts: { generations: 1 },
+        memberId: 42,
+        runId: 'run-1',
+        startedAt: started.toISOString(),
+        webUiUrl: 'http://ui/namespaces/default/workflows/feedback-req-1/run-1',
+      });
+      expect(view.closedAt).toBeUndefined();
+    },
+  );
+
+  it('uses the search attribute, the pending attempt and its last failure without a query answer', () => {
+    const p = parts({ status: 'RUNNING', stageAttribute: 'generating' });
+    p.description.pendingActivities = [
+      { activity: 'generateFeedback', attempt: 3, lastFailure: 'vLLM answered 500: boom' },
+    ];
+    const view = toStatusView(p);
+    expect(view).toMatchObject({
+      stage: 'generating',
+      attempts: { current: { activity: 'generateFeedback', attempt: 3 } },
+      lastError: 'vLLM answered 500: boom',
+    });
+    expect(view.attempts.generations).toBeUndefined();
+  });
+
+  it('reports a completed run as delivered with its content and generations', () => {
+    const view = toStatusView(
+      parts({
+        status: 'COMPLETED',
+        outcome: {
+          requestId: 'req-1',
+          memberId: 42,
+          status: 'success',
+          content: '잘했어요 🌱',
+          generations: 2,
+          deliveredTo: ['callback'],
+        },
+      }),
+    );
+    expect(view).toMatchObject({ stage: 'delivered', content: '잘했어요 🌱', attempts: { generations: 2 } });
+    expect(view.closedAt).toBe(closed.toISOString());
+    expect(view.lastError).toBeUndefined();
+  });
+
+  it('reports a generation failure as failed with the "500" the BE was sent', () => {
+    const view = toStatusView(
+      parts({
+        status: 'FAILED',
+        failure: { message: 'generation failed: vLLM answered 400', type: 'GenerationFailed' },
+      }),
+    );
+    expect(view).toMatchObject({
+      stage: 'failed',
+      content: '500',
+      lastError: 'generation failed: vLLM answered 400',
+    });
+  });
+
+  it('reports a delivery failure as failed without content', () => {
+    const view = toStatusView(
+      parts({
+        status: 'FAILED',
+        failure: { message: 'delivery failed: callback answered 400', type: 'DeliveryFailed' },
+      }),
+    );
+    expect(view.stage).toBe('failed');
+    expect(view.content).toBeUndefined();
+    expect(view.lastError).toBe('delivery failed: callback answered 400');
+  });
+
+  it.each(['TERMINATED', 'CANCELLED', 'TIMED_OUT'])('reports a %s run as failed', (status) => {
+    const view = toStatusView(parts({ status }));
+    expect(view.stage).toBe('failed');
+    expect(view.lastError).toBe(`workflow ${status.toLowerCase().replace('_', ' ')}`);
+  });
+});

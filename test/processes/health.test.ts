@@ -1,0 +1,128 @@
+/**
+ * Health ports of the bridge and the worker as real processes: /health, /ready and /metrics answer,
+ * and the worker's metrics (the Temporal SDK's exporter plus our activity and vLLM instruments) move
+ * after a request runs through both.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { FeedbackQueues } from '../../src/shared/sqs';
+import { createVllmSimulator, type VllmSimulator } from '../../src/simulator/vllm-simulator';
+import { serviceEnv, spawnEntryPoint, type EntryPoint } from '../support/processes';
+import { freshQueues, testSqsClient } from '../support/stack';
+import { workflowBundle } from '../support/temporal';
+
+jest.setTimeout(120_000);
+
+let sqs: SQSClient;
+let simulator: VllmSimulator;
+let bundleDir: string;
+let queues: FeedbackQueues;
+let bridge: EntryPoint;
+let worker: EntryPoint;
+let bridgeUrl: string;
+let workerUrl: string;
+
+const healthUrl = async (child: EntryPoint) =>
+  `http://127.0.0.1:${(await child.waitForLog('Health server listening', 60_000)).port as number}`;
+
+beforeAll(async () => {
+  sqs = testSqsClient();
+  simulator = createVllmSimulator({ maxNumSeqs: 4, latencyMs: 50 });
+  const vllmUrl = (await simulator.listen(0)).url;
+  bundleDir = mkdtempSync(join(tmpdir(), 'health-test-'));
+  const bundlePath = join(bundleDir, 'workflow-bundle.js');
+  writeFileSync(bundlePath, (await workflowBundle()).code);
+  queues = await freshQueues(sqs, 'health');
+  const env = serviceEnv(queues, {
+    VLLM_API_URL: vllmUrl,
+    WORKER_WORKFLOW_BUNDLE_PATH: bundlePath,
+    BRIDGE_WAIT_TIME_SECONDS: '1',
+  });
+  bridge = spawnEntryPoint('src/sqs-bridge/main.ts', env);
+  worker = spawnEntryPoint('src/worker/main.ts', env);
+  [bridgeUrl, workerUrl] = await Promise.all([healthUrl(bridge), healthUrl(worker)]);
+  await worker.waitForLog('Worker running', 60_000);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([bridge?.kill(), worker?.kill()]);
+  await simulator?.close();
+  sqs?.destroy();
+  if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
+});
+
+describe.each([
+  ['bridge', () => bridgeUrl, { temporal: 'ok', sqs: 'ok' }],
+  ['worker', () => workerUrl, { temporal: 'ok', sqs: 'ok' }],
+])('%s health port', (_name, url, checks) => {
+  it('answers /health and /ready (Temporal and SQS reachable)', async () => {
+    const health = await fetch(`${url()}/health`);
+    expect(health.status).toBe(200);
+    const ready = await fetch(`${url()}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ ready: true, checks });
+    expect((await fetch(`${url()}/nothing`)).status).toBe(404);
+  });
+});
+
+it('metrics of the bridge and the worker move after a request ran through both', async () => {
+  const workerBefore = await (await fetch(`${workerUrl}/metrics`)).text();
+  expect(workerBefore).toMatch(/^temporal_/m);
+  expect(workerBefore).not.toMatch(/feedback_activity_outcomes_total\{[^}]*activityType="generateFeedback"/);
+
+  // BE-style messages are keyed by their body: a fresh member id makes it a new request.
+  const memberId = 100_000 + Math.floor(Math.random() * 800_000);
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: queues.requestQueueUrl,
+      MessageBody: JSON.stringify({
+        memberId,
+        personalChallenges: [{ id: 1, title: '텀블러', isSuccess: true }],
+      }),
+      MessageGroupId: 'feedback-request',
+      MessageDeduplicationId: randomUUID(),
+    }),
+  );
+  // The result on the result queue means the whole run is done.
+  const deadline = Date.now() + 60_000;
+  let delivered = false;
+  while (!delivered && Date.now() < deadline) {
+    const out = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queues.resultQueueUrl,
+        WaitTimeSeconds: 1,
+        MaxNumberOfMessages: 1,
+      }),
+    );
+    delivered = (out.Messages ?? []).some(
+      (m) => (JSON.parse(m.Body ?? '{}') as { memberId?: number }).memberId === memberId,
+    );
+  }
+  if (!delivered) {
+    const logs = [...bridge.logs, ...worker.logs].map((l) => `${String(l.service)}: ${String(l.msg)}`);
+    throw new Error(`not delivered; logs: ${JSON.stringify(logs).slice(0, 3000)}`);
+  }
+
+  const bridgeMetrics = await (await fetch(`${bridgeUrl}/metrics`)).text();
+  expect(bridgeMetrics).toMatch(/^feedback_bridge_messages_received_total\{[^}]*\} 1$/m);
+  expect(bridgeMetrics).toMatch(/^feedback_bridge_workflows_started_total\{[^}]*\} 1$/m);
+  expect(bridgeMetrics).toMatch(/^feedback_bridge_dead_lettered_total\{[^}]*\} 0$/m);
+
+  const workerAfter = await (await fetch(`${workerUrl}/metrics`)).text();
+  expect(workerAfter).toMatch(
+    /^feedback_activity_outcomes_total\{[^}]*activityType="generateFeedback"[^}]*outcome="success"[^}]*\} 1$/m,
+  );
+  expect(workerAfter).toMatch(
+    /^feedback_activity_outcomes_total\{[^}]*activityType="deliverResult"[^}]*\} 1$/m,
+  );
+  expect(workerAfter).toMatch(
+    /^feedback_vllm_request_duration_milliseconds_count\{[^}]*status="200"[^}]*\} 1$/m,
+  );
+  // The SDK's own metrics, by the same exporter.
+  expect(workerAfter).toMatch(
+    /^temporal_activity_execution_latency_milliseconds_count\{[^}]*activity_type="generateFeedback"[^}]*\} 1$/m,
+  );
+});
