@@ -6,7 +6,7 @@
 # Debian slim, not Alpine: the Temporal worker's native core (@temporalio/core-bridge) ships glibc
 # binaries only.
 
-# --- build: TypeScript to dist/ and the prebuilt workflow bundle dist/workflow-bundle.js, once ---
+# --- build: TypeScript to dist/ and the prebuilt workflow bundles dist/workflow-bundle{,-tracing}.js, once ---
 FROM node:20.20.2-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -29,6 +29,7 @@ WORKDIR /app
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/workflow-bundle.js ./dist/workflow-bundle.js
+COPY --from=build /app/dist/workflow-bundle-tracing.js ./dist/workflow-bundle-tracing.js
 # Creates the queue layout on AWS or an emulator: node dist/scripts/create-queues.js <prefix>
 COPY --from=build /app/dist/scripts/create-queues.js ./dist/scripts/create-queues.js
 COPY package.json ./

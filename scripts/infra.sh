@@ -97,6 +97,17 @@ start_infra() {
   fi
   wait_for "ElasticMQ" 60 curl -sf "http://127.0.0.1:$SQS_PORT/?Action=ListQueues"
   wait_for "Temporal" 90 "$VENV/bin/temporal" operator cluster health --address "127.0.0.1:$T_PORT"
+  # `start-dev --search-attribute` registers attributes only in a new database: a database from an
+  # older checkout gets the ones added since here (an existing attribute is left as it is).
+  local attr
+  for attr in MemberId:Int FeedbackStage:Keyword FeedbackSource:Keyword PromptVersion:Keyword; do
+    if ! "$VENV/bin/temporal" operator search-attribute list --address "127.0.0.1:$T_PORT" 2>/dev/null \
+      | grep -q "^ *${attr%%:*} "; then
+      "$VENV/bin/temporal" operator search-attribute create --address "127.0.0.1:$T_PORT" \
+        --name "${attr%%:*}" --type "${attr##*:}" >/dev/null
+      log "registered search attribute ${attr%%:*} (${attr##*:})"
+    fi
+  done
 
   local sqs="http://127.0.0.1:$SQS_PORT"
   local queues

@@ -64,7 +64,9 @@ cat <<EOT
 
   Leafresh feedback orchestrator is running (local defaults).
 
-  API            http://127.0.0.1:$API_PORT   (POST /ai/feedback, GET /health)
+  API            http://127.0.0.1:$API_PORT   (POST /ai/feedback, GET /ai/feedback/<requestId>)
+  API docs       http://127.0.0.1:$API_PORT/docs   (Swagger UI; /openapi.json)
+  Metrics        http://127.0.0.1:$API_PORT/metrics, bridge :${BRIDGE_HEALTH_PORT:-8091}/metrics, worker :${WORKER_HEALTH_PORT:-8092}/metrics
   Temporal UI    $TEMPORAL_WEB_UI_URL
   vLLM           $VLLM_API_URL$vllm_note
   BE stand-in    $BE_CALLBACK_BASE_URL   (deliveries are printed below)
@@ -75,6 +77,7 @@ cat <<EOT
       -H 'content-type: application/json' \\
       -d '{"memberId":42,"personalChallenges":[{"id":1,"title":"텀블러 사용하기","isSuccess":true}]}'
 
+  Operator CLI (another terminal):  npm run feedback -- status <requestId>
   Ctrl-C stops everything.
 
 EOT

@@ -15,6 +15,7 @@ import { validateFeedbackRequest } from '../domain/request';
 import type { FeedbackStatusView } from '../ops/status';
 import { runReadiness, type ReadinessCheck } from '../shared/health';
 import type { Logger } from '../shared/logger';
+import { contextFromHeaders, inSpan, SpanKind, traceMessageAttributes } from '../shared/tracing';
 import type { ApiMetrics, Registry } from '../shared/metrics';
 import { Messages, sendEnvelope } from './envelope';
 import { buildOpenApiDocument, REQUEST_ID_PATTERN } from './openapi';
@@ -120,14 +121,25 @@ function createFeedback(deps: ApiDeps, recent: RecentRequests): RequestHandler {
     }
     const log = deps.logger.child({ requestId, workflowId, memberId: validation.value.memberId });
     try {
-      await deps.sqs.send(
-        new SendMessageCommand({
-          QueueUrl: deps.requestQueueUrl,
-          MessageBody: body,
-          MessageGroupId: String(validation.value.memberId),
-          MessageDeduplicationId: requestId,
-        }),
-        { abortSignal: AbortSignal.timeout(deps.sqsTimeoutMs) },
+      // The request's trace starts here (or continues the BE's `traceparent`) and travels with the message.
+      await inSpan(
+        'feedback.request.enqueue',
+        {
+          kind: SpanKind.PRODUCER,
+          parent: contextFromHeaders(req.headers),
+          attributes: { 'feedback.request_id': requestId, 'feedback.member_id': validation.value.memberId },
+        },
+        () =>
+          deps.sqs.send(
+            new SendMessageCommand({
+              QueueUrl: deps.requestQueueUrl,
+              MessageBody: body,
+              MessageGroupId: String(validation.value.memberId),
+              MessageDeduplicationId: requestId,
+              MessageAttributes: traceMessageAttributes(),
+            }),
+            { abortSignal: AbortSignal.timeout(deps.sqsTimeoutMs) },
+          ),
       );
     } catch (err) {
       const { name, message } = err as Error;

@@ -9,6 +9,7 @@ import { createApiMetrics, createMetricsRegistry } from '../shared/metrics';
 import { gracefulHttpClose, onShutdown, runMain } from '../shared/process';
 import { createSqsClient } from '../shared/sqs';
 import { temporalConnectionOptions } from '../shared/temporal';
+import { setupTracing } from '../shared/tracing';
 import { createApp } from './app';
 
 runMain('api', async () => {
@@ -23,6 +24,7 @@ runMain('api', async () => {
     connectTimeout: '3 seconds',
   });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const tracing = setupTracing(config.tracing, 'api');
   const registry = createMetricsRegistry('api');
   const app = createApp({
     sqs,
@@ -46,6 +48,7 @@ runMain('api', async () => {
   logger.info({ port: (server.address() as AddressInfo).port, host: config.api.host }, 'API listening');
   onShutdown(logger, async () => {
     await closeServer();
+    await tracing?.shutdown();
     await connection.close();
     sqs.destroy();
   });

@@ -110,6 +110,11 @@ export const envSchema = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: int(1, 10_000).default(100),
   WORKER_WORKFLOW_BUNDLE_PATH: optionalString,
 
+  // Tracing (OpenTelemetry): off by default. `otlp` sends to an OTLP/HTTP collector.
+  OTEL_TRACES_EXPORTER: z.enum(['none', 'otlp', 'console']).default('none'),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url.default('http://localhost:4318/v1/traces'),
+  OTEL_SERVICE_NAME: optionalString,
+
   // Simulated vLLM (a development and test tool, not part of production)
   VLLM_SIM_PORT: int(0, 65535).default(8800),
   VLLM_SIM_HOST: z.string().min(1).default('127.0.0.1'),
@@ -231,6 +236,7 @@ export interface AppConfig {
     backoffMaxMs: number;
   };
   health: { host: string; bridgePort: number; workerPort: number };
+  tracing: { exporter: 'none' | 'otlp' | 'console'; otlpEndpoint: string; serviceName?: string };
   vllm: {
     chatCompletionsUrl: string;
     baseUrl: string;
@@ -300,6 +306,11 @@ export function loadConfig(
       maxMessages: env.BRIDGE_MAX_MESSAGES,
       visibilityTimeoutSeconds: env.BRIDGE_VISIBILITY_TIMEOUT_SECONDS,
       backoffMaxMs: env.BRIDGE_BACKOFF_MAX_MS,
+    },
+    tracing: {
+      exporter: env.OTEL_TRACES_EXPORTER,
+      otlpEndpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+      serviceName: env.OTEL_SERVICE_NAME,
     },
     health: { host: env.HEALTH_HOST, bridgePort: env.BRIDGE_HEALTH_PORT, workerPort: env.WORKER_HEALTH_PORT },
     vllm: {

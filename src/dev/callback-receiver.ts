@@ -12,6 +12,8 @@ export interface CallbackAttempt {
   path: string;
   idempotencyKey?: string;
   authorization?: string;
+  /** W3C trace context, when the sender traces. */
+  traceparent?: string;
   body: unknown;
   status: number;
 }
@@ -104,6 +106,7 @@ export function createCallbackReceiver(): CallbackReceiver {
         at: Date.now(),
         path: req.url ?? '',
         idempotencyKey: header(req, 'idempotency-key'),
+        traceparent: header(req, 'traceparent'),
         authorization: header(req, 'authorization'),
         body: safeJson(text),
         status,

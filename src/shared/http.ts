@@ -1,4 +1,5 @@
 /** The project's one HTTP helper: URL joining and a JSON POST with timeout/abort, no retries. */
+import { inSpan, SpanKind, traceHeaders } from './tracing';
 
 /** Joins a base URL and a path with exactly one `/` between them (the seed's `//` bug). */
 export function joinUrl(base: string, path: string): string {
@@ -31,13 +32,31 @@ export async function postJson(
     options.signal,
     options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined,
   ].filter((s): s is AbortSignal => s !== undefined);
-  const response = await (options.fetchImpl ?? fetch)(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json', ...options.headers },
-    body: JSON.stringify(body),
-    signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
-  });
-  return { status: response.status, text: await response.text() };
+  const target = new URL(url);
+  // A client span per call (a no-op when tracing is off); its context travels in `traceparent`.
+  // The span names the URL without query or credentials.
+  return inSpan(
+    `POST ${target.host}${target.pathname}`,
+    {
+      kind: SpanKind.CLIENT,
+      attributes: { 'http.request.method': 'POST', 'url.full': `${target.origin}${target.pathname}` },
+    },
+    async (span) => {
+      const response = await (options.fetchImpl ?? fetch)(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          ...traceHeaders(),
+          ...options.headers,
+        },
+        body: JSON.stringify(body),
+        signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
+      });
+      span.setAttribute('http.response.status_code', response.status);
+      return { status: response.status, text: await response.text() };
+    },
+  );
 }
 
 /** 408, 425, 429 and 5xx may heal with time; any other 4xx will not. */

@@ -1,6 +1,7 @@
 /** Connecting to Temporal from the API, the bridge and the worker. */
 import { readFileSync } from 'node:fs';
 import { Client, Connection, type TLSConfig } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
 import { ConfigError, type AppConfig } from '../config';
 
 /**
@@ -50,12 +51,20 @@ export function temporalConnectionOptions(
   return { address, tls, apiKey };
 }
 
-export async function connectTemporalClient(temporal: AppConfig['temporal']): Promise<Client> {
+/** `tracing`: put the active trace context into each start (the workflow's spans continue it). */
+export async function connectTemporalClient(
+  temporal: AppConfig['temporal'],
+  options: { tracing?: boolean } = {},
+): Promise<Client> {
   const connection = await Connection.connect({
     ...temporalConnectionOptions(temporal),
     connectTimeout: '5 seconds',
   });
-  return new Client({ connection, namespace: temporal.namespace });
+  return new Client({
+    connection,
+    namespace: temporal.namespace,
+    interceptors: options.tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : undefined,
+  });
 }
 
 /** Link to a workflow run in the Temporal Web UI. */

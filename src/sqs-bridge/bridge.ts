@@ -27,6 +27,7 @@ import type { FeedbackWorkflowInput } from '../domain/workflow';
 import { startFeedbackWorkflow } from '../shared/feedback-start';
 import type { Logger } from '../shared/logger';
 import type { BridgeMetrics } from '../shared/metrics';
+import { contextFromMessageAttributes, inSpan, SpanKind, TRACE_ATTRIBUTE_NAMES } from '../shared/tracing';
 
 export interface BridgeOptions {
   sqs: SQSClient;
@@ -161,6 +162,7 @@ export class SqsBridge {
           'MessageGroupId',
           'MessageDeduplicationId',
         ],
+        MessageAttributeNames: TRACE_ATTRIBUTE_NAMES,
       }),
       { abortSignal: this.abort.signal },
     );
@@ -230,11 +232,21 @@ export class SqsBridge {
     };
     const log = this.options.logger.child({ requestId, workflowId, memberId: request.memberId });
     try {
-      await startFeedbackWorkflow(this.options.temporal, input, {
-        taskQueue: this.options.taskQueue,
-        promptVersion: this.options.promptVersion,
-        searchAttributes: this.options.searchAttributes,
-      });
+      // Continues the trace the API started (trace context in the message attributes), if any.
+      await inSpan(
+        'feedback.request.start',
+        {
+          kind: SpanKind.CONSUMER,
+          parent: contextFromMessageAttributes(message.MessageAttributes),
+          attributes: { 'feedback.request_id': requestId, 'feedback.member_id': request.memberId },
+        },
+        () =>
+          startFeedbackWorkflow(this.options.temporal, input, {
+            taskQueue: this.options.taskQueue,
+            promptVersion: this.options.promptVersion,
+            searchAttributes: this.options.searchAttributes,
+          }),
+      );
       log.info({ receiveCount: message.Attributes?.ApproximateReceiveCount }, 'Workflow started');
       return 'started';
     } catch (err) {
@@ -353,8 +365,11 @@ export class SqsBridge {
 }
 
 /** Error name and message only: SDK errors can carry request metadata we do not want in logs. */
+/** Name and message of an error and its cause (e.g. a ServiceError's gRPC status), never more. */
 export function errorSummary(err: unknown): { name: string; message: string } {
-  return err instanceof Error
-    ? { name: err.name, message: err.message }
-    : { name: 'Error', message: String(err) };
+  if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
+  const cause = (err as Error & { cause?: unknown }).cause;
+  const detail =
+    cause instanceof Error && cause.message && cause.message !== err.message ? `: ${cause.message}` : '';
+  return { name: err.name, message: `${err.message}${detail}` };
 }

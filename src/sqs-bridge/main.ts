@@ -7,6 +7,7 @@ import { onShutdown, runMain } from '../shared/process';
 import { createSqsClient } from '../shared/sqs';
 import { connectWithRetry, STARTUP_MAX_WAIT_MS } from '../shared/startup';
 import { connectTemporalClient } from '../shared/temporal';
+import { setupTracing } from '../shared/tracing';
 import { SqsBridge } from './bridge';
 
 runMain('sqs-bridge', async () => {
@@ -20,9 +21,13 @@ runMain('sqs-bridge', async () => {
   const registry = createMetricsRegistry('sqs-bridge');
   const metrics = createBridgeMetrics(registry);
   // Started while Temporal is down (a restart during an outage): wait for it rather than exit.
-  const temporal = await connectWithRetry('Temporal', () => connectTemporalClient(config.temporal), logger, {
-    maxWaitMs: STARTUP_MAX_WAIT_MS,
-  });
+  const tracing = setupTracing(config.tracing, 'sqs-bridge');
+  const temporal = await connectWithRetry(
+    'Temporal',
+    () => connectTemporalClient(config.temporal, { tracing: tracing !== undefined }),
+    logger,
+    { maxWaitMs: STARTUP_MAX_WAIT_MS },
+  );
   const health = await startHealthServer({
     port: config.health.bridgePort,
     host: config.health.host,
@@ -46,6 +51,7 @@ runMain('sqs-bridge', async () => {
   onShutdown(logger, async () => {
     await bridge.stop();
     await health.close();
+    await tracing?.shutdown();
     await temporal.connection.close();
     sqs.destroy();
   });

@@ -10,7 +10,8 @@ import { connectWithRetry, STARTUP_MAX_WAIT_MS } from '../shared/startup';
 import { temporalConnectionOptions } from '../shared/temporal';
 import { createSqsClient } from '../shared/sqs';
 import { createFeedbackWorker } from './worker';
-import { DEFAULT_BUNDLE_PATH } from './bundle-path';
+import { DEFAULT_BUNDLE_PATH, TRACING_BUNDLE_PATH } from './bundle-path';
+import { setupTracing } from '../shared/tracing';
 
 const SDK_LEVELS: Record<string, LogLevel> = {
   trace: 'TRACE',
@@ -55,7 +56,9 @@ runMain('worker', async () => {
     promptTemplate: config.prompt.template,
     sqs,
   });
-  const bundlePath = config.worker.workflowBundlePath ?? DEFAULT_BUNDLE_PATH;
+  const tracing = setupTracing(config.tracing, 'worker');
+  const bundlePath =
+    config.worker.workflowBundlePath ?? (tracing ? TRACING_BUNDLE_PATH : DEFAULT_BUNDLE_PATH);
   // Started while Temporal is down (a restart during an outage): wait for it rather than exit.
   const connection = await connectWithRetry(
     'Temporal',
@@ -90,6 +93,7 @@ runMain('worker', async () => {
     activities,
     limits: config.worker,
     workflowBundle: existsSync(bundlePath) ? { codePath: bundlePath } : undefined,
+    tracing,
   });
   logger.info(
     { taskQueue: config.temporal.taskQueue, bundle: existsSync(bundlePath) ? bundlePath : 'built at start' },
@@ -100,6 +104,7 @@ runMain('worker', async () => {
     worker.shutdown();
     await running;
     await health.close();
+    await tracing?.shutdown();
     await connection.close();
     sqs.destroy();
   });

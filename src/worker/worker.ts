@@ -1,8 +1,15 @@
 /** Builds the Temporal worker that runs FeedbackWorkflow and its activities. */
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry/lib/worker';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { AppConfig } from '../config';
 import type { FeedbackActivities } from '../activities';
+import type { Tracing } from '../shared/tracing';
 import { activityInterceptors } from './activity-interceptors';
+import { TRACING_WORKFLOW_INTERCEPTOR_MODULES, WORKFLOW_INTERCEPTOR_MODULES } from './bundle-path';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
@@ -12,11 +19,17 @@ export interface FeedbackWorkerOptions {
   taskQueue: string;
   activities: FeedbackActivities;
   limits: AppConfig['worker'];
-  /** A prebuilt bundle (production) or, when absent, the workflow sources bundled at start. */
+  /**
+   * A prebuilt bundle (production) or, when absent, the workflow sources bundled at start. With
+   * `tracing`, a prebuilt bundle must contain the tracing interceptors (TRACING_BUNDLE_PATH).
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Spans for workflows and activities, exported by this processor (setupTracing). */
+  tracing?: Pick<Tracing, 'processor' | 'resource'>;
 }
 
 export function createFeedbackWorker(options: FeedbackWorkerOptions): Promise<Worker> {
+  const { tracing } = options;
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -25,7 +38,25 @@ export function createFeedbackWorker(options: FeedbackWorkerOptions): Promise<Wo
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: WORKFLOWS_PATH }),
-    interceptors: { activity: [activityInterceptors] },
+    interceptors: {
+      // The first factory is the outermost: the tracing span encloses the metrics and the activity.
+      activity: [
+        ...(tracing
+          ? [
+              (ctx: Parameters<typeof activityInterceptors>[0]) => ({
+                inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+                outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+              }),
+            ]
+          : []),
+        activityInterceptors,
+      ],
+      // Bundled at start (no prebuilt bundle): the same interceptor modules as the prebuilt bundles.
+      ...(options.workflowBundle
+        ? {}
+        : { workflowModules: tracing ? TRACING_WORKFLOW_INTERCEPTOR_MODULES : WORKFLOW_INTERCEPTOR_MODULES }),
+    },
+    ...(tracing ? { sinks: { exporter: makeWorkflowExporter(tracing.processor, tracing.resource) } } : {}),
     maxConcurrentActivityTaskExecutions: options.limits.maxConcurrentActivities,
     maxConcurrentLocalActivityExecutions: options.limits.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: options.limits.maxConcurrentWorkflowTasks,

@@ -326,8 +326,16 @@ describe('docker-compose.yml', () => {
       const image = service.image?.split(':')[0] ?? '';
       expect({ name, tool: (test as string[])[1] }).toEqual({ name, tool: TOOLS[image] });
     }
-    for (const name of ['elasticmq', 'sqs-bridge', 'worker'])
-      expect(raw.services[name].healthcheck).toBeUndefined();
+    // ElasticMQ's image has no probe tool; the bridge and the worker probe their health ports.
+    expect(raw.services.elasticmq.healthcheck).toBeUndefined();
+    for (const [name, port] of [
+      ['sqs-bridge', 8091],
+      ['worker', 8092],
+    ] as const) {
+      expect((raw.services[name].healthcheck?.test as string[]).join(' ')).toContain(
+        `127.0.0.1:${port}/health`,
+      );
+    }
   });
 
   it('runs each process with the command of its package.json start script', () => {

@@ -25,7 +25,7 @@ describe('Dockerfile', () => {
     const builds = instructions.filter((i) => i.instruction === 'RUN' && /\bnpm run build\b/.test(i.args));
     expect(builds).toHaveLength(1);
     expect(builds[0].stage).toBeLessThan(lastStage);
-    // The script that step runs writes dist/ and dist/workflow-bundle.js.
+    // The script that step runs writes dist/ and dist/workflow-bundle{,-tracing}.js.
     expect(scripts.build).toBe('tsc -p tsconfig.build.json && node dist/src/worker/build-workflow-bundle.js');
     const buildStageCopies = instructions
       .filter((i) => i.stage === builds[0].stage && i.instruction === 'COPY')
@@ -42,6 +42,7 @@ describe('Dockerfile', () => {
         '--from=prod-deps /app/node_modules ./node_modules',
         '--from=build /app/dist/src ./dist/src',
         '--from=build /app/dist/workflow-bundle.js ./dist/workflow-bundle.js',
+        '--from=build /app/dist/workflow-bundle-tracing.js ./dist/workflow-bundle-tracing.js',
       ]),
     );
     const prodDeps = instructions.filter(

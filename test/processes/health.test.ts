@@ -1,13 +1,14 @@
 /**
- * Health ports of the bridge and the worker as real processes: /health, /ready and /metrics answer,
- * and the worker's metrics (the Temporal SDK's exporter plus our activity and vLLM instruments) move
- * after a request runs through both.
+ * The bridge and the worker as real processes: their health ports answer /health, /ready and
+ * /metrics, the metrics (the Temporal SDK's exporter plus our activity and vLLM instruments on the
+ * worker) move after a request ran through both, and log lines carry the request's ids.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { sha256Hex } from '../../src/domain/keys';
 import type { FeedbackQueues } from '../../src/shared/sqs';
 import { createVllmSimulator, type VllmSimulator } from '../../src/simulator/vllm-simulator';
 import { serviceEnv, spawnEntryPoint, type EntryPoint } from '../support/processes';
@@ -125,4 +126,27 @@ it('metrics of the bridge and the worker move after a request ran through both',
   expect(workerAfter).toMatch(
     /^temporal_activity_execution_latency_milliseconds_count\{[^}]*activity_type="generateFeedback"[^}]*\} 1$/m,
   );
+});
+
+it('puts requestId, workflowId and memberId on the workflow log lines of a request', async () => {
+  // An English answer fails the guardrail once: the workflow logs "Regenerating feedback".
+  simulator.setFaults([{ kind: 'english', count: 1 }]);
+  const memberId = 100_000 + Math.floor(Math.random() * 800_000);
+  const body = JSON.stringify({
+    memberId,
+    personalChallenges: [{ id: 2, title: '분리수거', isSuccess: false }],
+  });
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: queues.requestQueueUrl,
+      MessageBody: body,
+      MessageGroupId: 'feedback-request',
+      MessageDeduplicationId: randomUUID(),
+    }),
+  );
+  const line = await worker.waitForLog('Regenerating feedback', 60_000);
+  const requestId = `${memberId}-${sha256Hex(body)}`;
+  expect(line).toMatchObject({ requestId, workflowId: `feedback-${requestId}`, memberId, level: 'warn' });
+  const started = bridge.logs.find((l) => l.msg === 'Workflow started' && l.requestId === requestId);
+  expect(started).toMatchObject({ workflowId: `feedback-${requestId}`, memberId });
 });

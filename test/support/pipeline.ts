@@ -18,6 +18,8 @@ import { createActivities } from '../../src/activities';
 import { createApp } from '../../src/api/app';
 import type { AppConfig, DeliveryMode } from '../../src/config';
 import { lookupFeedbackStatus } from '../../src/ops/status';
+import type { Tracing } from '../../src/shared/tracing';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
 import { sqsQueueCheck, temporalCheck } from '../../src/shared/health';
 import {
   createApiMetrics,
@@ -56,6 +58,8 @@ export interface Pipeline {
 export interface PipelineOptions {
   /** Receive and delete DLQ messages in the background (default true). */
   collectDeadLetters?: boolean;
+  /** Trace like the processes do with tracing on (client, workflow and activity interceptors). */
+  tracing?: Tracing;
 }
 
 export async function startPipeline(
@@ -96,13 +100,17 @@ export async function startPipeline(
     taskQueue,
     activities,
     limits: config.worker,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: await workflowBundle({ tracing: options.tracing !== undefined }),
+    tracing: options.tracing,
   });
   const workerRun = worker.run();
 
   const bridgeRegistry = createMetricsRegistry('sqs-bridge');
   const clientConnection = await Connection.connect({ address: stack.temporalAddress });
-  const temporal = new Client({ connection: clientConnection });
+  const temporal = new Client({
+    connection: clientConnection,
+    interceptors: options.tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : undefined,
+  });
   const bridge = new SqsBridge({
     sqs,
     temporal,
