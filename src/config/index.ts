@@ -109,6 +109,10 @@ export const envSchema = z.object({
   WORKER_MAX_CONCURRENT_ACTIVITIES: int(1, 10_000).default(200),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: int(1, 10_000).default(100),
   WORKER_WORKFLOW_BUNDLE_PATH: optionalString,
+  /** Sticky cache size (runs kept in memory between their workflow tasks); default: the SDK's, from the heap size. */
+  WORKER_MAX_CACHED_WORKFLOWS: optionalString.pipe(
+    z.coerce.number<string | undefined>().int().min(0).max(100_000).optional(),
+  ),
 
   // Tracing (OpenTelemetry): off by default. `otlp` sends to an OTLP/HTTP collector.
   OTEL_TRACES_EXPORTER: z.enum(['none', 'otlp', 'console']).default('none'),
@@ -252,6 +256,7 @@ export interface AppConfig {
     maxConcurrentActivities: number;
     maxConcurrentWorkflowTasks: number;
     workflowBundlePath?: string;
+    maxCachedWorkflows?: number;
   };
   simulator: { port: number; host: string; maxNumSeqs: number; latencyMs: number; latencyPerTokenMs: number };
   callbackReceiver: { port: number };
@@ -350,6 +355,7 @@ export function loadConfig(
       maxConcurrentActivities: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
       maxConcurrentWorkflowTasks: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
       workflowBundlePath: env.WORKER_WORKFLOW_BUNDLE_PATH,
+      maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
     },
     simulator: {
       port: env.VLLM_SIM_PORT,

@@ -60,6 +60,9 @@ export function createFeedbackWorker(options: FeedbackWorkerOptions): Promise<Wo
     maxConcurrentActivityTaskExecutions: options.limits.maxConcurrentActivities,
     maxConcurrentLocalActivityExecutions: options.limits.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: options.limits.maxConcurrentWorkflowTasks,
+    ...(options.limits.maxCachedWorkflows === undefined
+      ? {}
+      : { maxCachedWorkflows: options.limits.maxCachedWorkflows }),
     // A SIGTERM lets activities in flight finish (or heartbeat their cancellation) within this bound.
     shutdownGraceTime: '10 seconds',
   });

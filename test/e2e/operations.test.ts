@@ -182,7 +182,7 @@ describe('GET /ai/feedback/:requestId', () => {
   it('reports a terminal generation failure as failed with the "500" the BE received', async () => {
     pipeline.simulator.setFaults([{ kind: 'error400', count: 1 }]);
     const { requestId } = await post(member());
-    const failed = await statusUntil(requestId, (v) => v.stage === 'failed');
+    const failed = await statusUntil(requestId, (v) => v.workflowStatus === 'FAILED');
     expect(failed).toMatchObject({ workflowStatus: 'FAILED', content: '500' });
     expect(failed.lastError).toMatch(/vLLM answered 400/);
   });
@@ -239,7 +239,7 @@ describe('operator CLI', () => {
     const memberId = member();
     pipeline.simulator.setFaults([{ kind: 'error400', count: 1 }]);
     const failed = await post(memberId, '대중교통 이용하기');
-    await statusUntil(failed.requestId, (v) => v.stage === 'failed');
+    await statusUntil(failed.requestId, (v) => v.workflowStatus === 'FAILED');
     const ok = await post(memberId, '분리수거 하기');
     await workflowResult(pipeline.temporal, ok.workflowId);
 
