@@ -32,6 +32,9 @@
  *   --sqlite-pragmas a=b,c=d      dev server SQLite pragmas (journal_mode=wal,synchronous=normal;
  *                                 `default` for SQLite's own)
  *   --emq-warmup N                messages through ElasticMQ before the first run (5000 / 1500)
+ *   --dev-config k=v;k=v          dev server dynamic config values (none: the server's defaults),
+ *                                 e.g. system.enableActivityEagerExecution=true
+ *   --worker-cache N              WORKER_MAX_CACHED_WORKFLOWS of ours (the SDK's default)
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -47,6 +50,7 @@ import {
 import autocannon from 'autocannon';
 import { ProcessGroup, waitForHttp, type ManagedProcess } from '../chaos/processes';
 import {
+  DEV_SERVER_DYNAMIC_CONFIG,
   DEV_SERVER_SQLITE_PRAGMAS,
   startElasticMq,
   startTemporalDevServer,
@@ -176,6 +180,8 @@ interface Options {
   /** Messages for the plain consumer when L > 0 (it then does about 10/(L + ε) per second). */
   slowN: number;
   sqlitePragmas: string[];
+  devConfig: string[];
+  workerCache?: number;
   /** Messages sent through ElasticMQ before the first run, so that its JIT is warm for every system. */
   emqWarmup: number;
 }
@@ -228,6 +234,10 @@ function parseArgs(argv: string[]): Options {
     pacedRate: value('--paced-rate') === undefined ? undefined : number('--paced-rate', 1),
     // WAL instead of SQLite's rollback journal: the dev server's default does several fsyncs per
     // transaction and is then bound by the disk, which no production persistence is.
+    devConfig: (value('--dev-config') ?? DEV_SERVER_DYNAMIC_CONFIG.join(';'))
+      .split(';')
+      .filter((c) => c.length > 0 && c !== 'default'),
+    workerCache: value('--worker-cache') === undefined ? undefined : number('--worker-cache', 0),
     sqlitePragmas: (value('--sqlite-pragmas') ?? DEFAULT_PRAGMAS)
       .split(',')
       .filter((p) => p.length > 0 && p !== 'default'),
@@ -282,6 +292,7 @@ async function main(): Promise<void> {
       dbFile: join(DATA, 'temporal.db'),
       home: DATA,
       extraArgs: options.sqlitePragmas.map((p) => `--sqlite-pragma=${p}`),
+      dynamicConfig: options.devConfig,
     }),
     startElasticMq(group, { port: PORTS.sqs }),
   ]);
@@ -428,6 +439,9 @@ function writeReport(state: RunState, api: ApiReport | undefined, partialRun: bo
       'seed-style worker': `1 message per receive, 10 s wait, 1 s sleep; ${options.seedN} messages per scenario`,
       'plain consumer at L > 0': `${Math.min(options.slowN, options.n)} messages per scenario`,
       'Temporal dev server SQLite pragmas': options.sqlitePragmas.join(', ') || 'SQLite defaults',
+      'Temporal dev server dynamic config': options.devConfig.join(', ') || 'server defaults',
+      'ours: WORKER_MAX_CACHED_WORKFLOWS':
+        options.workerCache === undefined ? 'SDK default' : String(options.workerCache),
       'ElasticMQ warm-up': `${options.emqWarmup} messages before the first run`,
       'raw ceiling': `${options.n} no-op workflows, ${options.rawStartConcurrency} concurrent starts, same worker limits`,
       'harness sends': `SendMessage, ${SEND_CONCURRENCY} concurrent (burst runs)`,
@@ -642,6 +656,9 @@ function systemEnv(
     BE_CALLBACK_AUTHORIZATION: 'Bearer bench',
     WORKER_MAX_CONCURRENT_ACTIVITIES: String(ctx.options.workerActivities),
     WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '100',
+    ...(ctx.options.workerCache === undefined
+      ? {}
+      : { WORKER_MAX_CACHED_WORKFLOWS: String(ctx.options.workerCache) }),
   };
 }
 
