@@ -1078,14 +1078,20 @@ async function warmUpQueue(sqs: SQSClient, count: number): Promise<void> {
 interface CpuSnapshot {
   harness: number;
   byName: Record<string, number | undefined>;
+  rssByName: Record<string, number | undefined>;
 }
 
 function snapshotCpu(ctx: Context, names: string[]): CpuSnapshot {
   const byName: Record<string, number | undefined> = {};
+  const rssByName: Record<string, number | undefined> = {};
   for (const [name, p] of Object.entries(ctx.shared)) byName[name] = readProcUsage(p.child?.pid)?.cpuSeconds;
-  for (const name of names) byName[name] = readProcUsage(pidOf(ctx, name))?.cpuSeconds;
+  for (const name of names) {
+    const usage = readProcUsage(pidOf(ctx, name));
+    byName[name] = usage?.cpuSeconds;
+    rssByName[name] = usage?.rssMb;
+  }
   const usage = process.cpuUsage();
-  return { harness: (usage.user + usage.system) / 1e6, byName };
+  return { harness: (usage.user + usage.system) / 1e6, byName, rssByName };
 }
 
 function sharedCpu(before: CpuSnapshot, after: CpuSnapshot): Record<string, number> {
@@ -1116,6 +1122,7 @@ function stopReports(
       cpuSeconds: usage?.cpuSeconds,
       cpuSecondsDuringRun: a === undefined ? undefined : a - b,
       peakRssMb: usage?.peakRssMb,
+      startRssMb: before.rssByName[name],
     };
   }
   return out;

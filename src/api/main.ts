@@ -24,7 +24,7 @@ runMain('api', async () => {
     connectTimeout: '3 seconds',
   });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const tracing = setupTracing(config.tracing, 'api');
+  const tracing = await setupTracing(config.tracing, 'api');
   const registry = createMetricsRegistry('api');
   const app = createApp({
     sqs,

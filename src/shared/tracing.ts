@@ -18,16 +18,8 @@ import {
   type Context,
   type Span,
 } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { Resource } from '@opentelemetry/resources';
-import {
-  BatchSpanProcessor,
-  ConsoleSpanExporter,
-  SimpleSpanProcessor,
-  type SpanExporter,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import type { Resource } from '@opentelemetry/resources';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { AppConfig } from '../config';
 
 export { SpanKind } from '@opentelemetry/api';
@@ -42,14 +34,26 @@ export interface Tracing {
 
 /**
  * Registers the global tracer provider (with the W3C propagator and async context) for this process.
- * `exporter` replaces the configured one (tests: an in-memory exporter, exported synchronously).
+ * `exporter` replaces the configured one (tests: an in-memory exporter, exported synchronously). The
+ * SDK is loaded only here: with tracing off, processes carry just the (no-op) API.
  */
-export function setupTracing(
+export async function setupTracing(
   settings: AppConfig['tracing'],
   service: string,
   exporter?: SpanExporter,
-): Tracing | undefined {
+): Promise<Tracing | undefined> {
   if (!exporter && settings.exporter === 'none') return undefined;
+  const [
+    { OTLPTraceExporter },
+    { Resource },
+    { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor },
+    { NodeTracerProvider },
+  ] = await Promise.all([
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace-base'),
+    import('@opentelemetry/sdk-trace-node'),
+  ]);
   const resource = new Resource({ 'service.name': settings.serviceName ?? `leafresh-feedback-${service}` });
   const processor = exporter
     ? new SimpleSpanProcessor(exporter)

@@ -21,7 +21,7 @@ runMain('sqs-bridge', async () => {
   const registry = createMetricsRegistry('sqs-bridge');
   const metrics = createBridgeMetrics(registry);
   // Started while Temporal is down (a restart during an outage): wait for it rather than exit.
-  const tracing = setupTracing(config.tracing, 'sqs-bridge');
+  const tracing = await setupTracing(config.tracing, 'sqs-bridge');
   const temporal = await connectWithRetry(
     'Temporal',
     () => connectTemporalClient(config.temporal, { tracing: tracing !== undefined }),

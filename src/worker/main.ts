@@ -56,7 +56,7 @@ runMain('worker', async () => {
     promptTemplate: config.prompt.template,
     sqs,
   });
-  const tracing = setupTracing(config.tracing, 'worker');
+  const tracing = await setupTracing(config.tracing, 'worker');
   const bundlePath =
     config.worker.workflowBundlePath ?? (tracing ? TRACING_BUNDLE_PATH : DEFAULT_BUNDLE_PATH);
   // Started while Temporal is down (a restart during an outage): wait for it rather than exit.

@@ -1,9 +1,4 @@
 /** Builds the Temporal worker that runs FeedbackWorkflow and its activities. */
-import {
-  makeWorkflowExporter,
-  OpenTelemetryActivityInboundInterceptor,
-  OpenTelemetryActivityOutboundInterceptor,
-} from '@temporalio/interceptors-opentelemetry/lib/worker';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { AppConfig } from '../config';
 import type { FeedbackActivities } from '../activities';
@@ -28,8 +23,10 @@ export interface FeedbackWorkerOptions {
   tracing?: Pick<Tracing, 'processor' | 'resource'>;
 }
 
-export function createFeedbackWorker(options: FeedbackWorkerOptions): Promise<Worker> {
+export async function createFeedbackWorker(options: FeedbackWorkerOptions): Promise<Worker> {
   const { tracing } = options;
+  // Loaded only with tracing on (it brings the OpenTelemetry SDK).
+  const otel = tracing ? await import('@temporalio/interceptors-opentelemetry/lib/worker') : undefined;
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -41,11 +38,11 @@ export function createFeedbackWorker(options: FeedbackWorkerOptions): Promise<Wo
     interceptors: {
       // The first factory is the outermost: the tracing span encloses the metrics and the activity.
       activity: [
-        ...(tracing
+        ...(otel
           ? [
               (ctx: Parameters<typeof activityInterceptors>[0]) => ({
-                inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
-                outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+                inbound: new otel.OpenTelemetryActivityInboundInterceptor(ctx),
+                outbound: new otel.OpenTelemetryActivityOutboundInterceptor(ctx),
               }),
             ]
           : []),
@@ -56,7 +53,9 @@ export function createFeedbackWorker(options: FeedbackWorkerOptions): Promise<Wo
         ? {}
         : { workflowModules: tracing ? TRACING_WORKFLOW_INTERCEPTOR_MODULES : WORKFLOW_INTERCEPTOR_MODULES }),
     },
-    ...(tracing ? { sinks: { exporter: makeWorkflowExporter(tracing.processor, tracing.resource) } } : {}),
+    ...(otel && tracing
+      ? { sinks: { exporter: otel.makeWorkflowExporter(tracing.processor, tracing.resource) } }
+      : {}),
     maxConcurrentActivityTaskExecutions: options.limits.maxConcurrentActivities,
     maxConcurrentLocalActivityExecutions: options.limits.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: options.limits.maxConcurrentWorkflowTasks,

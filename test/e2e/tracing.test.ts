@@ -16,7 +16,7 @@ let pipeline: Pipeline;
 beforeAll(async () => {
   const settings = loadConfig({}).tracing;
   expect(settings.exporter).toBe('none'); // off unless configured
-  tracing = setupTracing(settings, 'e2e', exporter) as Tracing;
+  tracing = (await setupTracing(settings, 'e2e', exporter)) as Tracing;
   pipeline = await startPipeline('tracing', 'callback', { tracing });
 }, 120_000);
 
