@@ -642,6 +642,7 @@ function systemEnv(
     AWS_SQS_FEEDBACK_DLQ_URL: queues.dlqUrl,
     AWS_SQS_FEEDBACK_RESULT_QUEUE_URL: queues.resultQueueUrl,
     API_PORT: String(PORTS.api),
+    API_AUTH_MODE: 'none',
     API_HOST: '127.0.0.1',
     BRIDGE_HEALTH_PORT: '0',
     WORKER_HEALTH_PORT: '0',

@@ -124,6 +124,7 @@ async function main(): Promise<void> {
     AWS_SQS_FEEDBACK_DLQ_URL: proxied.dlqUrl,
     AWS_SQS_FEEDBACK_RESULT_QUEUE_URL: proxied.resultQueueUrl,
     API_PORT: String(PORTS.api),
+    API_AUTH_MODE: 'none',
     API_HOST: '127.0.0.1',
     // Two bridges and two workers on one machine: each health server on a free port.
     BRIDGE_HEALTH_PORT: '0',

@@ -22,6 +22,8 @@ export DELIVERY_MODE="${DELIVERY_MODE:-both}"
 export CALLBACK_RECEIVER_PORT="${CALLBACK_RECEIVER_PORT:-8081}"
 export BE_CALLBACK_BASE_URL="${BE_CALLBACK_BASE_URL:-http://127.0.0.1:$CALLBACK_RECEIVER_PORT}"
 export API_PORT="${API_PORT:-8000}"
+# A local run: the API without authentication unless you configure it (the API logs a warning).
+export API_AUTH_MODE="${API_AUTH_MODE:-none}"
 LOGS="$ROOT/.data/dev/logs"
 mkdir -p "$LOGS"
 

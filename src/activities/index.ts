@@ -12,6 +12,7 @@ import { buildPromptMessages, type ChatMessage } from '../domain/prompt';
 import type { FeedbackResult } from '../domain/result';
 import { FailureTypes, type DeliveryChannel, type FeedbackWorkflowInput } from '../domain/workflow';
 import { describeNetworkError, isRetryableStatus, joinUrl, postJson } from '../shared/http';
+import { signatureHeaders } from '../shared/signing';
 import {
   parseChatCompletion,
   parseVllmError,
@@ -153,8 +154,10 @@ async function deliverByCallback(deps: ActivityDeps, input: DeliverInput): Promi
   const url = joinUrl(base, CALLBACK_PATH);
   let response;
   try {
+    const secret = deps.delivery.callbackSigningSecret;
     response = await postJson(url, input.result, {
       headers,
+      sign: secret ? (body) => signatureHeaders(secret, body) : undefined,
       signal: Context.current().cancellationSignal,
       timeoutMs: Context.current().info.startToCloseTimeoutMs || undefined,
       fetchImpl: deps.fetchImpl,

@@ -9,6 +9,10 @@ import { performance } from 'node:perf_hooks';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import swaggerUi from 'swagger-ui-express';
+import cors from 'cors';
+import helmet from 'helmet';
+import type { ApiAuth } from '../config';
+import { authenticate, type RawBodyRequest } from './auth';
 import { fromEpochMillis } from '../domain/datetime';
 import { workflowIdFor } from '../domain/keys';
 import { validateFeedbackRequest } from '../domain/request';
@@ -35,6 +39,10 @@ export interface ApiDeps {
   metrics?: { registry: Registry; api: ApiMetrics };
   /** Requests accepted by this process and maybe not started yet (reported as queued). */
   recent?: RecentRequests;
+  /** Required: `{ mode: 'none' }` turns authentication off explicitly. */
+  auth: ApiAuth;
+  /** Origins allowed by CORS; absent: no CORS headers. */
+  corsOrigins?: string[];
 }
 
 /** SQS's message size limit (1 MiB). */
@@ -45,22 +53,35 @@ export function createApp(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // Security headers (no sniffing, no framing, a CSP that Swagger UI's own files satisfy, …).
+  app.use(helmet());
+  if (deps.corsOrigins?.length) app.use(cors({ origin: deps.corsOrigins, methods: ['GET', 'POST'] }));
   const recent = deps.recent ?? new RecentRequests();
   const openApi = buildOpenApiDocument();
   if (deps.metrics) app.use(recordMetrics(deps.metrics.api));
 
-  const routes: Array<{ method: 'get' | 'post'; path: string; handler: RequestHandler }> = [
-    { method: 'get', path: '/health', handler: health },
-    { method: 'get', path: '/ready', handler: ready(deps.readiness ?? []) },
+  // `open`: no authentication (probes and the public API description).
+  const routes: Array<{ method: 'get' | 'post'; path: string; handler: RequestHandler; open?: true }> = [
+    { method: 'get', path: '/health', handler: health, open: true },
+    { method: 'get', path: '/ready', handler: ready(deps.readiness ?? []), open: true },
+    { method: 'get', path: '/openapi.json', handler: (_req, res) => void res.json(openApi), open: true },
     { method: 'get', path: '/metrics', handler: metrics(deps.metrics?.registry) },
-    { method: 'get', path: '/openapi.json', handler: (_req, res) => void res.json(openApi) },
     { method: 'post', path: '/ai/feedback', handler: createFeedback(deps, recent) },
     { method: 'get', path: '/ai/feedback/:requestId', handler: feedbackStatus(deps, recent) },
   ];
-  const json = express.json({ limit: BODY_LIMIT, type: () => true });
+  const json = express.json({
+    limit: BODY_LIMIT,
+    type: () => true,
+    // The exact bytes, for HMAC verification.
+    verify: (req, _res, buf) => {
+      (req as RawBodyRequest).rawBody = buf.toString('utf8');
+    },
+  });
+  const auth = authenticate(deps.auth, deps.logger, deps.now);
   for (const route of routes) {
-    if (route.method === 'post') app.post(route.path, json, route.handler);
-    else app.get(route.path, route.handler);
+    const guard: RequestHandler[] = route.open ? [] : [auth];
+    if (route.method === 'post') app.post(route.path, json, ...guard, route.handler);
+    else app.get(route.path, ...guard, route.handler);
   }
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApi));
   app.use((_req, res) => sendEnvelope(res, 404, Messages.notFound));

@@ -26,6 +26,7 @@ export const Messages = {
   notFound: '요청한 경로를 찾을 수 없습니다. / Not found.',
   internal: '서버 오류가 발생했습니다. / Internal server error.',
   healthy: '정상 / OK',
+  unauthorized: '인증이 필요합니다. / Authentication required.',
   ready: '준비됨 / Ready.',
   notReady: '의존 서비스에 연결할 수 없습니다. / A dependency is unreachable.',
   found: '요청 상태입니다. / The request status.',

@@ -13,8 +13,11 @@ import { setupTracing } from '../shared/tracing';
 import { createApp } from './app';
 
 runMain('api', async () => {
-  const config = loadConfig(process.env, ['requestQueue']);
+  const config = loadConfig(process.env, ['requestQueue', 'apiAuth']);
   const logger = createLogger('api', config.logLevel);
+  if (config.api.auth.mode === 'none') {
+    logger.warn('API authentication is off (API_AUTH_MODE=none): for local runs only');
+  }
   const requestQueueUrl = config.sqs.requestQueueUrl as string;
   // One SDK attempt: the BE waits at most 5 s, so an unreachable queue must become a 503 quickly.
   const sqs = createSqsClient(config.sqs, { maxAttempts: 1 });
@@ -37,6 +40,8 @@ runMain('api', async () => {
       ),
     readiness: [sqsQueueCheck('sqs', sqs, requestQueueUrl), temporalCheck(connection.workflowService)],
     metrics: { registry, api: createApiMetrics(registry) },
+    auth: config.api.auth,
+    corsOrigins: config.api.corsOrigins,
   });
   const server = app.listen(config.api.port, config.api.host);
   const closeServer = gracefulHttpClose(server);

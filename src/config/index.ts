@@ -55,6 +55,14 @@ export const envSchema = z.object({
   // API
   API_PORT: int(0, 65535).default(8000),
   API_HOST: z.string().min(1).default('0.0.0.0'),
+  // Authentication of /ai/feedback (POST and GET) and /metrics: a bearer token, or an HMAC signature of
+  // the body with a timestamp (src/shared/signing.ts). `none` only when set explicitly (local runs).
+  API_AUTH_MODE: z.enum(['bearer', 'hmac', 'none']).default('bearer'),
+  API_AUTH_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  API_AUTH_HMAC_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  API_AUTH_WINDOW_SECONDS: int(10, 3600).default(300),
+  /** Comma-separated origins allowed by CORS; unset: no CORS headers at all. */
+  API_CORS_ORIGINS: optionalString,
 
   // SQS bridge
   BRIDGE_POLLERS: int(1, 64).default(2),
@@ -90,6 +98,10 @@ export const envSchema = z.object({
   DELIVERY_MODE: z.enum(DELIVERY_MODES).default('callback'),
   BE_CALLBACK_BASE_URL: optionalUrl,
   BE_CALLBACK_AUTHORIZATION: optionalString,
+  /** When set, callbacks carry X-Leafresh-Timestamp and X-Leafresh-Signature (HMAC-SHA256). */
+  BE_CALLBACK_SIGNING_SECRET: optionalString.pipe(
+    z.string().min(32, 'must be at least 32 characters').optional(),
+  ),
 
   // Prompt (placeholders {personal_challenges} and {group_challenges}, as in the seed)
   FEEDBACK_PROMPT_TEMPLATE: optionalString.refine(
@@ -140,12 +152,22 @@ export class ConfigError extends Error {
 }
 
 /** Settings a process cannot run without; checked in addition to the schema. */
-export type Requirement = 'requestQueue' | 'dlq' | 'delivery';
+export type Requirement = 'requestQueue' | 'dlq' | 'delivery' | 'apiAuth';
 
 function missingFor(requirement: Requirement, env: Env): string[] {
   switch (requirement) {
     case 'requestQueue':
       return env.AWS_SQS_FEEDBACK_QUEUE_URL ? [] : ['AWS_SQS_FEEDBACK_QUEUE_URL: required for this process'];
+    case 'apiAuth':
+      if (env.API_AUTH_MODE === 'bearer' && !env.API_AUTH_TOKEN) {
+        return [
+          'API_AUTH_TOKEN: required when API_AUTH_MODE=bearer (or set API_AUTH_MODE=none for a local run)',
+        ];
+      }
+      if (env.API_AUTH_MODE === 'hmac' && !env.API_AUTH_HMAC_SECRET) {
+        return ['API_AUTH_HMAC_SECRET: required when API_AUTH_MODE=hmac'];
+      }
+      return [];
     case 'dlq':
       return env.AWS_SQS_FEEDBACK_DLQ_URL ? [] : ['AWS_SQS_FEEDBACK_DLQ_URL: required for this process'];
     case 'delivery': {
@@ -231,7 +253,7 @@ export interface AppConfig {
     resultQueueUrl?: string;
     requestTimeoutMs: number;
   };
-  api: { port: number; host: string };
+  api: { port: number; host: string; auth: ApiAuth; corsOrigins?: string[] };
   bridge: {
     pollers: number;
     waitTimeSeconds: number;
@@ -250,7 +272,13 @@ export interface AppConfig {
     maxTokens: number;
   };
   policy: FeedbackPolicy;
-  delivery: { mode: DeliveryMode; callbackBaseUrl?: string; callbackAuthorization?: string };
+  delivery: {
+    mode: DeliveryMode;
+    callbackBaseUrl?: string;
+    callbackAuthorization?: string;
+    /** HMAC-SHA256 secret for the callback's signature headers (secret, never logged). */
+    callbackSigningSecret?: string;
+  };
   prompt: { template?: string; version: string };
   worker: {
     maxConcurrentActivities: number;
@@ -260,6 +288,24 @@ export interface AppConfig {
   };
   simulator: { port: number; host: string; maxNumSeqs: number; latencyMs: number; latencyPerTokenMs: number };
   callbackReceiver: { port: number };
+}
+
+/** How the API authenticates callers (secrets, never logged). */
+export type ApiAuth =
+  | { mode: 'none' }
+  | { mode: 'bearer'; token: string }
+  | { mode: 'hmac'; secret: string; windowSeconds: number };
+
+function apiAuth(env: Env): ApiAuth {
+  if (env.API_AUTH_MODE === 'bearer' && env.API_AUTH_TOKEN)
+    return { mode: 'bearer', token: env.API_AUTH_TOKEN };
+  if (env.API_AUTH_MODE === 'hmac' && env.API_AUTH_HMAC_SECRET) {
+    return { mode: 'hmac', secret: env.API_AUTH_HMAC_SECRET, windowSeconds: env.API_AUTH_WINDOW_SECONDS };
+  }
+  if (env.API_AUTH_MODE === 'none') return { mode: 'none' };
+  // Bearer or hmac without its secret: only a process that requires 'apiAuth' may not run like this
+  // (the API); the others never authenticate callers. Refuse everything rather than allow anything.
+  return { mode: 'bearer', token: '' };
 }
 
 /** `VLLM_API_URL` may be the base URL (`http://host:8800`, `.../v1`) or the full endpoint URL. */
@@ -304,7 +350,14 @@ export function loadConfig(
       resultQueueUrl: env.AWS_SQS_FEEDBACK_RESULT_QUEUE_URL,
       requestTimeoutMs: env.SQS_REQUEST_TIMEOUT_MS,
     },
-    api: { port: env.API_PORT, host: env.API_HOST },
+    api: {
+      port: env.API_PORT,
+      host: env.API_HOST,
+      auth: apiAuth(env),
+      corsOrigins: env.API_CORS_ORIGINS?.split(',')
+        .map((o) => o.trim())
+        .filter((o) => o.length > 0),
+    },
     bridge: {
       pollers: env.BRIDGE_POLLERS,
       waitTimeSeconds: env.BRIDGE_WAIT_TIME_SECONDS,
@@ -342,6 +395,7 @@ export function loadConfig(
       mode: env.DELIVERY_MODE,
       callbackBaseUrl: env.BE_CALLBACK_BASE_URL,
       callbackAuthorization: env.BE_CALLBACK_AUTHORIZATION,
+      callbackSigningSecret: env.BE_CALLBACK_SIGNING_SECRET,
     },
     prompt: {
       template: env.FEEDBACK_PROMPT_TEMPLATE,

@@ -6,6 +6,27 @@
 import { z } from 'zod';
 import { formatDateTime, parseLocalDateTime } from './datetime';
 
+/** Bounds of a request: a week of one member's challenges is far below them; garbage is not. */
+export const LIMITS = {
+  personalChallenges: 100,
+  groupChallenges: 100,
+  submissionsPerGroupChallenge: 500,
+  titleChars: 200,
+  minYear: 2000,
+  maxYear: 2100,
+} as const;
+
+/**
+ * Control and format characters (C0/C1 controls, line and paragraph separators, bidi overrides and
+ * isolates, zero-width characters, BOM): they can break a prompt's lines or hide text from a reader.
+ */
+const UNSAFE_CHARACTERS = /[\p{Cc}\u2028\u2029\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF]/gu;
+
+/** NFC, unsafe characters replaced by spaces, whitespace runs collapsed, trimmed. */
+export function normalizeText(text: string): string {
+  return text.normalize('NFC').replace(UNSAFE_CHARACTERS, ' ').replace(/\s+/g, ' ').trim();
+}
+
 /** A BE `LocalDateTime` in either serialisation, output as canonical ISO with offset. */
 export const localDateTimeSchema = z
   .unknown()
@@ -17,6 +38,13 @@ export const localDateTimeSchema = z
     const parsed = parseLocalDateTime(value);
     if (!parsed.ok) {
       ctx.addIssue({ code: 'custom', message: parsed.error });
+      return z.NEVER;
+    }
+    if (parsed.value.year < LIMITS.minYear || parsed.value.year > LIMITS.maxYear) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `year ${parsed.value.year} is outside ${LIMITS.minYear}..${LIMITS.maxYear}`,
+      });
       return z.NEVER;
     }
     return formatDateTime(parsed.value);
@@ -33,10 +61,20 @@ export const localDateTimeSchema = z
 
 /** Java Long ids; beyond 2^53 a JSON number cannot be represented exactly, so it is rejected. */
 const longId = z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
-const title = z.string().trim().min(1, 'title must not be blank');
-const listOf = <T extends z.ZodType>(item: T) =>
+const title = z
+  .string()
+  .max(LIMITS.titleChars * 4, `title must be at most ${LIMITS.titleChars} characters`)
+  .transform(normalizeText)
+  .pipe(
+    z
+      .string()
+      .min(1, 'title must not be blank')
+      .max(LIMITS.titleChars, `title must be at most ${LIMITS.titleChars} characters`),
+  );
+const listOf = <T extends z.ZodType>(item: T, max: number) =>
   z
     .array(item)
+    .max(max, `at most ${max} entries`)
     .nullish()
     .transform((v) => v ?? []);
 
@@ -56,14 +94,14 @@ export const groupChallengeSchema = z.object({
   title,
   startDate: localDateTimeSchema,
   endDate: localDateTimeSchema,
-  submissions: listOf(submissionSchema),
+  submissions: listOf(submissionSchema, LIMITS.submissionsPerGroupChallenge),
 });
 
 export const feedbackRequestSchema = z
   .object({
     memberId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
-    personalChallenges: listOf(personalChallengeSchema),
-    groupChallenges: listOf(groupChallengeSchema),
+    personalChallenges: listOf(personalChallengeSchema, LIMITS.personalChallenges),
+    groupChallenges: listOf(groupChallengeSchema, LIMITS.groupChallenges),
     /** Set by our API; absent on messages the BE puts on the queue itself. */
     requestId: z.uuid().optional(),
     /** When the request was made; set by our API. */

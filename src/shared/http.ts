@@ -12,6 +12,8 @@ export interface PostJsonOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
   fetchImpl?: typeof fetch;
+  /** Extra headers computed from the exact body sent (e.g. an HMAC signature). */
+  sign?: (body: string) => Record<string, string>;
 }
 
 export interface HttpResponse {
@@ -42,6 +44,7 @@ export async function postJson(
       attributes: { 'http.request.method': 'POST', 'url.full': `${target.origin}${target.pathname}` },
     },
     async (span) => {
+      const text = JSON.stringify(body);
       const response = await (options.fetchImpl ?? fetch)(url, {
         method: 'POST',
         headers: {
@@ -49,8 +52,9 @@ export async function postJson(
           accept: 'application/json',
           ...traceHeaders(),
           ...options.headers,
+          ...options.sign?.(text),
         },
-        body: JSON.stringify(body),
+        body: text,
         signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
       });
       span.setAttribute('http.response.status_code', response.status);

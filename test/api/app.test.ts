@@ -5,6 +5,7 @@ import { createApp } from '../../src/api/app';
 import { createLogger } from '../../src/shared/logger';
 import { createSqsClient, type FeedbackQueues } from '../../src/shared/sqs';
 import { fixtureJson, fixtureText } from '../support/fixtures';
+import { NO_AUTH } from '../support/config';
 import { freshQueues, LOCAL_CREDENTIALS, testConfig, testSqsClient } from '../support/stack';
 
 const logger = createLogger('api-test', 'silent');
@@ -42,7 +43,7 @@ describe('API with the SQS emulator', () => {
     sqs = testSqsClient();
     queues = await freshQueues(sqs, 'api');
     api = await listen(
-      createApp({ sqs, requestQueueUrl: queues.requestQueueUrl, logger, sqsTimeoutMs: 3000 }),
+      createApp({ sqs, requestQueueUrl: queues.requestQueueUrl, logger, sqsTimeoutMs: 3000, auth: NO_AUTH }),
     );
   });
   afterAll(async () => {
@@ -126,7 +127,13 @@ describe('API when SQS is unreachable', () => {
       credentials: LOCAL_CREDENTIALS,
     });
     const api = await listen(
-      createApp({ sqs, requestQueueUrl: `${endpoint}/000000000000/q.fifo`, logger, sqsTimeoutMs: 1500 }),
+      createApp({
+        sqs,
+        requestQueueUrl: `${endpoint}/000000000000/q.fifo`,
+        logger,
+        sqsTimeoutMs: 1500,
+        auth: NO_AUTH,
+      }),
     );
     try {
       const started = Date.now();

@@ -4,6 +4,7 @@ import { createApp } from '../../src/api/app';
 import { buildOpenApiDocument } from '../../src/api/openapi';
 import { validateFeedbackRequest } from '../../src/domain/request';
 import { createLogger } from '../../src/shared/logger';
+import { NO_AUTH } from '../support/config';
 import { fixtureJson, VALID_REQUEST_FIXTURES } from '../support/fixtures';
 
 type Schema = {
@@ -54,6 +55,7 @@ describe('/openapi.json and /docs', () => {
       requestQueueUrl: 'http://unused',
       logger: createLogger('openapi-test', 'silent'),
       sqsTimeoutMs: 1000,
+      auth: NO_AUTH,
     });
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));

@@ -45,7 +45,7 @@ const PROCESS_NAMES = Object.keys(PROCESSES) as ProcessName[];
 
 /** Settings each process needs at the least, whatever its entry point says (the list). */
 const MINIMUM_REQUIREMENTS: Record<ProcessName, Requirement[]> = {
-  api: ['requestQueue'],
+  api: ['requestQueue', 'apiAuth'],
   'sqs-bridge': ['requestQueue', 'dlq', 'delivery'],
   worker: ['delivery'],
   'vllm-simulator': [],
@@ -196,6 +196,19 @@ describe('docker-compose.yml', () => {
     expect(serviceEnvironment(callback.services.worker).BE_CALLBACK_AUTHORIZATION).toBe('Bearer t');
   });
 
+  it('with API_AUTH_MODE=bearer, requires API_AUTH_TOKEN from .env (negative check) and accepts it', () => {
+    const bearer = interpolateDeep(raw, { ...exampleEnv, API_AUTH_MODE: 'bearer' });
+    expect(configProblems(bearer, 'api')).toEqual([
+      'API_AUTH_TOKEN: required when API_AUTH_MODE=bearer (or set API_AUTH_MODE=none for a local run)',
+    ]);
+    const withToken = interpolateDeep(raw, {
+      ...exampleEnv,
+      API_AUTH_MODE: 'bearer',
+      API_AUTH_TOKEN: 'x'.repeat(32),
+    });
+    expect(configProblems(withToken, 'api')).toEqual([]);
+  });
+
   it('documents every variable it reads in .env.compose.example, whose values are the defaults', () => {
     const used = new Set<string>();
     interpolateDeep(raw, {}, used);
@@ -207,6 +220,9 @@ describe('docker-compose.yml', () => {
 
   it('takes secrets only from the environment (.env), never from a literal in the file', () => {
     const SECRETS = [
+      'API_AUTH_TOKEN',
+      'API_AUTH_HMAC_SECRET',
+      'BE_CALLBACK_SIGNING_SECRET',
       'BE_CALLBACK_AUTHORIZATION',
       'VLLM_API_KEY',
       'TEMPORAL_API_KEY',

@@ -6,10 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createApp } from '../../src/api/app';
+import { DEFAULT_PROMPT_VERSION } from '../../src/domain/prompt';
 import { runCli, ExitCodes } from '../../src/cli/feedback';
 import { lookupFeedbackStatus, type FeedbackStatusView } from '../../src/ops/status';
 import { createLogger } from '../../src/shared/logger';
 import { DLQ_ATTRIBUTES } from '../../src/sqs-bridge/bridge';
+import { NO_AUTH } from '../support/config';
 import { startPipeline, workflowResult, type Pipeline } from '../support/pipeline';
 import { freshQueues, testStack } from '../support/stack';
 
@@ -125,6 +127,7 @@ describe('GET /ai/feedback/:requestId', () => {
       logger: createLogger('ops-queued', 'silent'),
       sqsTimeoutMs: 3000,
       status: (id) => lookupFeedbackStatus(pipeline.temporal, id, { temporal: pipeline.config.temporal }),
+      auth: NO_AUTH,
     });
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
@@ -159,7 +162,7 @@ describe('GET /ai/feedback/:requestId', () => {
     expect(generating.summary).toMatchObject({
       source: 'api',
       personalChallenges: 1,
-      promptVersion: 'seed-v1',
+      promptVersion: DEFAULT_PROMPT_VERSION,
     });
 
     // The callback refuses the first three attempts: the run waits in delivering, retrying.

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../src/config';
+import { ConfigError, type ApiAuth } from '../../src/config';
 
 /** The problems of the ConfigError that `fn` throws (fails the test if it throws none). */
 export function problemsOf(fn: () => unknown): string[] {
@@ -10,3 +10,6 @@ export function problemsOf(fn: () => unknown): string[] {
   }
   throw new Error('expected a ConfigError');
 }
+
+/** For tests of something else than authentication: the API with authentication explicitly off. */
+export const NO_AUTH: ApiAuth = { mode: 'none' };

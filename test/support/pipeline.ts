@@ -16,7 +16,8 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { createApp } from '../../src/api/app';
-import type { AppConfig, DeliveryMode } from '../../src/config';
+import type { ApiAuth, AppConfig, DeliveryMode } from '../../src/config';
+import { NO_AUTH } from './config';
 import { lookupFeedbackStatus } from '../../src/ops/status';
 import type { Tracing } from '../../src/shared/tracing';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
@@ -60,6 +61,8 @@ export interface PipelineOptions {
   collectDeadLetters?: boolean;
   /** Trace like the processes do with tracing on (client, workflow and activity interceptors). */
   tracing?: Tracing;
+  /** API authentication; default off. */
+  auth?: ApiAuth;
 }
 
 export async function startPipeline(
@@ -137,6 +140,7 @@ export async function startPipeline(
     status: (requestId) => lookupFeedbackStatus(temporal, requestId, { temporal: config.temporal }),
     readiness: [sqsQueueCheck('sqs', sqs, queues.requestQueueUrl), temporalCheck(temporal.workflowService)],
     metrics: { registry: apiRegistry, api: createApiMetrics(apiRegistry) },
+    auth: options.auth ?? NO_AUTH,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

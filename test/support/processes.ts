@@ -220,6 +220,7 @@ export function serviceEnv(
     AWS_SQS_FEEDBACK_DLQ_URL: queues.dlqUrl,
     AWS_SQS_FEEDBACK_RESULT_QUEUE_URL: queues.resultQueueUrl,
     DELIVERY_MODE: 'queue',
+    API_AUTH_MODE: 'none',
     BRIDGE_HEALTH_PORT: '0',
     WORKER_HEALTH_PORT: '0',
     HEALTH_HOST: '127.0.0.1',
