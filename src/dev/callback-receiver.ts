@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isAcceptableResult, type FeedbackResult } from '../domain/result';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../shared/signing';
 
 export interface CallbackAttempt {
   at: number;
@@ -14,6 +15,8 @@ export interface CallbackAttempt {
   authorization?: string;
   /** W3C trace context, when the sender traces. */
   traceparent?: string;
+  /** With a signing secret: whether X-Leafresh-Signature verified over the raw body (as the BE would). */
+  signatureValid?: boolean;
   body: unknown;
   status: number;
 }
@@ -46,7 +49,12 @@ export interface ReceiverFaults {
   random?: () => number;
 }
 
-export function createCallbackReceiver(): CallbackReceiver {
+export interface CallbackReceiverOptions {
+  /** Verify X-Leafresh-Timestamp/X-Leafresh-Signature like the BE would, and refuse (401) bad ones. */
+  signingSecret?: string;
+}
+
+export function createCallbackReceiver(options: CallbackReceiverOptions = {}): CallbackReceiver {
   const attempts: CallbackAttempt[] = [];
   const acceptedByKey = new Map<string, FeedbackResult>();
   const waiters: Array<() => void> = [];
@@ -99,6 +107,14 @@ export function createCallbackReceiver(): CallbackReceiver {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
+    const signatureValid = options.signingSecret
+      ? verifySignature(
+          options.signingSecret,
+          { timestamp: header(req, TIMESTAMP_HEADER), signature: header(req, SIGNATURE_HEADER) },
+          text,
+          300,
+        ).ok
+      : undefined;
     const reply = (status: number, message: string) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status, message, data: null }));
@@ -108,11 +124,13 @@ export function createCallbackReceiver(): CallbackReceiver {
         idempotencyKey: header(req, 'idempotency-key'),
         traceparent: header(req, 'traceparent'),
         authorization: header(req, 'authorization'),
+        ...(signatureValid === undefined ? {} : { signatureValid }),
         body: safeJson(text),
         status,
       });
     };
     if (req.method !== 'POST' || req.url !== RESULT_PATH) return reply(404, 'not found');
+    if (signatureValid === false) return reply(401, 'invalid signature');
     if (failures.count > 0) {
       failures.count--;
       return reply(failures.status, 'injected failure');

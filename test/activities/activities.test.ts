@@ -154,3 +154,40 @@ describe('deliverResult by callback', () => {
     expect(`${unavailable.message} ${rejected.message}`).not.toContain('be-secret');
   });
 });
+
+describe('signed callbacks', () => {
+  it('carry X-Leafresh-Timestamp and X-Leafresh-Signature that a BE verifies over the raw body', async () => {
+    const secret = 'b'.repeat(40);
+    const signing = createCallbackReceiver({ signingSecret: secret });
+    const base = await signing.listen(0);
+    try {
+      const signed: ActivityDeps = {
+        ...deps,
+        delivery: { ...deps.delivery, callbackBaseUrl: base, callbackSigningSecret: secret },
+      };
+      await env().run(createActivities(signed).deliverResult, {
+        channel: 'callback' as const,
+        result: RESULT,
+        idempotencyKey: 'signed-1',
+      });
+      expect(signing.attempts()).toEqual([expect.objectContaining({ status: 200, signatureValid: true })]);
+
+      // A worker with another secret is refused by this BE (401: not retried).
+      const wrong: ActivityDeps = {
+        ...deps,
+        delivery: { ...deps.delivery, callbackBaseUrl: base, callbackSigningSecret: 'c'.repeat(40) },
+      };
+      const refused = await failureOf(
+        env().run(createActivities(wrong).deliverResult, {
+          channel: 'callback' as const,
+          result: RESULT,
+          idempotencyKey: 'signed-2',
+        }),
+      );
+      expect(refused).toMatchObject({ type: FailureTypes.DeliveryRejected, nonRetryable: true });
+      expect(refused.message).not.toContain('c'.repeat(40));
+    } finally {
+      await signing.close();
+    }
+  });
+});
