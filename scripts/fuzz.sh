@@ -28,7 +28,9 @@ npm run --silent build >/dev/null
 rm -rf "$DATA" && mkdir -p "$DATA"
 
 started_infra=false
-if ! bash scripts/infra.sh status test 2>/dev/null | grep -q '^temporal: running'; then
+# (Captured first: with pipefail, `grep -q` closing the pipe early would read as "not running".)
+infra_status="$(bash scripts/infra.sh status test 2>/dev/null || true)"
+if ! grep -q '^temporal: running' <<<"$infra_status"; then
   bash scripts/infra.sh start test >&2
   started_infra=true
 fi
