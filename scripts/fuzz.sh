@@ -67,6 +67,7 @@ set -e
 tail -25 "$DATA/schemathesis.log" >&2
 
 curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/metrics" > "$DATA/metrics.txt"
+set +e
 node - "$st_exit" "$MAX_EXAMPLES" "$SCHEMATHESIS_VERSION" "$DATA/metrics.txt" <<'JS'
 const fs = require('fs');
 const [stExit, maxExamples, version, metricsFile] = process.argv.slice(2);
@@ -96,3 +97,6 @@ fs.writeFileSync(`fuzz/results/${date}.json`, JSON.stringify(report, null, 2) + 
 console.error(`[fuzz] ${cases} cases answered, by status ${JSON.stringify(byStatus)}, 5xx: ${serverErrors}; report fuzz/results/${date}.json`);
 process.exit(report.passed ? 0 : 1);
 JS
+fuzz_exit=$?
+npx prettier --write "fuzz/results/$(date -u +%F).json" >/dev/null
+exit $fuzz_exit
