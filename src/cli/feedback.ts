@@ -63,8 +63,14 @@ function printStatus(io: CliIo, view: FeedbackStatusView): void {
   for (const [label, value] of rows) if (value !== undefined) io.out(`${label.padEnd(16)} ${value}`);
 }
 
-/** `state.code`: the exit code a command that completed sets (e.g. some DLQ messages not moved). */
-export function buildCli(io: CliIo, state: { code: number } = { code: 0 }): Command {
+export interface CliState {
+  /** The exit code a command that completed sets (e.g. some DLQ messages not moved). */
+  code: number;
+  /** Closes the clients a command opened; run after it, whether it succeeded or not. */
+  close?: () => Promise<void>;
+}
+
+export function buildCli(io: CliIo, state: CliState = { code: 0 }): Command {
   let config: AppConfig | undefined;
   let temporal: Client | undefined;
   let sqs: SQSClient | undefined;
@@ -202,16 +208,16 @@ export function buildCli(io: CliIo, state: { code: number } = { code: 0 }): Comm
       if (report.failed.length > 0) state.code = ExitCodes.failed;
     });
 
-  program.hook('postAction', async () => {
+  state.close = async () => {
     await temporal?.connection.close();
     sqs?.destroy();
-  });
+  };
   return program;
 }
 
 /** Runs the CLI and returns its exit code (never calls process.exit itself). */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  const state = { code: ExitCodes.ok as number };
+  const state: CliState = { code: ExitCodes.ok };
   const program = buildCli(io, state);
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -231,6 +237,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     io.err(`feedback: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
     return ExitCodes.failed;
+  } finally {
+    await state.close?.().catch(() => undefined);
   }
 }
 
