@@ -72,10 +72,14 @@ export function createApp(deps: ApiDeps): express.Express {
   const json = express.json({
     limit: BODY_LIMIT,
     type: () => true,
-    // The exact bytes, for HMAC verification.
-    verify: (req, _res, buf) => {
-      (req as RawBodyRequest).rawBody = buf.toString('utf8');
-    },
+    // The exact bytes, kept only when HMAC verification needs them (not a copy per request otherwise).
+    ...(deps.auth.mode === 'hmac'
+      ? {
+          verify: (req: RawBodyRequest, _res: unknown, buf: Buffer) => {
+            req.rawBody = buf.toString('utf8');
+          },
+        }
+      : {}),
   });
   const auth = authenticate(deps.auth, deps.logger, deps.now);
   for (const route of routes) {

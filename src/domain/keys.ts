@@ -3,8 +3,9 @@
  * workflow that already exists. Not for workflow code (uses node:crypto).
  */
 import { createHash } from 'node:crypto';
+import { WORKFLOW_ID_PREFIX } from './workflow';
 
-export const WORKFLOW_ID_PREFIX = 'feedback-';
+export { WORKFLOW_ID_PREFIX } from './workflow';
 
 export function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');

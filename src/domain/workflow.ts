@@ -9,6 +9,14 @@ import type { FeedbackRequest } from './request';
 
 export const FEEDBACK_WORKFLOW_TYPE = 'FeedbackWorkflow';
 
+/** Workflow ids are `feedback-<requestId>` (built in keys.ts, which workflow code cannot import). */
+export const WORKFLOW_ID_PREFIX = 'feedback-';
+
+/** The requestId in a FeedbackWorkflow id; undefined for any other workflow id. */
+export function requestIdOf(workflowId: string | undefined): string | undefined {
+  return workflowId?.startsWith(WORKFLOW_ID_PREFIX) ? workflowId.slice(WORKFLOW_ID_PREFIX.length) : undefined;
+}
+
 export type RequestSource = 'api' | 'queue';
 
 export interface FeedbackWorkflowInput {

@@ -12,6 +12,7 @@ import {
   FEEDBACK_STAGES,
   FeedbackStageSearchAttribute,
   MemberIdSearchAttribute,
+  requestIdOf,
   type DeliveryChannel,
   type FeedbackOutcome,
   type FeedbackStage,
@@ -80,7 +81,7 @@ export async function listFeedback(
     pageSize: Math.min(limit, 100),
   })) {
     runs.push({
-      requestId: run.workflowId.replace(/^feedback-/, ''),
+      requestId: requestIdOf(run.workflowId) ?? run.workflowId,
       workflowId: run.workflowId,
       runId: run.runId,
       workflowStatus: run.status.name,

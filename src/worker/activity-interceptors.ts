@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ActivityInterceptors } from '@temporalio/worker';
-import { WORKFLOW_ID_PREFIX } from '../domain/keys';
+import { requestIdOf } from '../domain/workflow';
 
 /** `success`, the ApplicationFailure type (e.g. VllmUnavailable), `cancelled` or `error`. */
 export function activityOutcome(err?: unknown): string {
@@ -14,10 +14,6 @@ export function activityOutcome(err?: unknown): string {
   if (err instanceof CancelledFailure) return 'cancelled';
   if (err instanceof ApplicationFailure && err.type) return err.type;
   return 'error';
-}
-
-export function requestIdOf(workflowId: string | undefined): string | undefined {
-  return workflowId?.startsWith(WORKFLOW_ID_PREFIX) ? workflowId.slice(WORKFLOW_ID_PREFIX.length) : undefined;
 }
 
 export function activityInterceptors(ctx: Context): ActivityInterceptors {

@@ -4,8 +4,7 @@
  * reach the history, so this cannot affect replay.
  */
 import { workflowInfo, type WorkflowInterceptorsFactory } from '@temporalio/workflow';
-
-const PREFIX = 'feedback-';
+import { requestIdOf } from '../domain/workflow';
 
 export const interceptors: WorkflowInterceptorsFactory = () => ({
   outbound: [
@@ -13,9 +12,10 @@ export const interceptors: WorkflowInterceptorsFactory = () => ({
       getLogAttributes(input, next) {
         const info = workflowInfo();
         const memberId = (info.memo as { memberId?: unknown } | undefined)?.memberId;
+        const requestId = requestIdOf(info.workflowId);
         return next({
           ...input,
-          ...(info.workflowId.startsWith(PREFIX) ? { requestId: info.workflowId.slice(PREFIX.length) } : {}),
+          ...(requestId === undefined ? {} : { requestId }),
           ...(typeof memberId === 'number' ? { memberId } : {}),
         });
       },
