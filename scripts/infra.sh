@@ -83,6 +83,9 @@ start_infra() {
       --search-attribute FeedbackStage=Keyword \
       --search-attribute FeedbackSource=Keyword \
       --search-attribute PromptVersion=Keyword \
+      --search-attribute PromptTokens=Int \
+      --search-attribute CompletionTokens=Int \
+      --dynamic-config-value matching.enableFairness=true \
       > "$DATA/temporal.log" 2>&1 &
     echo $! > "$DATA/temporal.pid"
   fi
@@ -100,7 +103,7 @@ start_infra() {
   # `start-dev --search-attribute` registers attributes only in a new database: a database from an
   # older checkout gets the ones added since here (an existing attribute is left as it is).
   local attr
-  for attr in MemberId:Int FeedbackStage:Keyword FeedbackSource:Keyword PromptVersion:Keyword; do
+  for attr in MemberId:Int FeedbackStage:Keyword FeedbackSource:Keyword PromptVersion:Keyword PromptTokens:Int CompletionTokens:Int; do
     if ! "$VENV/bin/temporal" operator search-attribute list --address "127.0.0.1:$T_PORT" 2>/dev/null \
       | grep -q "^ *${attr%%:*} "; then
       "$VENV/bin/temporal" operator search-attribute create --address "127.0.0.1:$T_PORT" \

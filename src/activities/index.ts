@@ -29,6 +29,8 @@ export interface ActivityDeps {
   promptTemplate?: string;
   sqs: SQSClient;
   fetchImpl?: typeof fetch;
+  /** Told the latency of every vLLM call that got an HTTP answer (the LLM flow controller's input). */
+  onVllmAnswer?: (latencyMs: number) => void;
 }
 
 export interface DeliverInput {
@@ -117,16 +119,29 @@ async function callVllm(deps: ActivityDeps, messages: ChatMessage[]): Promise<Ch
       );
     }
   });
-  latency.record(Math.round(performance.now() - started), { status: String(response.status) });
+  const elapsedMs = Math.round(performance.now() - started);
+  latency.record(elapsedMs, { status: String(response.status) });
+  deps.onVllmAnswer?.(elapsedMs);
   if (response.status === 200) {
+    let answer: ChatCompletionAnswer;
     try {
-      return parseChatCompletion(response.text);
+      answer = parseChatCompletion(response.text);
     } catch (err) {
       throw ApplicationFailure.retryable(
         `vLLM sent an unreadable answer: ${(err as Error).message}`,
         FailureTypes.VllmUnavailable,
       );
     }
+    if (answer.usage) {
+      const tokens = context.metricMeter.createCounter(
+        'feedback_llm_tokens',
+        undefined,
+        'Tokens vLLM reported (usage), by kind: prompt or completion.',
+      );
+      tokens.add(answer.usage.promptTokens, { kind: 'prompt' });
+      tokens.add(answer.usage.completionTokens, { kind: 'completion' });
+    }
+    return answer;
   }
   const error = parseVllmError(response.status, response.text);
   const message = `vLLM answered ${error.status}: ${error.message}`;

@@ -126,6 +126,36 @@ export const envSchema = z.object({
     z.coerce.number<string | undefined>().int().min(0).max(100_000).optional(),
   ),
 
+  // LLM flow control (src/flow): generateFeedback runs on its own task queue, whose workers hold at
+  // most as many calls in flight as the controller allows (README › Flow control).
+  /** Default: `<TEMPORAL_TASK_QUEUE>-llm`. */
+  LLM_TASK_QUEUE: optionalString,
+  LLM_CONCURRENCY_MODE: z.enum(['adaptive', 'fixed']).default('adaptive'),
+  LLM_CONCURRENCY_MIN: int(1, 10_000).default(2),
+  /** The upper bound of the adaptive limit, and the limit itself in `fixed` mode. */
+  LLM_CONCURRENCY_MAX: int(1, 10_000).default(256),
+  LLM_CONCURRENCY_INITIAL: int(1, 10_000).default(16),
+  /** The controller holds vLLM's `num_requests_waiting` near this. */
+  LLM_TARGET_WAITING: int(0, 10_000).default(2),
+  /** vLLM's Prometheus endpoint; default `<VLLM_API_URL base>/metrics`; `none`: latency only. */
+  LLM_METRICS_URL: optionalString.pipe(z.union([z.literal('none'), url]).optional()),
+  LLM_CONTROL_INTERVAL_MS: int(100, 60_000).default(500),
+  /** Latency fallback: cut when the recent latency exceeds this multiple of the baseline. */
+  LLM_LATENCY_TOLERANCE: z.coerce.number().min(1.05).max(10).default(1.5),
+  /** Requests per second toward the model, over all workers (the task queue's rate limit); off when unset. */
+  LLM_RATE_LIMIT_PER_SECOND: optionalString.pipe(z.coerce.number<string | undefined>().positive().optional()),
+  /** Temporal priority keys (1 = first, 5 = last) of requests from the HTTP API and from the BE's queue. */
+  FEEDBACK_PRIORITY_API: int(1, 5).default(1),
+  FEEDBACK_PRIORITY_QUEUE: int(1, 5).default(3),
+  /** Fairness key per member within a priority (needs matching.enableFairness on the server). */
+  FEEDBACK_FAIRNESS: optionalBool,
+  /** A request older than this (counted from when it reached our queue) is not generated: the BE gets "408". 0: never. */
+  REQUEST_MAX_AGE_MINUTES: int(0, 60 * 24 * 365).default(72 * 60),
+  /** For `feedback tokens`: price per million tokens (0: tokens only). */
+  LLM_COST_PER_MILLION_PROMPT_TOKENS: z.coerce.number().min(0).default(0),
+  LLM_COST_PER_MILLION_COMPLETION_TOKENS: z.coerce.number().min(0).default(0),
+  LLM_COST_CURRENCY: z.string().min(1).max(10).default('USD'),
+
   // Tracing (OpenTelemetry): off by default. `otlp` sends to an OTLP/HTTP collector.
   OTEL_TRACES_EXPORTER: z.enum(['none', 'otlp', 'console']).default('none'),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url.default('http://localhost:4318/v1/traces'),
@@ -137,6 +167,8 @@ export const envSchema = z.object({
   VLLM_SIM_MAX_NUM_SEQS: int(1, 100_000).default(64),
   VLLM_SIM_LATENCY_MS: int(0, 600_000).default(200),
   VLLM_SIM_LATENCY_PER_TOKEN_MS: z.coerce.number().min(0).max(10_000).default(0),
+  /** Over-commitment cost (src/simulator/vllm-simulator.ts): 0.5 = up to 1.5 × the latency while requests wait. */
+  VLLM_SIM_OVERCOMMIT_PENALTY: z.coerce.number().min(0).max(100).default(0),
 
   // Callback receiver (a development tool that stands in for the BE)
   CALLBACK_RECEIVER_PORT: int(0, 65535).default(8081),
@@ -286,8 +318,34 @@ export interface AppConfig {
     workflowBundlePath?: string;
     maxCachedWorkflows?: number;
   };
-  simulator: { port: number; host: string; maxNumSeqs: number; latencyMs: number; latencyPerTokenMs: number };
+  flow: FlowSettings;
+  costs: { promptPerMillion: number; completionPerMillion: number; currency: string };
+  simulator: {
+    port: number;
+    host: string;
+    maxNumSeqs: number;
+    latencyMs: number;
+    latencyPerTokenMs: number;
+    overcommitPenalty: number;
+  };
   callbackReceiver: { port: number };
+}
+
+/** LLM flow control: the LLM task queue, its concurrency limit and the requests' priorities. */
+export interface FlowSettings {
+  taskQueue: string;
+  mode: 'adaptive' | 'fixed';
+  min: number;
+  max: number;
+  initial: number;
+  targetWaiting: number;
+  /** Absent: no metrics, the latency-gradient controller only. */
+  metricsUrl?: string;
+  intervalMs: number;
+  latencyTolerance: number;
+  rateLimitPerSecond?: number;
+  priority: { api: number; queue: number };
+  fairness: boolean;
 }
 
 /** How the API authenticates callers (secrets, never logged). */
@@ -313,6 +371,28 @@ export function vllmUrls(raw: string): { baseUrl: string; chatCompletionsUrl: st
   const trimmed = raw.replace(/\/+$/, '');
   const base = trimmed.replace(/\/chat\/completions$/, '').replace(/\/v1$/, '');
   return { baseUrl: base, chatCompletionsUrl: `${base}/v1/chat/completions` };
+}
+
+function flowSettings(env: Env): FlowSettings {
+  const max = env.LLM_CONCURRENCY_MAX;
+  const min = Math.min(env.LLM_CONCURRENCY_MIN, max);
+  return {
+    taskQueue: env.LLM_TASK_QUEUE ?? `${env.TEMPORAL_TASK_QUEUE}-llm`,
+    mode: env.LLM_CONCURRENCY_MODE,
+    min,
+    max,
+    initial: Math.min(Math.max(env.LLM_CONCURRENCY_INITIAL, min), max),
+    targetWaiting: env.LLM_TARGET_WAITING,
+    metricsUrl:
+      env.LLM_METRICS_URL === 'none'
+        ? undefined
+        : (env.LLM_METRICS_URL ?? `${vllmUrls(env.VLLM_API_URL).baseUrl}/metrics`),
+    intervalMs: env.LLM_CONTROL_INTERVAL_MS,
+    latencyTolerance: env.LLM_LATENCY_TOLERANCE,
+    rateLimitPerSecond: env.LLM_RATE_LIMIT_PER_SECOND,
+    priority: { api: env.FEEDBACK_PRIORITY_API, queue: env.FEEDBACK_PRIORITY_QUEUE },
+    fairness: env.FEEDBACK_FAIRNESS ?? true,
+  };
 }
 
 export function loadConfig(
@@ -390,6 +470,8 @@ export function loadConfig(
       deliveryRetryMaxIntervalSeconds: env.DELIVERY_RETRY_MAX_INTERVAL_SECONDS,
       deliveryGiveUpAfterHours: env.DELIVERY_GIVE_UP_AFTER_HOURS,
       deliveryMode: env.DELIVERY_MODE,
+      llmTaskQueue: env.LLM_TASK_QUEUE ?? `${env.TEMPORAL_TASK_QUEUE}-llm`,
+      maxAgeMinutes: env.REQUEST_MAX_AGE_MINUTES,
     },
     delivery: {
       mode: env.DELIVERY_MODE,
@@ -411,12 +493,19 @@ export function loadConfig(
       workflowBundlePath: env.WORKER_WORKFLOW_BUNDLE_PATH,
       maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
     },
+    flow: flowSettings(env),
+    costs: {
+      promptPerMillion: env.LLM_COST_PER_MILLION_PROMPT_TOKENS,
+      completionPerMillion: env.LLM_COST_PER_MILLION_COMPLETION_TOKENS,
+      currency: env.LLM_COST_CURRENCY,
+    },
     simulator: {
       port: env.VLLM_SIM_PORT,
       host: env.VLLM_SIM_HOST,
       maxNumSeqs: env.VLLM_SIM_MAX_NUM_SEQS,
       latencyMs: env.VLLM_SIM_LATENCY_MS,
       latencyPerTokenMs: env.VLLM_SIM_LATENCY_PER_TOKEN_MS,
+      overcommitPenalty: env.VLLM_SIM_OVERCOMMIT_PENALTY,
     },
     callbackReceiver: { port: env.CALLBACK_RECEIVER_PORT },
   };

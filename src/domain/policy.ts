@@ -17,6 +17,16 @@ export interface FeedbackPolicy {
   deliveryRetryMaxIntervalSeconds: number;
   deliveryGiveUpAfterHours: number;
   deliveryMode: 'callback' | 'queue' | 'both';
+  /**
+   * The task queue of generateFeedback (its workers hold the LLM concurrency limit). Absent (runs
+   * started before flow control): the run's own task queue.
+   */
+  llmTaskQueue?: string;
+  /**
+   * A request that has waited longer than this since it reached our queue (`acceptedAt`) is not
+   * generated; the BE gets "408". Absent or 0: never expires.
+   */
+  maxAgeMinutes?: number;
 }
 
 export const DEFAULT_POLICY: FeedbackPolicy = {

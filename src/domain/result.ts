@@ -16,6 +16,13 @@ export interface FeedbackResult {
 export const RECOVERABLE_FAILURE_CONTENT = '500';
 
 /**
+ * What an expired request (older than REQUEST_MAX_AGE_MINUTES when its turn came) delivers: 408 Request
+ * Timeout, a status code like "500", so the BE's contract holds unchanged (it re-requests the member's
+ * feedback with a fresh request, which is not expired).
+ */
+export const EXPIRED_CONTENT = '408';
+
+/**
  * The result of a run: the feedback, or the recoverable "500" with the reason when generation failed
  * for good. Used by FeedbackWorkflow and by `feedback redeliver`, which rebuilds it from the run.
  */
@@ -25,10 +32,12 @@ export function buildFeedbackResult(input: {
   requestedAt: string;
   content?: string;
   failure?: string;
+  /** The status code sent on failure; default RECOVERABLE_FAILURE_CONTENT. */
+  failureContent?: string;
 }): FeedbackResult {
   return {
     memberId: input.memberId,
-    content: input.content ?? RECOVERABLE_FAILURE_CONTENT,
+    content: input.content ?? input.failureContent ?? RECOVERABLE_FAILURE_CONTENT,
     requestId: input.requestId,
     status: input.content === undefined ? 'error' : 'success',
     timestamp: input.requestedAt,

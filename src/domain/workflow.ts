@@ -28,6 +28,11 @@ export interface FeedbackWorkflowInput {
   requestedAt: string;
   source: RequestSource;
   policy: FeedbackPolicy;
+  /**
+   * When the request reached our queue (SQS SentTimestamp); the request's age for expiry counts from
+   * here. Absent in runs started before expiry existed.
+   */
+  acceptedAt?: string;
 }
 
 export const FEEDBACK_STAGES = [
@@ -37,6 +42,7 @@ export const FEEDBACK_STAGES = [
   'delivering',
   'delivered',
   'failed',
+  'expired',
 ] as const;
 export type FeedbackStage = (typeof FEEDBACK_STAGES)[number];
 
@@ -46,6 +52,13 @@ export interface FeedbackStatus {
   generations: number;
   lastError?: string;
   content?: string;
+  /** Tokens vLLM reported for this run's generations (regenerations included). */
+  tokens?: TokenUsage;
+}
+
+export interface TokenUsage {
+  prompt: number;
+  completion: number;
 }
 
 export interface FeedbackOutcome {
@@ -56,6 +69,7 @@ export interface FeedbackOutcome {
   generations: number;
   deliveredTo: DeliveryChannel[];
   error?: string;
+  tokens?: TokenUsage;
 }
 
 export type DeliveryChannel = 'callback' | 'queue';
@@ -77,12 +91,21 @@ export const PromptVersionSearchAttribute = defineSearchAttributeKey(
   SearchAttributeType.KEYWORD,
 );
 
-/** Every search attribute the bridge sets; each must be registered on the namespace. */
+/** Tokens vLLM reported for the run (prompt and completion), set when generation ends. */
+export const PromptTokensSearchAttribute = defineSearchAttributeKey('PromptTokens', SearchAttributeType.INT);
+export const CompletionTokensSearchAttribute = defineSearchAttributeKey(
+  'CompletionTokens',
+  SearchAttributeType.INT,
+);
+
+/** Every search attribute the bridge and the workflow set; each must be registered on the namespace. */
 export const FEEDBACK_SEARCH_ATTRIBUTES = [
   MemberIdSearchAttribute,
   FeedbackStageSearchAttribute,
   FeedbackSourceSearchAttribute,
   PromptVersionSearchAttribute,
+  PromptTokensSearchAttribute,
+  CompletionTokensSearchAttribute,
 ] as const;
 
 /** The memo the bridge attaches to each run: a summary of the request, shown in the Web UI. */
@@ -93,6 +116,8 @@ export interface FeedbackMemo {
   personalChallenges: number;
   groupChallenges: number;
   promptVersion: string;
+  /** Added by the run when generation ends (runs with flow control). */
+  tokens?: TokenUsage;
 }
 
 /** Failure types the activities raise; the workflow and the retry policies refer to them by name. */
@@ -106,6 +131,8 @@ export const FailureTypes = {
   DeliveryUnavailable: 'DeliveryUnavailable',
   /** The run's own failure: generation failed for good; the BE was sent the recoverable "500". */
   GenerationFailed: 'GenerationFailed',
+  /** The run's own failure: the request was older than its maximum age; the BE was sent "408". */
+  RequestExpired: 'RequestExpired',
   /** The run's own failure: the result could not be delivered. */
   DeliveryFailed: 'DeliveryFailed',
 } as const;

@@ -18,6 +18,7 @@ import {
   type FeedbackStage,
   type FeedbackWorkflowInput,
 } from '../domain/workflow';
+import { fromEpochMillis } from '../domain/datetime';
 import { startFeedbackWorkflow } from '../shared/feedback-start';
 import { webUiLink } from '../shared/temporal';
 import type { RedeliverInput } from '../workflows/redeliver';
@@ -135,8 +136,13 @@ export async function retryFeedback(
   try {
     const started = await startFeedbackWorkflow(
       client,
-      { ...previous, policy: config.policy },
-      { taskQueue: config.temporal.taskQueue, promptVersion: config.prompt.version },
+      // A retry is a new acceptance: an expired request gets a fresh maximum age.
+      { ...previous, policy: config.policy, acceptedAt: fromEpochMillis(Date.now()) },
+      {
+        taskQueue: config.temporal.taskQueue,
+        promptVersion: config.prompt.version,
+        priority: { ...config.flow.priority, fairness: config.flow.fairness },
+      },
     );
     return { requestId, ...started, previousRunId: view.runId ?? '' };
   } catch (err) {
@@ -180,7 +186,7 @@ export async function redeliverFeedback(
   if (view.workflowStatus === 'COMPLETED') {
     channels = ((await handle.result()) as FeedbackOutcome).deliveredTo;
   } else {
-    failure = view.lastError?.replace(/; the BE was sent content "500"$/, '');
+    failure = view.lastError?.replace(/; the BE was sent content "\d{3}"$/, '');
   }
   const result = buildFeedbackResult({
     requestId,
@@ -188,6 +194,8 @@ export async function redeliverFeedback(
     requestedAt: input.requestedAt,
     content: view.workflowStatus === 'COMPLETED' ? view.content : undefined,
     failure,
+    // The status code the run sent: "500", or "408" for an expired request.
+    failureContent: view.content,
   });
   const workflowId = `redeliver-${requestId}-${(options.now ?? Date.now)()}`;
   const redeliverInput: RedeliverInput = {

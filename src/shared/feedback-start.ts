@@ -7,7 +7,9 @@ import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/com
 import { workflowIdFor } from '../domain/keys';
 import { DEFAULT_PROMPT_VERSION } from '../domain/prompt';
 import {
+  CompletionTokensSearchAttribute,
   FEEDBACK_WORKFLOW_TYPE,
+  PromptTokensSearchAttribute,
   FeedbackSourceSearchAttribute,
   FeedbackStageSearchAttribute,
   MemberIdSearchAttribute,
@@ -22,6 +24,11 @@ export interface FeedbackStartSettings {
   promptVersion?: string;
   /** Set search attributes (they must be registered on the namespace). Default true. */
   searchAttributes?: boolean;
+  /**
+   * Temporal priority keys by source (1 first … 5 last; the run's activities inherit it), and whether
+   * the member id is the fairness key (FlowSettings). Default: the server's (3, no fairness key).
+   */
+  priority?: { api: number; queue: number; fairness: boolean };
 }
 
 /**
@@ -43,6 +50,14 @@ export async function startFeedbackWorkflow(
     args: [input],
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+    ...(settings.priority
+      ? {
+          priority: {
+            priorityKey: settings.priority[input.source],
+            ...(settings.priority.fairness ? { fairnessKey: `member-${request.memberId}` } : {}),
+          },
+        }
+      : {}),
     ...(settings.searchAttributes === false
       ? {}
       : {
@@ -51,6 +66,10 @@ export async function startFeedbackWorkflow(
             { key: FeedbackStageSearchAttribute, value: 'queued' },
             { key: FeedbackSourceSearchAttribute, value: input.source },
             { key: PromptVersionSearchAttribute, value: promptVersion },
+            // Set by the run when generation ends; present from the start so that the run can tell
+            // they are registered (and a namespace without them fails the start, not the run).
+            { key: PromptTokensSearchAttribute, value: 0 },
+            { key: CompletionTokensSearchAttribute, value: 0 },
           ],
         }),
     memo: {

@@ -7,10 +7,13 @@ import { createVllmSimulator } from './vllm-simulator';
 runMain('vllm-simulator', async () => {
   const config = loadConfig();
   const logger = createLogger('vllm-simulator', config.logLevel);
-  const { port, host, maxNumSeqs, latencyMs, latencyPerTokenMs } = config.simulator;
+  const { port, host, maxNumSeqs, latencyMs, latencyPerTokenMs, overcommitPenalty } = config.simulator;
   const model = config.vllm.model;
-  const simulator = createVllmSimulator({ maxNumSeqs, latencyMs, latencyPerTokenMs, model });
+  const simulator = createVllmSimulator({ maxNumSeqs, latencyMs, latencyPerTokenMs, overcommitPenalty, model });
   const { url } = await simulator.listen(port, host);
-  logger.info({ url, model, maxNumSeqs, latencyMs, latencyPerTokenMs }, 'vLLM simulator listening');
+  logger.info(
+    { url, model, maxNumSeqs, latencyMs, latencyPerTokenMs, overcommitPenalty },
+    'vLLM simulator listening',
+  );
   onShutdown(logger, () => simulator.close());
 });

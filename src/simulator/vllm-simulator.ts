@@ -17,6 +17,12 @@ export interface SimulatorOptions {
   latencyMs: number;
   /** Added per completion token (default 0). */
   latencyPerTokenMs?: number;
+  /**
+   * Over-commitment cost (default 0): a request that starts generating while others wait takes
+   * (1 + penalty × min(1, waiting / maxNumSeqs)) times as long. Stands in for what a full KV cache
+   * does to real vLLM (preemption and recomputation): goodput falls when more is sent than it can run.
+   */
+  overcommitPenalty?: number;
   /** Served model name, default 'mistralai/Mistral-7B-Instruct-v0.3'. */
   model?: string;
   /** Default 32768. */
@@ -66,8 +72,8 @@ export interface VllmSimulator {
   /** Replaces the active fault rules. */
   setFaults(rules: FaultRule[]): void;
   setCapacity(maxNumSeqs: number): void;
-  /** Without `latencyPerTokenMs` the current per-token latency stays. */
-  setLatency(latencyMs: number, latencyPerTokenMs?: number): void;
+  /** Without `latencyPerTokenMs` (`overcommitPenalty`) the current value stays. */
+  setLatency(latencyMs: number, latencyPerTokenMs?: number, overcommitPenalty?: number): void;
   stats(): SimulatorStats;
   resetStats(): void;
 }
@@ -92,6 +98,7 @@ const optionsSchema = z.object({
   maxNumSeqs: maxNumSeqsSchema,
   latencyMs: durationSchema,
   latencyPerTokenMs: durationSchema.default(0),
+  overcommitPenalty: z.number().min(0).max(100).default(0),
   model: z.string().min(1).default(DEFAULT_MODEL),
   maxModelLen: z.int().min(1).default(DEFAULT_MAX_MODEL_LEN),
 });
@@ -118,6 +125,7 @@ const capacityBodySchema = z.object({ maxNumSeqs: maxNumSeqsSchema });
 const latencyBodySchema = z.object({
   latencyMs: durationSchema,
   latencyPerTokenMs: durationSchema.optional(),
+  overcommitPenalty: z.number().min(0).max(100).optional(),
 });
 
 const contentSchema = z.union([z.string(), z.array(z.object({ type: z.literal('text'), text: z.string() }))]);
@@ -501,6 +509,8 @@ class Simulator implements VllmSimulator {
   private completed = 0;
   /** Prometheus counters never go down, so resetStats() leaves this one alone. */
   private successTotal = 0;
+  private promptTokensTotal = 0;
+  private generationTokensTotal = 0;
   private nextId = 0;
 
   private readonly routes: Record<string, Handler> = {
@@ -518,7 +528,7 @@ class Simulator implements VllmSimulator {
     },
     'POST /sim/latency': async (req, res) => {
       const body = parseOrBadRequest(latencyBodySchema, await readJson(req));
-      this.setLatency(body.latencyMs, body.latencyPerTokenMs);
+      this.setLatency(body.latencyMs, body.latencyPerTokenMs, body.overcommitPenalty);
       sendJson(res, 200, { ok: true });
     },
     'GET /sim/stats': (_req, res) => sendJson(res, 200, this.counters()),
@@ -574,10 +584,11 @@ class Simulator implements VllmSimulator {
     this.slots.setCapacity(maxNumSeqsSchema.parse(maxNumSeqs));
   }
 
-  setLatency(latencyMs: number, latencyPerTokenMs?: number): void {
+  setLatency(latencyMs: number, latencyPerTokenMs?: number, overcommitPenalty?: number): void {
     this.settings.latencyMs = durationSchema.parse(latencyMs);
     if (latencyPerTokenMs !== undefined)
       this.settings.latencyPerTokenMs = durationSchema.parse(latencyPerTokenMs);
+    if (overcommitPenalty !== undefined) this.settings.overcommitPenalty = Math.max(0, overcommitPenalty);
   }
 
   stats(): SimulatorStats {
@@ -693,8 +704,9 @@ class Simulator implements VllmSimulator {
   }
 
   private generationMs(answer: Answer, fault: FaultRule | undefined): number {
-    const { latencyMs, latencyPerTokenMs } = this.settings;
-    const base = latencyMs + latencyPerTokenMs * answer.completionTokens;
+    const { latencyMs, latencyPerTokenMs, overcommitPenalty } = this.settings;
+    const pressure = Math.min(1, this.slots.waitingCount / this.slots.maxNumSeqs);
+    const base = (latencyMs + latencyPerTokenMs * answer.completionTokens) * (1 + overcommitPenalty * pressure);
     if (fault?.kind !== 'slow') return base;
     return base + (fault.slowMs ?? (latencyMs > 0 ? 10 * latencyMs : DEFAULT_SLOW_MS));
   }
@@ -703,6 +715,8 @@ class Simulator implements VllmSimulator {
     if (res.destroyed) return;
     this.completed += 1;
     this.successTotal += 1;
+    this.promptTokensTotal += answer.promptTokens;
+    this.generationTokensTotal += answer.completionTokens;
     this.nextId += 1;
     sendJson(res, 200, {
       id: `chatcmpl-sim-${this.nextId}`,
@@ -746,6 +760,13 @@ class Simulator implements VllmSimulator {
         'counter',
         'Count of successfully processed requests.',
         this.successTotal,
+      ],
+      ['vllm:prompt_tokens_total', 'counter', 'Number of prefill tokens processed.', this.promptTokensTotal],
+      [
+        'vllm:generation_tokens_total',
+        'counter',
+        'Number of generation tokens processed.',
+        this.generationTokensTotal,
       ],
     ];
     const render = ([name, type, help, value]: (typeof samples)[number]) =>

@@ -24,7 +24,7 @@ import { requestKey, workflowIdFor } from '../domain/keys';
 import type { FeedbackPolicy } from '../domain/policy';
 import { parseFeedbackRequestBody, type FieldError } from '../domain/request';
 import type { FeedbackWorkflowInput } from '../domain/workflow';
-import { startFeedbackWorkflow } from '../shared/feedback-start';
+import { startFeedbackWorkflow, type FeedbackStartSettings } from '../shared/feedback-start';
 import type { Logger } from '../shared/logger';
 import type { BridgeMetrics } from '../shared/metrics';
 import { contextFromMessageAttributes, inSpan, SpanKind, TRACE_ATTRIBUTE_NAMES } from '../shared/tracing';
@@ -46,6 +46,8 @@ export interface BridgeOptions {
   searchAttributes?: boolean;
   /** Stamped on each run (search attribute and memo). Default: DEFAULT_PROMPT_VERSION. */
   promptVersion?: string;
+  /** Priority keys by source and the fairness key (FlowSettings); default: the server's. */
+  priority?: FeedbackStartSettings['priority'];
   metrics?: BridgeMetrics;
 }
 
@@ -229,6 +231,7 @@ export class SqsBridge {
       requestedAt: timestamp ?? fromEpochMillis(Number.isFinite(sentAt) ? sentAt : Date.now()),
       source: request.requestId ? 'api' : 'queue',
       policy: this.options.policy,
+      acceptedAt: fromEpochMillis(Number.isFinite(sentAt) ? sentAt : Date.now()),
     };
     const log = this.options.logger.child({ requestId, workflowId, memberId: request.memberId });
     try {
@@ -245,6 +248,7 @@ export class SqsBridge {
             taskQueue: this.options.taskQueue,
             promptVersion: this.options.promptVersion,
             searchAttributes: this.options.searchAttributes,
+            priority: this.options.priority,
           }),
       );
       log.info({ receiveCount: message.Attributes?.ApproximateReceiveCount }, 'Workflow started');

@@ -44,6 +44,7 @@ runMain('sqs-bridge', async () => {
     taskQueue: config.temporal.taskQueue,
     policy: config.policy,
     promptVersion: config.prompt.version,
+    priority: { ...config.flow.priority, fairness: config.flow.fairness },
     metrics,
     ...config.bridge,
   });

@@ -9,7 +9,8 @@ import { onShutdown, runMain } from '../shared/process';
 import { connectWithRetry, STARTUP_MAX_WAIT_MS } from '../shared/startup';
 import { temporalConnectionOptions } from '../shared/temporal';
 import { createSqsClient } from '../shared/sqs';
-import { createFeedbackWorker } from './worker';
+import { createFeedbackWorker, createLlmWorker } from './worker';
+import { LlmFlowControl } from '../flow/flow-control';
 import { DEFAULT_BUNDLE_PATH, TRACING_BUNDLE_PATH } from './bundle-path';
 import { setupTracing } from '../shared/tracing';
 
@@ -49,7 +50,12 @@ runMain('worker', async () => {
     }),
   });
   const sqs = createSqsClient(config.sqs);
+  const flowControl = new LlmFlowControl(config.flow, {
+    logger: logger.child({ component: 'llm-flow' }),
+    meter: Runtime.instance().metricMeter,
+  });
   const activities = createActivities({
+    onVllmAnswer: (ms) => flowControl.observeLatency(ms),
     vllm: config.vllm,
     delivery: config.delivery,
     resultQueueUrl: config.sqs.resultQueueUrl,
@@ -95,13 +101,31 @@ runMain('worker', async () => {
     workflowBundle: existsSync(bundlePath) ? { codePath: bundlePath } : undefined,
     tracing,
   });
+  const llmWorker = await createLlmWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.flow.taskQueue,
+    activities: { generateFeedback: activities.generateFeedback },
+    flowControl,
+    rateLimitPerSecond: config.flow.rateLimitPerSecond,
+    tracing,
+  });
+  flowControl.start();
   logger.info(
-    { taskQueue: config.temporal.taskQueue, bundle: existsSync(bundlePath) ? bundlePath : 'built at start' },
+    {
+      taskQueue: config.temporal.taskQueue,
+      llmTaskQueue: config.flow.taskQueue,
+      llmConcurrency: flowControl.snapshot(),
+      llmRateLimitPerSecond: config.flow.rateLimitPerSecond ?? 'off',
+      bundle: existsSync(bundlePath) ? bundlePath : 'built at start',
+    },
     'Worker running',
   );
-  const running = worker.run();
+  const running = Promise.all([worker.run(), llmWorker.run()]);
   onShutdown(logger, async () => {
+    flowControl.stop();
     worker.shutdown();
+    llmWorker.shutdown();
     await running;
     await health.close();
     await tracing?.shutdown();

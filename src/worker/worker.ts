@@ -1,5 +1,7 @@
 /** Builds the Temporal worker that runs FeedbackWorkflow and its activities. */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { LlmFlowControl } from '../flow/flow-control';
+import { limiterSlotSupplier } from '../flow/limiter';
 import type { AppConfig } from '../config';
 import type { FeedbackActivities } from '../activities';
 import type { Tracing } from '../shared/tracing';
@@ -25,8 +27,7 @@ export interface FeedbackWorkerOptions {
 
 export async function createFeedbackWorker(options: FeedbackWorkerOptions): Promise<Worker> {
   const { tracing } = options;
-  // Loaded only with tracing on (it brings the OpenTelemetry SDK).
-  const otel = tracing ? await import('@temporalio/interceptors-opentelemetry/lib/worker') : undefined;
+  const otel = await loadOtel(tracing);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -36,18 +37,7 @@ export async function createFeedbackWorker(options: FeedbackWorkerOptions): Prom
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: WORKFLOWS_PATH }),
     interceptors: {
-      // The first factory is the outermost: the tracing span encloses the metrics and the activity.
-      activity: [
-        ...(otel
-          ? [
-              (ctx: Parameters<typeof activityInterceptors>[0]) => ({
-                inbound: new otel.OpenTelemetryActivityInboundInterceptor(ctx),
-                outbound: new otel.OpenTelemetryActivityOutboundInterceptor(ctx),
-              }),
-            ]
-          : []),
-        activityInterceptors,
-      ],
+      activity: activityInterceptorFactories(otel),
       // Bundled at start (no prebuilt bundle): the same interceptor modules as the prebuilt bundles.
       ...(options.workflowBundle
         ? {}
@@ -65,4 +55,67 @@ export async function createFeedbackWorker(options: FeedbackWorkerOptions): Prom
     // A SIGTERM lets activities in flight finish (or heartbeat their cancellation) within this bound.
     shutdownGraceTime: '10 seconds',
   });
+}
+
+export interface LlmWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  /** The LLM task queue (FlowSettings.taskQueue). */
+  taskQueue: string;
+  activities: Pick<FeedbackActivities, 'generateFeedback'>;
+  /** Its limiter decides how many generateFeedback calls this worker runs at once. */
+  flowControl: LlmFlowControl;
+  /** The task queue's rate limit (requests per second over all its workers); unset: none. */
+  rateLimitPerSecond?: number;
+  tracing?: Pick<Tracing, 'processor' | 'resource'>;
+}
+
+/**
+ * The worker of the LLM task queue: generateFeedback only, polled only while the flow controller's
+ * limit allows another call. Activity-only (no workflows), next to the feedback worker in the same
+ * process.
+ */
+export async function createLlmWorker(options: LlmWorkerOptions): Promise<Worker> {
+  const otel = await loadOtel(options.tracing);
+  const one = { type: 'fixed-size', numSlots: 1 } as const;
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities: options.activities,
+    interceptors: { activity: activityInterceptorFactories(otel) },
+    tuner: {
+      activityTaskSlotSupplier: limiterSlotSupplier(options.flowControl.limiter),
+      // No workflows or local activities run here.
+      workflowTaskSlotSupplier: one,
+      localActivityTaskSlotSupplier: one,
+      nexusTaskSlotSupplier: one,
+    },
+    ...(options.rateLimitPerSecond === undefined
+      ? {}
+      : { maxTaskQueueActivitiesPerSecond: options.rateLimitPerSecond }),
+    shutdownGraceTime: '10 seconds',
+  });
+}
+
+type Otel = typeof import('@temporalio/interceptors-opentelemetry/lib/worker');
+
+/** Loaded only with tracing on (it brings the OpenTelemetry SDK). */
+async function loadOtel(tracing: unknown): Promise<Otel | undefined> {
+  return tracing ? await import('@temporalio/interceptors-opentelemetry/lib/worker') : undefined;
+}
+
+// The first factory is the outermost: the tracing span encloses the metrics and the activity.
+function activityInterceptorFactories(otel: Otel | undefined) {
+  return [
+    ...(otel
+      ? [
+          (ctx: Parameters<typeof activityInterceptors>[0]) => ({
+            inbound: new otel.OpenTelemetryActivityInboundInterceptor(ctx),
+            outbound: new otel.OpenTelemetryActivityOutboundInterceptor(ctx),
+          }),
+        ]
+      : []),
+    activityInterceptors,
+  ];
 }

@@ -6,18 +6,29 @@ import {
   ActivityFailure,
   ApplicationFailure,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  TimeoutFailure,
   upsertSearchAttributes,
   workflowInfo,
+  type ActivityOptions,
 } from '@temporalio/workflow';
+import { TimeoutType, type SearchAttributeUpdatePair } from '@temporalio/common';
 import type { FeedbackActivities } from '../activities';
 import type { FeedbackPolicy } from '../domain/policy';
-import { buildFeedbackResult, deliveryChannels, type FeedbackResult } from '../domain/result';
 import {
+  buildFeedbackResult,
+  deliveryChannels,
+  EXPIRED_CONTENT,
+  type FeedbackResult,
+} from '../domain/result';
+import {
+  CompletionTokensSearchAttribute,
   FailureTypes,
   FeedbackStageSearchAttribute,
+  PromptTokensSearchAttribute,
   statusQuery,
   type DeliveryChannel,
   type FeedbackOutcome,
@@ -28,6 +39,12 @@ import {
 
 const seconds = (n: number) => n * 1000;
 
+/**
+ * Runs started with this patch: generateFeedback on the policy's LLM task queue, expiry after
+ * `policy.maxAgeMinutes`, token accounting. Replayed histories from before it keep their old path.
+ */
+export const FLOW_CONTROL_PATCH = 'flow-control-v1';
+
 export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<FeedbackOutcome> {
   const { policy } = input;
   const status: FeedbackStatus = { stage: 'queued', generations: 0 };
@@ -36,17 +53,25 @@ export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<Fe
   // where it is not registered an upsert would fail every workflow task.
   const stageSearchable =
     workflowInfo().typedSearchAttributes.get(FeedbackStageSearchAttribute) !== undefined;
-  const enter = (stage: FeedbackStage) => {
+  const enter = (stage: FeedbackStage, extra: SearchAttributeUpdatePair[] = []) => {
     status.stage = stage;
-    if (stageSearchable) upsertSearchAttributes([{ key: FeedbackStageSearchAttribute, value: stage }]);
+    if (stageSearchable) upsertSearchAttributes([{ key: FeedbackStageSearchAttribute, value: stage }, ...extra]);
   };
+  const flowControl = patched(FLOW_CONTROL_PATCH);
+  // Only with the attributes set at start (the bridge sets them to 0): an upsert of an attribute the
+  // namespace does not have would fail every workflow task of the run.
+  const tokensSearchable =
+    workflowInfo().typedSearchAttributes.get(PromptTokensSearchAttribute) !== undefined &&
+    workflowInfo().typedSearchAttributes.get(CompletionTokensSearchAttribute) !== undefined;
+  const expiresAt = flowControl ? expiryTime(input) : undefined;
 
   // Pure, fast steps run as local activities: no task-queue round trip, still recorded in history.
   const local = proxyLocalActivities<FeedbackActivities>({
     startToCloseTimeout: '10 seconds',
     retry: { maximumAttempts: 3 },
   });
-  const llm = proxyActivities<FeedbackActivities>({
+  const llmOptions: ActivityOptions = {
+    ...(flowControl && policy.llmTaskQueue ? { taskQueue: policy.llmTaskQueue } : {}),
     startToCloseTimeout: seconds(policy.generateTimeoutSeconds),
     heartbeatTimeout: seconds(policy.generateHeartbeatSeconds),
     scheduleToCloseTimeout: policy.generateGiveUpAfterMinutes * 60_000,
@@ -56,7 +81,7 @@ export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<Fe
       maximumInterval: seconds(policy.generateRetryMaxIntervalSeconds),
       nonRetryableErrorTypes: [FailureTypes.VllmRejected],
     },
-  });
+  };
   const delivery = deliveryActivities(policy);
 
   enter('generating');
@@ -65,12 +90,34 @@ export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<Fe
 
   let content: string | undefined;
   let failure: string | undefined;
+  let expired = false;
   while (content === undefined && failure === undefined) {
+    if (expiresAt !== undefined && Date.now() >= expiresAt) {
+      expired = true;
+      break;
+    }
     enter('generating');
+    // Waiting for an LLM slot (the task queue's backlog) counts toward the request's age.
+    const llm = proxyActivities<FeedbackActivities>(
+      expiresAt === undefined
+        ? llmOptions
+        : { ...llmOptions, scheduleToStartTimeout: Math.max(1000, expiresAt - Date.now()) },
+    );
     let text: string;
     try {
-      text = (await llm.generateFeedback({ messages })).text;
+      const answer = await llm.generateFeedback({ messages });
+      text = answer.text;
+      if (flowControl && answer.usage) {
+        status.tokens = {
+          prompt: (status.tokens?.prompt ?? 0) + answer.usage.promptTokens,
+          completion: (status.tokens?.completion ?? 0) + answer.usage.completionTokens,
+        };
+      }
     } catch (err) {
+      if (expiresAt !== undefined && isScheduleToStartTimeout(err)) {
+        expired = true;
+        break;
+      }
       failure = `generation failed: ${describeFailure(err)}`;
       break;
     }
@@ -86,7 +133,11 @@ export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<Fe
       log.warn('Regenerating feedback', { reason: verdict.reason, generation: status.generations });
     }
   }
-  if (failure !== undefined) {
+  if (expired) {
+    failure = `expired: not generated within ${policy.maxAgeMinutes} minutes of ${input.acceptedAt}`;
+    status.lastError = failure;
+    log.warn('Request expired before generation; delivering "408"', { reason: failure });
+  } else if (failure !== undefined) {
     status.lastError = failure;
     log.warn('Feedback generation failed for good; delivering a recoverable failure', { reason: failure });
   }
@@ -97,10 +148,21 @@ export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<Fe
     requestedAt: input.requestedAt,
     content,
     failure,
+    ...(expired ? { failureContent: EXPIRED_CONTENT } : {}),
   });
   status.content = result.content;
 
-  enter('delivering');
+  // The token totals go with the stage change: one upsert, no extra history event.
+  const tokens = status.tokens;
+  enter(
+    'delivering',
+    tokens && tokensSearchable
+      ? [
+          { key: PromptTokensSearchAttribute, value: tokens.prompt },
+          { key: CompletionTokensSearchAttribute, value: tokens.completion },
+        ]
+      : [],
+  );
   const channels: DeliveryChannel[] = deliveryChannels(policy.deliveryMode);
   const idempotencyKey = workflowInfo().workflowId;
   try {
@@ -116,10 +178,10 @@ export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<Fe
     // The BE has its "500" and will re-request. Ending as failed (not completed) lets that re-request,
     // which carries the same body and so the same workflow id, start a new run (reuse policy
     // ALLOW_DUPLICATE_FAILED_ONLY), and shows the run as failed in the Web UI.
-    enter('failed');
+    enter(expired ? 'expired' : 'failed');
     throw ApplicationFailure.nonRetryable(
       `${failure}; the BE was sent content "${result.content}"`,
-      FailureTypes.GenerationFailed,
+      expired ? FailureTypes.RequestExpired : FailureTypes.GenerationFailed,
     );
   }
   enter('delivered');
@@ -130,7 +192,24 @@ export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<Fe
     content: result.content,
     generations: status.generations,
     deliveredTo: channels,
+    ...(tokens ? { tokens } : {}),
   };
+}
+
+/** When the request stops being worth generating (epoch ms), if the run has a maximum age. */
+function expiryTime(input: FeedbackWorkflowInput): number | undefined {
+  const maxAge = input.policy.maxAgeMinutes;
+  const accepted = input.acceptedAt === undefined ? NaN : Date.parse(input.acceptedAt);
+  if (!maxAge || !Number.isFinite(accepted)) return undefined;
+  return accepted + maxAge * 60_000;
+}
+
+function isScheduleToStartTimeout(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof TimeoutFailure &&
+    err.cause.timeoutType === TimeoutType.SCHEDULE_TO_START
+  );
 }
 
 /** The delivery activity with the policy's timeouts and retries (also used by RedeliverWorkflow). */

@@ -33,7 +33,8 @@ import { createVllmSimulator, type VllmSimulator } from '../../src/simulator/vll
 import { SqsBridge } from '../../src/sqs-bridge/bridge';
 import { createLogger } from '../../src/shared/logger';
 import type { FeedbackQueues } from '../../src/shared/sqs';
-import { createFeedbackWorker } from '../../src/worker/worker';
+import { LlmFlowControl } from '../../src/flow/flow-control';
+import { createFeedbackWorker, createLlmWorker } from '../../src/worker/worker';
 import { freshQueues, testConfig, testSqsClient, testStack } from './stack';
 import { workflowBundle } from './temporal';
 
@@ -77,7 +78,13 @@ export async function startPipeline(
     ...base,
     temporal: { ...base.temporal, taskQueue },
     delivery: { ...base.delivery, mode: deliveryMode },
-    policy: { ...base.policy, deliveryMode, generateRetryInitialSeconds: 1 },
+    policy: {
+      ...base.policy,
+      deliveryMode,
+      generateRetryInitialSeconds: 1,
+      llmTaskQueue: `${taskQueue}-llm`,
+    },
+    flow: { ...base.flow, taskQueue: `${taskQueue}-llm` },
   };
   const logger = createLogger(`e2e-${label}`, 'silent');
   const sqs = testSqsClient(config);
@@ -90,8 +97,11 @@ export async function startPipeline(
   const callbackBaseUrl = await receiver.listen(0);
   config.delivery = { ...config.delivery, callbackBaseUrl };
 
+  config.flow = { ...config.flow, metricsUrl: `${vllmUrl}/metrics`, intervalMs: 200 };
+  const flowControl = new LlmFlowControl(config.flow, { logger });
   const connection = await NativeConnection.connect({ address: stack.temporalAddress });
   const activities = createActivities({
+    onVllmAnswer: (ms) => flowControl.observeLatency(ms),
     vllm: { ...config.vllm, baseUrl: vllmUrl, chatCompletionsUrl: `${vllmUrl}/v1/chat/completions` },
     delivery: { mode: deliveryMode, callbackBaseUrl: `${callbackBaseUrl}/` },
     resultQueueUrl: queues.resultQueueUrl,
@@ -106,7 +116,16 @@ export async function startPipeline(
     workflowBundle: await workflowBundle({ tracing: options.tracing !== undefined }),
     tracing: options.tracing,
   });
-  const workerRun = worker.run();
+  const llmWorker = await createLlmWorker({
+    connection,
+    namespace: 'default',
+    taskQueue: config.flow.taskQueue,
+    activities: { generateFeedback: activities.generateFeedback },
+    flowControl,
+    tracing: options.tracing,
+  });
+  flowControl.start();
+  const workerRun = Promise.all([worker.run(), llmWorker.run()]);
 
   const bridgeRegistry = createMetricsRegistry('sqs-bridge');
   const clientConnection = await Connection.connect({ address: stack.temporalAddress });
@@ -122,6 +141,7 @@ export async function startPipeline(
     dlqUrl: queues.dlqUrl,
     taskQueue,
     policy: config.policy,
+    priority: { ...config.flow.priority, fairness: config.flow.fairness },
     metrics: createBridgeMetrics(bridgeRegistry),
     pollers: 2,
     waitTimeSeconds: 1,
@@ -170,7 +190,9 @@ export async function startPipeline(
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await bridge.stop();
+      flowControl.stop();
       worker.shutdown();
+      llmWorker.shutdown();
       await workerRun;
       await connection.close();
       await clientConnection.close();
