@@ -33,8 +33,10 @@ import { createActivities, type DeliverInput, type FeedbackActivities } from '..
 import { DEFAULT_POLICY, type FeedbackPolicy } from '../src/domain/policy';
 import { validateFeedbackRequest } from '../src/domain/request';
 import {
+  CompletionTokensSearchAttribute,
   FailureTypes,
   FEEDBACK_WORKFLOW_TYPE,
+  PromptTokensSearchAttribute,
   FeedbackSourceSearchAttribute,
   FeedbackStageSearchAttribute,
   MemberIdSearchAttribute,
@@ -49,12 +51,17 @@ const ENDPOINTS = join(ROOT, '.data', 'test', 'endpoints.json');
 const REQUEST_FIXTURE = join(ROOT, '..', 'shared', 'contracts', 'fixtures', 'request-iso-dates.json');
 /** Fixed names keep the recorded files stable between recordings (event times and run ids still change). */
 const TASK_QUEUE = 'feedback-history-recording';
+const LLM_TASK_QUEUE = 'feedback-history-recording-llm';
 const IDENTITY = 'record-histories';
 const REQUESTED_AT = '2025-06-16T09:00:00+09:00';
 const KOREAN_FEEDBACK = '하루 30분 걷기를 멋지게 해냈어요! 🌱 텀블러는 다음 주에 다시 도전해봐요.';
 
 interface Scenario {
   policy?: Partial<FeedbackPolicy>;
+  /** When the request reached the queue (flow control's expiry); default: absent, as before it. */
+  acceptedAt?: () => string;
+  /** Generation answers carry vLLM's usage (token accounting). */
+  usage?: boolean;
   /** Scripted vLLM: called once per attempt (1-based). */
   generate?: (attempt: number) => string;
   /** Scripted BE/result queue: called once per delivery attempt (1-based, across channels). */
@@ -105,9 +112,26 @@ const SCENARIOS: Record<string, Scenario> = {
     policy: { deliveryMode: 'both' },
     expect: { outcome: 'completed', generateCalls: 1, deliverCalls: 2 },
   },
+  // Patch flow-control-v1: generation on the LLM task queue, a maximum age, token totals.
+  'flow-control': {
+    policy: { llmTaskQueue: LLM_TASK_QUEUE, maxAgeMinutes: 72 * 60 },
+    acceptedAt: () => new Date().toISOString(),
+    usage: true,
+    generate: (attempt) => (attempt === 1 ? 'Great job this week! Keep going.' : KOREAN_FEEDBACK),
+    expect: { outcome: 'completed', generateCalls: 2, deliverCalls: 1 },
+  },
+  expired: {
+    policy: { llmTaskQueue: LLM_TASK_QUEUE, maxAgeMinutes: 60 },
+    acceptedAt: () => '2025-06-16T00:00:00.000Z',
+    expect: { outcome: 'failed', generateCalls: 0, deliverCalls: 1 },
+  },
 };
 
-function workflowInput(scenario: string, policy: Partial<FeedbackPolicy> = {}): FeedbackWorkflowInput {
+function workflowInput(
+  scenario: string,
+  policy: Partial<FeedbackPolicy> = {},
+  acceptedAt?: string,
+): FeedbackWorkflowInput {
   const parsed = validateFeedbackRequest(JSON.parse(readFileSync(REQUEST_FIXTURE, 'utf8')));
   if (!parsed.ok) throw new Error(`${REQUEST_FIXTURE} is not a valid request`);
   const { requestId: _r, timestamp: _t, ...request } = parsed.value;
@@ -117,6 +141,7 @@ function workflowInput(scenario: string, policy: Partial<FeedbackPolicy> = {}): 
     requestedAt: REQUESTED_AT,
     source: 'api',
     policy: { ...DEFAULT_POLICY, ...policy },
+    ...(acceptedAt === undefined ? {} : { acceptedAt }),
   };
 }
 
@@ -137,7 +162,8 @@ function scriptedActivities(scenario: Scenario) {
     ...real,
     generateFeedback: async () => {
       calls.generate++;
-      return { text: scenario.generate ? scenario.generate(calls.generate) : KOREAN_FEEDBACK };
+      const text = scenario.generate ? scenario.generate(calls.generate) : KOREAN_FEEDBACK;
+      return scenario.usage ? { text, usage: { promptTokens: 812, completionTokens: 96 } } : { text };
     },
     deliverResult: async (_input: DeliverInput) => {
       calls.deliver++;
@@ -209,7 +235,7 @@ async function record(
   file: string,
 ): Promise<string> {
   const { activities, calls } = scriptedActivities(scenario);
-  const input = workflowInput(name, scenario.policy);
+  const input = workflowInput(name, scenario.policy, scenario.acceptedAt?.());
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: TASK_QUEUE,
@@ -217,27 +243,41 @@ async function record(
     workflowBundle,
     activities,
   });
-  const { handle, outcome } = await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start(FEEDBACK_WORKFLOW_TYPE, {
-      taskQueue: TASK_QUEUE,
-      workflowId: `feedback-${input.requestId}`,
-      args: [input],
-      // As the SQS bridge starts runs, so the histories include the stage upserts.
-      typedSearchAttributes: [
-        { key: MemberIdSearchAttribute, value: input.request.memberId },
-        { key: FeedbackStageSearchAttribute, value: 'queued' },
-        { key: FeedbackSourceSearchAttribute, value: input.source },
-      ],
-    });
-    const outcome = await handle.result().then(
-      (result: FeedbackOutcome) => ({ outcome: 'completed' as const, detail: result.content }),
-      (err: unknown) => {
-        if (!(err instanceof WorkflowFailedError)) throw err;
-        return { outcome: 'failed' as const, detail: err.cause?.message ?? err.message };
-      },
-    );
-    return { handle, outcome };
+  const llmWorker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: LLM_TASK_QUEUE,
+    identity: IDENTITY,
+    activities: { generateFeedback: activities.generateFeedback },
   });
+  const { handle, outcome } = await llmWorker.runUntil(
+    worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(FEEDBACK_WORKFLOW_TYPE, {
+        taskQueue: TASK_QUEUE,
+        workflowId: `feedback-${input.requestId}`,
+        args: [input],
+        // As the SQS bridge starts runs, so the histories include the stage upserts.
+        typedSearchAttributes: [
+          { key: MemberIdSearchAttribute, value: input.request.memberId },
+          { key: FeedbackStageSearchAttribute, value: 'queued' },
+          { key: FeedbackSourceSearchAttribute, value: input.source },
+          ...(scenario.usage || scenario.acceptedAt
+            ? [
+                { key: PromptTokensSearchAttribute, value: 0 },
+                { key: CompletionTokensSearchAttribute, value: 0 },
+              ]
+            : []),
+        ],
+      });
+      const outcome = await handle.result().then(
+        (result: FeedbackOutcome) => ({ outcome: 'completed' as const, detail: result.content }),
+        (err: unknown) => {
+          if (!(err instanceof WorkflowFailedError)) throw err;
+          return { outcome: 'failed' as const, detail: err.cause?.message ?? err.message };
+        },
+      );
+      return { handle, outcome };
+    }),
+  );
   const actual = { outcome: outcome.outcome, generateCalls: calls.generate, deliverCalls: calls.deliver };
   if (JSON.stringify(actual) !== JSON.stringify(scenario.expect)) {
     throw new Error(
@@ -264,6 +304,8 @@ async function registerSearchAttributes(env: TestWorkflowEnvironment): Promise<v
       [MemberIdSearchAttribute.name]: INDEXED_VALUE_TYPE_INT,
       [FeedbackStageSearchAttribute.name]: INDEXED_VALUE_TYPE_KEYWORD,
       [FeedbackSourceSearchAttribute.name]: INDEXED_VALUE_TYPE_KEYWORD,
+      [PromptTokensSearchAttribute.name]: INDEXED_VALUE_TYPE_INT,
+      [CompletionTokensSearchAttribute.name]: INDEXED_VALUE_TYPE_INT,
     },
   });
 }

@@ -11,6 +11,7 @@ import { FEEDBACK_STAGES, type FeedbackStage } from '../domain/workflow';
 import { listDlq, redriveDlq } from '../ops/dlq';
 import { listFeedback, OperationError, redeliverFeedback, retryFeedback } from '../ops/operations';
 import { lookupFeedbackStatus, type FeedbackStatusView } from '../ops/status';
+import { listTokenUsage, type TokenTotals } from '../ops/tokens';
 import { createSqsClient } from '../shared/sqs';
 import { connectTemporalClient } from '../shared/temporal';
 
@@ -61,6 +62,22 @@ function printStatus(io: CliIo, view: FeedbackStatusView): void {
     ['web UI', view.webUiUrl],
   ];
   for (const [label, value] of rows) if (value !== undefined) io.out(`${label.padEnd(16)} ${value}`);
+}
+
+/** The `tokens` table: a row per day, then the total; a cost column when prices are configured. */
+export function tokenTable(totals: TokenTotals): string[] {
+  const header = ['day', 'runs', 'prompt tokens', 'completion tokens'];
+  if (totals.currency !== undefined) header.push(`cost (${totals.currency})`);
+  const cells = [...totals.days, { day: 'total', ...totals.total }].map((row) => {
+    const line = [row.day, String(row.runs), String(row.promptTokens), String(row.completionTokens)];
+    if (totals.currency !== undefined) line.push((row.cost ?? 0).toFixed(4));
+    return line;
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((line) => line[i]?.length ?? 0)));
+  // The day column is left-aligned, the numbers right-aligned.
+  const format = (line: string[]) =>
+    line.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ');
+  return [format(header), ...cells.map(format)];
 }
 
 export interface CliState {
@@ -136,6 +153,24 @@ export function buildCli(io: CliIo, state: CliState = { code: 0 }): Command {
         }
       },
     );
+
+  program
+    .command('tokens')
+    .description('Prompt and completion tokens per day (Korea time), with their cost when priced.')
+    .option('--since <when>', 'started at or after: 7d, 24h, 30m or an ISO date-time (default: 7d)', (v) =>
+      parseSince(v),
+    )
+    .option('--member <id>', 'only this member', positiveInt)
+    .option('--json', 'print JSON')
+    .action(async (opts: { since?: Date; member?: number; json?: boolean }) => {
+      const totals = await listTokenUsage(await getTemporal(), getConfig(), {
+        since: opts.since ?? parseSince('7d'),
+        memberId: opts.member,
+      });
+      if (opts.json) return json(totals);
+      if (totals.days.length === 0) return io.out('no requests found');
+      for (const line of tokenTable(totals)) io.out(line);
+    });
 
   program
     .command('redeliver')

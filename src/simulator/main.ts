@@ -9,7 +9,13 @@ runMain('vllm-simulator', async () => {
   const logger = createLogger('vllm-simulator', config.logLevel);
   const { port, host, maxNumSeqs, latencyMs, latencyPerTokenMs, overcommitPenalty } = config.simulator;
   const model = config.vllm.model;
-  const simulator = createVllmSimulator({ maxNumSeqs, latencyMs, latencyPerTokenMs, overcommitPenalty, model });
+  const simulator = createVllmSimulator({
+    maxNumSeqs,
+    latencyMs,
+    latencyPerTokenMs,
+    overcommitPenalty,
+    model,
+  });
   const { url } = await simulator.listen(port, host);
   logger.info(
     { url, model, maxNumSeqs, latencyMs, latencyPerTokenMs, overcommitPenalty },

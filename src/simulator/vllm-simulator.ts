@@ -706,7 +706,8 @@ class Simulator implements VllmSimulator {
   private generationMs(answer: Answer, fault: FaultRule | undefined): number {
     const { latencyMs, latencyPerTokenMs, overcommitPenalty } = this.settings;
     const pressure = Math.min(1, this.slots.waitingCount / this.slots.maxNumSeqs);
-    const base = (latencyMs + latencyPerTokenMs * answer.completionTokens) * (1 + overcommitPenalty * pressure);
+    const base =
+      (latencyMs + latencyPerTokenMs * answer.completionTokens) * (1 + overcommitPenalty * pressure);
     if (fault?.kind !== 'slow') return base;
     return base + (fault.slowMs ?? (latencyMs > 0 ? 10 * latencyMs : DEFAULT_SLOW_MS));
   }

@@ -55,7 +55,8 @@ export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<Fe
     workflowInfo().typedSearchAttributes.get(FeedbackStageSearchAttribute) !== undefined;
   const enter = (stage: FeedbackStage, extra: SearchAttributeUpdatePair[] = []) => {
     status.stage = stage;
-    if (stageSearchable) upsertSearchAttributes([{ key: FeedbackStageSearchAttribute, value: stage }, ...extra]);
+    if (stageSearchable)
+      upsertSearchAttributes([{ key: FeedbackStageSearchAttribute, value: stage }, ...extra]);
   };
   const flowControl = patched(FLOW_CONTROL_PATCH);
   // Only with the attributes set at start (the bridge sets them to 0): an upsert of an attribute the

@@ -1,4 +1,4 @@
-import { parseSince, runCli, ExitCodes } from '../../src/cli/feedback';
+import { parseSince, runCli, tokenTable, ExitCodes } from '../../src/cli/feedback';
 import { listQuery } from '../../src/ops/operations';
 
 const io = () => {
@@ -46,6 +46,54 @@ describe('operator CLI arguments', () => {
     const help = io();
     expect(await runCli(['--help'], help.io)).toBe(ExitCodes.ok);
     expect(help.out.join('\n')).toMatch(/dlq/);
+  });
+
+  it('exits 2 on bad tokens arguments, before connecting to Temporal', async () => {
+    const badSince = io();
+    expect(await runCli(['tokens', '--since', 'last week'], badSince.io)).toBe(ExitCodes.usage);
+    expect(badSince.err.join('\n')).toMatch(/--since.*7d, 24h, 30m or an ISO date-time/);
+
+    for (const member of ['0', '-3', '1.5', 'x']) {
+      const badMember = io();
+      expect(await runCli(['tokens', '--member', member], badMember.io)).toBe(ExitCodes.usage);
+      expect(badMember.err.join('\n')).toMatch(/--member.*must be a positive integer/);
+    }
+
+    const extra = io();
+    expect(await runCli(['tokens', '42'], extra.io)).toBe(ExitCodes.usage);
+
+    const help = io();
+    expect(await runCli(['--help'], help.io)).toBe(ExitCodes.ok);
+    expect(help.out.join('\n')).toMatch(/tokens/);
+    const tokensHelp = io();
+    expect(await runCli(['tokens', '--help'], tokensHelp.io)).toBe(ExitCodes.ok);
+    expect(tokensHelp.out.join('\n')).toMatch(/--since <when>[\s\S]*--member <id>/);
+  });
+
+  it('prints the tokens table aligned, with a cost column only when priced', () => {
+    const days = [
+      { day: '2026-11-25', runs: 3, promptTokens: 1200, completionTokens: 340 },
+      { day: '2026-11-26', runs: 12, promptTokens: 45000, completionTokens: 9000 },
+    ];
+    const total = { runs: 15, promptTokens: 46200, completionTokens: 9340 };
+    expect(tokenTable({ days, total })).toEqual([
+      'day         runs  prompt tokens  completion tokens',
+      '2026-11-25     3           1200                340',
+      '2026-11-26    12          45000               9000',
+      'total         15          46200               9340',
+    ]);
+    expect(
+      tokenTable({
+        days: days.map((d) => ({ ...d, cost: 0.5 })),
+        total: { ...total, cost: 1 },
+        currency: 'USD',
+      }),
+    ).toEqual([
+      'day         runs  prompt tokens  completion tokens  cost (USD)',
+      '2026-11-25     3           1200                340      0.5000',
+      '2026-11-26    12          45000               9000      0.5000',
+      'total         15          46200               9340      1.0000',
+    ]);
   });
 
   it('exits 2 naming the missing setting when a DLQ command has no DLQ configured', async () => {

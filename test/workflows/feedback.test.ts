@@ -7,7 +7,12 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createActivities, type DeliverInput, type FeedbackActivities } from '../../src/activities';
 import { DEFAULT_POLICY, type FeedbackPolicy } from '../../src/domain/policy';
 import { validateFeedbackRequest } from '../../src/domain/request';
-import { FailureTypes, statusQuery, type FeedbackWorkflowInput } from '../../src/domain/workflow';
+import {
+  FailureTypes,
+  statusQuery,
+  type FeedbackOutcome,
+  type FeedbackWorkflowInput,
+} from '../../src/domain/workflow';
 import { FeedbackWorkflow } from '../../src/workflows';
 import { fixtureJson } from '../support/fixtures';
 import { createTimeSkippingEnv, workflowBundle } from '../support/temporal';
@@ -278,5 +283,116 @@ describe('FeedbackWorkflow', () => {
         content: KOREAN_FEEDBACK,
       });
     });
+  });
+});
+
+describe('FeedbackWorkflow with flow control (patch flow-control-v1)', () => {
+  const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000).toISOString();
+
+  /** The feedback worker without generateFeedback, and a worker of the LLM task queue with it. */
+  async function runWithLlmWorker(
+    acts: FeedbackActivities,
+    wfInput: FeedbackWorkflowInput,
+    llmWorker: boolean,
+  ): Promise<{ outcome?: FeedbackOutcome; error?: WorkflowFailedError; stage: string }> {
+    const { generateFeedback, ...rest } = acts;
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities: {
+        ...rest,
+        generateFeedback: async () => {
+          throw ApplicationFailure.nonRetryable('generateFeedback ran on the feedback task queue', 'Wrong');
+        },
+      },
+    });
+    const go = async () => {
+      const handle = await env.client.workflow.start(FeedbackWorkflow, {
+        taskQueue,
+        workflowId: `feedback-${wfInput.requestId}`,
+        args: [wfInput],
+      });
+      const result = await handle.result().then(
+        (outcome: FeedbackOutcome) => ({ outcome }),
+        (error: unknown) => {
+          if (error instanceof WorkflowFailedError) return { error };
+          throw error;
+        },
+      );
+      return { ...result, stage: (await handle.query(statusQuery)).stage };
+    };
+    if (!llmWorker) return worker.runUntil(go);
+    const llm = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: wfInput.policy.llmTaskQueue as string,
+      activities: { generateFeedback },
+    });
+    return llm.runUntil(worker.runUntil(go));
+  }
+
+  const flowInput = (policy: Partial<FeedbackPolicy>, acceptedAt?: string) => ({
+    ...input({ llmTaskQueue: `${taskQueue}-llm`, ...policy }),
+    ...(acceptedAt === undefined ? {} : { acceptedAt }),
+  });
+
+  it("runs generateFeedback on the policy's LLM task queue and sums vLLM's token usage over regenerations", async () => {
+    let calls = 0;
+    const acts = activities({
+      generateFeedback: async () => {
+        calls++;
+        const text = calls === 1 ? 'Great job this week!' : KOREAN_FEEDBACK;
+        return { text, usage: { promptTokens: 700, completionTokens: 40 + calls } };
+      },
+    });
+    const { outcome, stage } = await runWithLlmWorker(acts, flowInput({}, hoursAgo(1)), true);
+    expect(stage).toBe('delivered');
+    expect(outcome).toMatchObject({ content: KOREAN_FEEDBACK, generations: 2 });
+    expect(outcome?.tokens).toEqual({ prompt: 1400, completion: 41 + 42 });
+  });
+
+  it('delivers "408" without calling vLLM when the request is older than its maximum age, and ends expired', async () => {
+    let calls = 0;
+    const acts = activities({
+      generateFeedback: async () => {
+        calls++;
+        return { text: KOREAN_FEEDBACK };
+      },
+    });
+    const { error, stage } = await runWithLlmWorker(
+      acts,
+      flowInput({ maxAgeMinutes: 60 }, hoursAgo(3)),
+      true,
+    );
+    expect(calls).toBe(0);
+    expect(stage).toBe('expired');
+    expect(error?.cause).toBeInstanceOf(ApplicationFailure);
+    expect((error?.cause as ApplicationFailure).type).toBe(FailureTypes.RequestExpired);
+    expect(acts.delivered).toHaveLength(1);
+    expect(acts.delivered[0].result).toMatchObject({ content: '408', status: 'error' });
+    expect(acts.delivered[0].result.error).toMatch(/^expired: not generated within 60 minutes/);
+  });
+
+  it('expires a request whose turn for an LLM slot does not come within its maximum age', async () => {
+    // No worker polls the LLM task queue: the activity waits until its schedule-to-start timeout.
+    const acts = activities({});
+    const { error, stage } = await runWithLlmWorker(
+      acts,
+      flowInput({ maxAgeMinutes: 30 }, new Date().toISOString()),
+      false,
+    );
+    expect(stage).toBe('expired');
+    expect((error?.cause as ApplicationFailure).type).toBe(FailureTypes.RequestExpired);
+    expect(acts.delivered.map((d) => d.result.content)).toEqual(['408']);
+  });
+
+  it('never expires without a maximum age, however old the request', async () => {
+    const acts = activities({});
+    const { outcome } = await runWithLlmWorker(
+      acts,
+      flowInput({ maxAgeMinutes: 0 }, hoursAgo(24 * 30)),
+      true,
+    );
+    expect(outcome).toMatchObject({ status: 'success', content: KOREAN_FEEDBACK });
   });
 });

@@ -25,6 +25,9 @@ const RECORDED_SCENARIOS = [
   'terminal-failure',
   'delivery-rejected',
   'both-channels',
+  // Patch flow-control-v1 (LLM task queue, expiry, token totals).
+  'flow-control',
+  'expired',
 ];
 
 interface RecordedHistory extends HistoryAndWorkflowId {
