@@ -59,10 +59,11 @@ import {
 import { percentile, ProgressBar, sleep } from '../chaos/util';
 import { createCallbackReceiver } from '../src/dev/callback-receiver';
 import { fromEpochMillis } from '../src/domain/datetime';
-import { sha256Hex, workflowIdFor } from '../src/domain/keys';
+import { workflowIdFor } from '../src/domain/keys';
 import { createSqsClient, ensureFeedbackQueues, type FeedbackQueues } from '../src/shared/sqs';
 import type { RawStarterResult, RawWorkerStats } from './baselines/raw-temporal';
 import { overheadBreakdown } from './breakdown';
+import { BE_GROUP, feedbackRequest, sendRequest } from './requests';
 import { readProcUsage } from './proc';
 import {
   computeRatios,
@@ -98,7 +99,6 @@ const PORTS = {
 };
 const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 const REGION = 'ap-northeast-2';
-const BE_GROUP = 'feedback-request';
 const CAPACITY = 64;
 const SEND_CONCURRENCY = 16;
 const API_RATE = 200;
@@ -506,7 +506,7 @@ async function runQueueSystem(
   const guard = <T>(work: Promise<T>) => Promise.race([work, processes.exited]);
   try {
     // Warm-up: one request through the whole system, so that it is up, connected and polling.
-    await guard(sendRequest(ctx.sqs, queues.requestQueueUrl, memberBase, scenario));
+    await guard(sendRequest(ctx.sqs, queues.requestQueueUrl, memberBase, groupOf(scenario, memberBase)));
     await guard(waitFor(() => deliveredAt.has(memberBase), 120_000, `${tag}: warm-up request not delivered`));
     deliveredAt.clear();
     await fetch(`http://127.0.0.1:${PORTS.vllm}/sim/reset`, { method: 'POST' });
@@ -522,7 +522,10 @@ async function runQueueSystem(
     const requestKeys = new Map<number, string>();
     const send = async (memberId: number) => {
       sentAt.set(memberId, Date.now());
-      requestKeys.set(memberId, await sendRequest(ctx.sqs, queues.requestQueueUrl, memberId, scenario));
+      requestKeys.set(
+        memberId,
+        await sendRequest(ctx.sqs, queues.requestQueueUrl, memberId, groupOf(scenario, memberId)),
+      );
     };
     const sending =
       offeredRate === undefined
@@ -984,56 +987,9 @@ function fireAutocannon(
 // ---------------------------------------------------------------------------------------------
 // Requests
 
-/** A valid BE request whose prompt carries `#m<memberId>`, so simulator records match requests. */
-function feedbackRequest(memberId: number) {
-  const seoul = new Date(Date.now() + 9 * 3_600_000 - 2 * 86_400_000);
-  const submittedAt = [
-    seoul.getUTCFullYear(),
-    seoul.getUTCMonth() + 1,
-    seoul.getUTCDate(),
-    seoul.getUTCHours(),
-    seoul.getUTCMinutes(),
-    seoul.getUTCSeconds(),
-  ];
-  return {
-    memberId,
-    personalChallenges: [
-      { id: 1, title: `텀블러 사용하기 #m${memberId}`, isSuccess: memberId % 3 !== 0 },
-      { id: 2, title: '대중교통 이용하기', isSuccess: memberId % 2 === 0 },
-    ],
-    groupChallenges: [
-      {
-        id: 10,
-        title: '플로깅 챌린지',
-        startDate: '2025-01-01T00:00:00',
-        endDate: [2030, 12, 31, 23, 59, 59],
-        submissions: [
-          { isSuccess: true, submittedAt },
-          { isSuccess: memberId % 2 === 1, submittedAt },
-        ],
-      },
-    ],
-  };
-}
-
-/** As the BE sends it: no requestId or timestamp, dedup id `<memberId>-<sha256 of the body>`. */
-async function sendRequest(
-  sqs: SQSClient,
-  queueUrl: string,
-  memberId: number,
-  scenario: Scenario,
-): Promise<string> {
-  const body = JSON.stringify(feedbackRequest(memberId));
-  const dedupId = `${memberId}-${sha256Hex(body)}`;
-  await sqs.send(
-    new SendMessageCommand({
-      QueueUrl: queueUrl,
-      MessageBody: body,
-      MessageGroupId: scenario.shape === 'group' ? BE_GROUP : String(memberId),
-      MessageDeduplicationId: dedupId,
-    }),
-  );
-  return dedupId;
+/** The BE's one FIFO group, or a group per member. */
+function groupOf(scenario: Scenario, memberId: number): string {
+  return scenario.shape === 'group' ? BE_GROUP : String(memberId);
 }
 
 /** Sends, receives and deletes `count` messages: ElasticMQ runs on the JVM, whose JIT needs the traffic. */
@@ -1045,7 +1001,12 @@ async function warmUpQueue(sqs: SQSClient, count: number): Promise<void> {
     Array.from({ length: count }, (_, i) => i),
     SEND_CONCURRENCY,
     async (i) => {
-      await sendRequest(sqs, queues.requestQueueUrl, 900_000_000 + i, i % 2 ? SCENARIOS[0] : SCENARIOS[1]);
+      await sendRequest(
+        sqs,
+        queues.requestQueueUrl,
+        900_000_000 + i,
+        i % 2 ? BE_GROUP : String(900_000_000 + i),
+      );
     },
   );
   let received = 0;

@@ -1,17 +1,40 @@
 #!/usr/bin/env bash
-# `npm run bench [-- --quick] [--n N] [--systems ours,seed,plain,raw] [--scenarios ...]` (options in
-# bench/run.ts): installs what is missing, builds our processes and the baselines, runs bench/run.ts
-# on its own local stack (ports 37233/39324/38800/38000) and writes bench/results/<date>.{json,md,svg}.
+# `npm run bench [-- --suite throughput|flow|all] [--quick] [options]`: installs what is missing, builds
+# our processes and the baselines, then runs
+#   throughput  bench/run.ts: ours next to the seed-style worker, a plain SQS consumer and the raw
+#               Temporal ceiling (ports 37233/39324/38800/38000; options in bench/run.ts)
+#   flow        bench/flow.ts: LLM flow control: capacity drop, bulk burst with interactive trickle,
+#               adaptive vs fixed limit (ports 47233/49324/48800/48000; options in bench/flow.ts)
+# (default: both, one after the other) and writes bench/results/<date>[-flow][-quick].{json,md[,svg]}.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+suite=all
+args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --suite) suite="${2:?--suite needs throughput, flow or all}"; shift 2 ;;
+    --suite=*) suite="${1#--suite=}"; shift ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+case "$suite" in throughput|flow|all) ;; *) echo "unknown suite: $suite (throughput|flow|all)" >&2; exit 2 ;; esac
 bash scripts/ensure-deps.sh
 npm run --silent build >/dev/null
 # The baselines run as compiled JavaScript, like our processes (no loader in their CPU and memory).
 npx tsc -p bench/tsconfig.build.json
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 status=0
-node --import tsx bench/run.ts "$@" || status=$?
+if [ "$suite" != flow ]; then
+  node --import tsx bench/run.ts ${args[@]+"${args[@]}"} || status=$?
+fi
+if [ "$suite" != throughput ] && [ "$status" = 0 ]; then
+  # Only --quick and the flow options apply here.
+  flow_args=()
+  for a in ${args[@]+"${args[@]}"}; do [ "$a" = --quick ] && flow_args+=("$a"); done
+  if [ "$suite" = flow ]; then flow_args=(${args[@]+"${args[@]}"}); fi
+  node --import tsx bench/flow.ts ${flow_args[@]+"${flow_args[@]}"} || status=$?
+fi
 # The results are committed: keep them in the repository's format (CI checks it).
 if [ -d bench/results ]; then npx prettier --write bench/results --log-level warn || true; fi
 exit "$status"

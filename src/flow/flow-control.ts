@@ -75,7 +75,7 @@ export class LlmFlowControl {
           'feedback_llm_vllm_waiting',
           'int',
           '',
-          "vLLM's num_requests_waiting at the last read (-1: not read).",
+          "vLLM's num_requests_waiting at the last read (absent until read).",
         ),
       };
       this.record();
@@ -184,6 +184,7 @@ export class LlmFlowControl {
     if (!this.gauges) return;
     this.gauges.limit.set(this.limiter.limit);
     this.gauges.inUse.set(this.limiter.inUse);
-    this.gauges.waiting.set(this.lastLoad?.waiting ?? -1);
+    // Gauges cannot be negative: without a reading (latency mode) the last value stays.
+    if (this.lastLoad) this.gauges.waiting.set(this.lastLoad.waiting);
   }
 }

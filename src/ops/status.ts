@@ -14,15 +14,17 @@ import { z } from 'zod';
 import type { AppConfig } from '../config';
 import { workflowIdFor } from '../domain/keys';
 import {
+  CompletionTokensSearchAttribute,
   FailureTypes,
   FeedbackStageSearchAttribute,
+  PromptTokensSearchAttribute,
   FEEDBACK_STAGES,
   statusQuery,
   type FeedbackOutcome,
   type FeedbackStage,
   type FeedbackStatus,
 } from '../domain/workflow';
-import { RECOVERABLE_FAILURE_CONTENT } from '../domain/result';
+import { EXPIRED_CONTENT, RECOVERABLE_FAILURE_CONTENT } from '../domain/result';
 import { webUiLink } from '../shared/temporal';
 
 /**
@@ -57,6 +59,10 @@ export const feedbackStatusViewSchema = z
       .optional()
       .meta({ description: 'The content delivered to the BE ("500" after a terminal generation failure).' }),
     memberId: z.number().int().optional(),
+    tokens: z
+      .object({ prompt: z.number().int(), completion: z.number().int() })
+      .optional()
+      .meta({ description: "Tokens vLLM reported for the run's generations (set when generation ends)." }),
     summary: z
       .record(z.string(), z.unknown())
       .optional()
@@ -79,6 +85,8 @@ export interface StatusParts {
   description: Pick<WorkflowExecutionDescription, 'runId' | 'startTime' | 'closeTime' | 'memo'> & {
     status: string;
     stageAttribute?: string;
+    /** The PromptTokens / CompletionTokens search attributes. */
+    tokens?: { prompt?: number; completion?: number };
     pendingActivities: Array<{ activity: string; attempt: number; lastFailure?: string }>;
   };
   /** The `status` query's answer (running runs; absent when no worker answered in time). */
@@ -107,6 +115,7 @@ export function toStatusView(parts: StatusParts): FeedbackStatusView {
     startedAt: d.startTime.toISOString(),
     ...(d.closeTime ? { closedAt: d.closeTime.toISOString() } : {}),
     ...(typeof memo.memberId === 'number' ? { memberId: memo.memberId } : {}),
+    ...tokensOf(d.tokens),
     ...(Object.keys(memo).length > 0 ? { summary: memo } : {}),
     ...(parts.webUiUrl ? { webUiUrl: parts.webUiUrl } : {}),
   };
@@ -128,8 +137,12 @@ export function toStatusView(parts: StatusParts): FeedbackStatusView {
     case 'FAILED':
       view.stage = 'failed';
       view.lastError = failure?.message;
-      // GenerationFailed runs delivered the recoverable "500" before they failed.
+      // GenerationFailed runs delivered the recoverable "500" before they failed, expired ones "408".
       if (failure?.type === FailureTypes.GenerationFailed) view.content = RECOVERABLE_FAILURE_CONTENT;
+      if (failure?.type === FailureTypes.RequestExpired) {
+        view.stage = 'expired';
+        view.content = EXPIRED_CONTENT;
+      }
       break;
     default:
       // TERMINATED, CANCELLED, TIMED_OUT: nothing was delivered by this run.
@@ -138,6 +151,13 @@ export function toStatusView(parts: StatusParts): FeedbackStatusView {
   }
   if (view.lastError === undefined) delete view.lastError;
   return view;
+}
+
+function tokensOf(tokens: StatusParts['description']['tokens']): Pick<FeedbackStatusView, 'tokens'> {
+  const prompt = tokens?.prompt ?? 0;
+  const completion = tokens?.completion ?? 0;
+  // 0 and 0: not generated yet (the attributes start at 0), or a run from before token accounting.
+  return prompt + completion > 0 ? { tokens: { prompt, completion } } : {};
 }
 
 export interface StatusLookupOptions {
@@ -170,6 +190,10 @@ export async function lookupFeedbackStatus(
       memo: description.memo,
       status: description.status.name,
       stageAttribute: description.typedSearchAttributes.get(FeedbackStageSearchAttribute),
+      tokens: {
+        prompt: description.typedSearchAttributes.get(PromptTokensSearchAttribute),
+        completion: description.typedSearchAttributes.get(CompletionTokensSearchAttribute),
+      },
       pendingActivities: (description.raw.pendingActivities ?? []).map((a) => ({
         activity: a.activityType?.name ?? 'unknown',
         attempt: a.attempt ?? 1,

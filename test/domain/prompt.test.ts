@@ -46,6 +46,18 @@ describe('feedback prompt', () => {
     );
   });
 
+  it('gives every member the same prompt head up to their data, so vLLM prefix caching can share it', () => {
+    const a = renderPrompt(request('request-iso-dates.json'), REQUESTED_AT);
+    const b = renderPrompt(request('request-jackson-array-dates.json'), REQUESTED_AT);
+    let shared = 0;
+    while (shared < a.length && a[shared] === b[shared]) shared++;
+    // Everything before the first member-specific character is the fixed instructions.
+    const head = DEFAULT_PROMPT_TEMPLATE.slice(0, DEFAULT_PROMPT_TEMPLATE.indexOf('{'));
+    expect(a.slice(0, shared).startsWith(head)).toBe(true);
+    expect(shared).toBeGreaterThanOrEqual(head.length);
+    expect(shared / a.length).toBeGreaterThan(0.6);
+  });
+
   it('counts only submissions in the 7 days before the request timestamp, not before "now"', () => {
     const jackson = request('request-jackson-array-dates.json');
     expect(renderPrompt(jackson, '2025-06-16T09:00:00+09:00')).toContain(

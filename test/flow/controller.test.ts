@@ -203,9 +203,9 @@ describe('median', () => {
   });
 
   it('sorts numerically, not as strings, and leaves its input alone', () => {
-    const values = [100, 9, 20];
-    expect(median(values)).toBe(20);
-    expect(values).toEqual([100, 9, 20]);
+    const values = [100, 9, 25, 3, 50];
+    expect(median(values)).toBe(25); // as strings the middle would be 3
+    expect(values).toEqual([100, 9, 25, 3, 50]);
   });
 });
 

@@ -88,6 +88,27 @@ describe('toStatusView', () => {
     });
   });
 
+  it('reports an expired request as expired with the "408" the BE was sent', () => {
+    const view = toStatusView(
+      parts({
+        status: 'FAILED',
+        failure: { message: 'expired: not generated within 60 minutes of …', type: 'RequestExpired' },
+      }),
+    );
+    expect(view).toMatchObject({ stage: 'expired', content: '408' });
+    expect(view.lastError).toMatch(/^expired: /);
+  });
+
+  it('shows the token totals of the search attributes once generation ended, not the zeros of the start', () => {
+    const at = (tokens: { prompt?: number; completion?: number }) => {
+      const base = parts({ status: 'COMPLETED' });
+      return toStatusView({ ...base, description: { ...base.description, tokens } });
+    };
+    expect(at({ prompt: 1624, completion: 192 }).tokens).toEqual({ prompt: 1624, completion: 192 });
+    expect(at({ prompt: 0, completion: 0 }).tokens).toBeUndefined();
+    expect(at({}).tokens).toBeUndefined();
+  });
+
   it('reports a delivery failure as failed without content', () => {
     const view = toStatusView(
       parts({

@@ -224,7 +224,12 @@ describe('SIGTERM', () => {
         },
         requestedAt: '2025-06-16T09:00:00+09:00',
         source: 'api',
-        policy: { ...testConfig().policy, deliveryMode: 'queue' },
+        // generateFeedback goes to the LLM task queue of this worker (as the bridge would set it).
+        policy: {
+          ...testConfig().policy,
+          deliveryMode: 'queue',
+          llmTaskQueue: `${env.TEMPORAL_TASK_QUEUE}-llm`,
+        },
       };
       const handle = await temporal.workflow.start(FEEDBACK_WORKFLOW_TYPE, {
         taskQueue: env.TEMPORAL_TASK_QUEUE,

@@ -1,0 +1,58 @@
+/** The requests the benchmarks send: valid BE bodies, BE-style queue messages. */
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { sha256Hex } from '../src/domain/keys';
+
+/** The BE's one FIFO message group for every request. */
+export const BE_GROUP = 'feedback-request';
+
+/** A valid BE request whose prompt carries `#m<memberId>`, so simulator records match requests. */
+export function feedbackRequest(memberId: number) {
+  const seoul = new Date(Date.now() + 9 * 3_600_000 - 2 * 86_400_000);
+  const submittedAt = [
+    seoul.getUTCFullYear(),
+    seoul.getUTCMonth() + 1,
+    seoul.getUTCDate(),
+    seoul.getUTCHours(),
+    seoul.getUTCMinutes(),
+    seoul.getUTCSeconds(),
+  ];
+  return {
+    memberId,
+    personalChallenges: [
+      { id: 1, title: `텀블러 사용하기 #m${memberId}`, isSuccess: memberId % 3 !== 0 },
+      { id: 2, title: '대중교통 이용하기', isSuccess: memberId % 2 === 0 },
+    ],
+    groupChallenges: [
+      {
+        id: 10,
+        title: '플로깅 챌린지',
+        startDate: '2025-01-01T00:00:00',
+        endDate: [2030, 12, 31, 23, 59, 59],
+        submissions: [
+          { isSuccess: true, submittedAt },
+          { isSuccess: memberId % 2 === 1, submittedAt },
+        ],
+      },
+    ],
+  };
+}
+
+/** As the BE sends it: no requestId or timestamp, dedup id `<memberId>-<sha256 of the body>`. */
+export async function sendRequest(
+  sqs: SQSClient,
+  queueUrl: string,
+  memberId: number,
+  group: string,
+): Promise<string> {
+  const body = JSON.stringify(feedbackRequest(memberId));
+  const dedupId = `${memberId}-${sha256Hex(body)}`;
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: queueUrl,
+      MessageBody: body,
+      MessageGroupId: group,
+      MessageDeduplicationId: dedupId,
+    }),
+  );
+  return dedupId;
+}
