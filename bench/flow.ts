@@ -67,7 +67,7 @@ function parseArgs(argv: string[]): Options {
     scenarios,
     bulk,
     phaseSeconds: quick ? 30 : 60,
-    capacityLatencyMs: quick ? 5000 : 10_000,
+    capacityLatencyMs: 10_000,
     trickleUnloaded: quick ? 8 : 15,
     trickleLoaded: quick ? 15 : 45,
   };
@@ -307,8 +307,16 @@ async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promi
 
 interface PhaseReport {
   capacity: number;
-  /** vLLM completions per second after the first L seconds of the phase. */
+  /**
+   * vLLM's throughput after the first L seconds of the phase by Little's law: mean requests generating
+   * / mean generation time (which includes the over-commitment penalty). Robust to completions coming
+   * in batches (a capacity change lines up the slots), unlike counting completions in a short window.
+   */
+  throughputPerSec: number;
+  /** Completions counted in the same window (bursty: ± one batch). */
   completionsPerSec: number;
+  meanRunning: number;
+  meanGenerationMs: number;
   /** C / L: what the capacity allows. */
   allowedPerSec: number;
   ratio: number;
@@ -377,6 +385,11 @@ async function runCapacity(
     await sending;
     await sampling.stop();
     const samples = sampling.samples;
+    const records = (await (await fetch(`${SIM}/sim/requests`)).json()) as Array<{
+      startedAt?: number;
+      finishedAt?: number;
+      status?: number;
+    }>;
     const phaseReports = phases.map((capacity, i) => {
       const from = changes[i];
       const to = i + 1 < changes.length ? changes[i + 1] : end;
@@ -389,6 +402,13 @@ async function runCapacity(
           ? (last.completed - first.completed) / ((last.t - first.t) / 1000)
           : 0;
       const allowedPerSec = capacity / (L / 1000);
+      const meanRunning = mean(inPhase.map((s) => s.running));
+      const generationMs = records
+        .filter((r) => r.status === 200 && r.startedAt !== undefined && r.finishedAt !== undefined)
+        .filter((r) => (r.finishedAt as number) >= steadyFrom && (r.finishedAt as number) <= to)
+        .map((r) => (r.finishedAt as number) - (r.startedAt as number));
+      const meanGenerationMs = mean(generationMs);
+      const throughputPerSec = meanGenerationMs > 0 ? meanRunning / (meanGenerationMs / 1000) : 0;
       const waits = inPhase.map((s) => s.waiting);
       const afterChange = samples.filter((s) => s.t >= from && s.t <= to);
       let followSeconds: number | undefined;
@@ -402,9 +422,12 @@ async function runCapacity(
       const limits = afterChange.map((s) => s.limit).filter((l): l is number => l !== undefined);
       return {
         capacity,
+        throughputPerSec: round2(throughputPerSec),
         completionsPerSec: round2(completionsPerSec),
+        meanRunning: round2(meanRunning),
+        meanGenerationMs: Math.round(meanGenerationMs),
         allowedPerSec: round2(allowedPerSec),
-        ratio: round2(completionsPerSec / allowedPerSec),
+        ratio: round2(throughputPerSec / allowedPerSec),
         waitingMax: Math.max(0, ...waits),
         waitingP95: percentile(waits, 0.95) ?? 0,
         ...(followSeconds === undefined ? {} : { followSeconds }),
@@ -554,6 +577,8 @@ interface FlowReport {
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
+const mean = (values: number[]) =>
+  values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
 
 export function renderFlowMarkdown(report: FlowReport): string {
   const lines = [
@@ -566,15 +591,15 @@ export function renderFlowMarkdown(report: FlowReport): string {
     lines.push(
       '## (a) vLLM capacity 64 → 16 → 64, and (c) adaptive vs fixed limit',
       '',
-      `L = ${report.capacity[0].latencyMs / 1000} s; one FIFO group of BE messages, more than the three phases can serve. Completions/s measured after the first L seconds of each phase; "follow" = seconds from the change until the requests at vLLM are within 1.25 × (C + target) (drop; the generations already running finish first, up to L) or running ≥ 0.9 × C (rise).`,
+      `L = ${report.capacity[0].latencyMs / 1000} s; one FIFO group of BE messages, more than the three phases can serve. Measured after the first L seconds of each phase: throughput by Little's law = mean generating / mean generation time (the penalty included), completions counted in the window next to it (they come in batches); "follow" = seconds from the change until the requests at vLLM are within 1.25 × (C + target) (drop; the generations already running finish first, up to L) or running ≥ 0.9 × C (rise).`,
       '',
-      '| limit | phase | C | completions/s | allowed C/L | ratio (≥ 0.9) | waiting p95 / max | follow | limit range |',
-      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| limit | phase | C | throughput/s | allowed C/L | ratio (≥ 0.9) | mean generating, generation time | completions/s | waiting p95 / max | follow | limit range |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
     for (const run of report.capacity) {
       run.phases.forEach((p, i) => {
         lines.push(
-          `| ${run.mode === 'fixed' ? `fixed ${FIXED_LIMIT_CAPACITY}` : 'adaptive'} | ${i + 1} | ${p.capacity} | ${p.completionsPerSec} | ${p.allowedPerSec} | ${p.ratio}${p.ratio >= 0.9 ? ' ✓' : ' ✗'} | ${p.waitingP95} / ${p.waitingMax} | ${p.followSeconds === undefined ? '–' : `${p.followSeconds} s`} | ${p.limitRange ? p.limitRange.join('–') : '–'} |`,
+          `| ${run.mode === 'fixed' ? `fixed ${FIXED_LIMIT_CAPACITY}` : 'adaptive'} | ${i + 1} | ${p.capacity} | ${p.throughputPerSec} | ${p.allowedPerSec} | ${p.ratio}${p.ratio >= 0.9 ? ' ✓' : ' ✗'} | ${p.meanRunning}, ${(p.meanGenerationMs / 1000).toFixed(2)} s | ${p.completionsPerSec} | ${p.waitingP95} / ${p.waitingMax} | ${p.followSeconds === undefined ? '–' : `${p.followSeconds} s`} | ${p.limitRange ? p.limitRange.join('–') : '–'} |`,
         );
       });
     }

@@ -139,7 +139,7 @@ export const envSchema = z.object({
   LLM_TARGET_WAITING: int(0, 10_000).default(2),
   /** vLLM's Prometheus endpoint; default `<VLLM_API_URL base>/metrics`; `none`: latency only. */
   LLM_METRICS_URL: optionalString.pipe(z.union([z.literal('none'), url]).optional()),
-  LLM_CONTROL_INTERVAL_MS: int(100, 60_000).default(500),
+  LLM_CONTROL_INTERVAL_MS: int(100, 60_000).default(250),
   /** Latency fallback: cut when the recent latency exceeds this multiple of the baseline. */
   LLM_LATENCY_TOLERANCE: z.coerce.number().min(1.05).max(10).default(1.5),
   /** Requests per second toward the model, over all workers (the task queue's rate limit); off when unset. */

@@ -155,7 +155,7 @@ export class LlmFlowControl {
     let problem: string | undefined;
     try {
       const response = await (this.deps.fetchImpl ?? fetch)(url, {
-        signal: AbortSignal.timeout(Math.max(200, this.settings.intervalMs)),
+        signal: AbortSignal.timeout(Math.max(1000, this.settings.intervalMs)),
       });
       if (response.ok) {
         load = parseVllmMetrics(await response.text());

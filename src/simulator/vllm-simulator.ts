@@ -45,6 +45,8 @@ export interface FaultRule {
 export interface SimulatorRequestRecord {
   messages: unknown;
   receivedAt: number;
+  /** When it got a slot and started generating (absent while waiting, or for a rejected request). */
+  startedAt?: number;
   /** Set when the response was sent or the request ended without one (client abort, server close). */
   finishedAt?: number;
   /** HTTP status of the response; absent while pending or when no response was sent. */
@@ -539,6 +541,7 @@ class Simulator implements VllmSimulator {
         200,
         this.requests.map((r) => ({
           receivedAt: r.receivedAt,
+          startedAt: r.startedAt,
           finishedAt: r.finishedAt,
           status: r.status,
           prompt: lastUserContent(r.messages),
@@ -637,7 +640,7 @@ class Simulator implements VllmSimulator {
       return sendJson(res, 500, oldErrorBody(500, 'Simulated fault: the engine failed while generating.'));
     }
     if (fault?.kind === 'error400') throw new HttpError(400, 'Simulated fault: the request was rejected.');
-    this.schedule(res, this.answer(chat, fault), fault);
+    this.schedule(res, this.answer(chat, fault), fault, record);
   }
 
   private record(res: ServerResponse): SimulatorRequestRecord {
@@ -682,7 +685,12 @@ class Simulator implements VllmSimulator {
   }
 
   /** Waits for a slot, holds it for the generation time, then answers; a disconnect aborts it. */
-  private schedule(res: ServerResponse, answer: Answer, fault: FaultRule | undefined): void {
+  private schedule(
+    res: ServerResponse,
+    answer: Answer,
+    fault: FaultRule | undefined,
+    record: SimulatorRequestRecord,
+  ): void {
     let timer: NodeJS.Timeout | undefined;
     const stop = () => {
       clearTimeout(timer);
@@ -690,6 +698,7 @@ class Simulator implements VllmSimulator {
       this.inFlight.delete(stop);
     };
     const lease = this.slots.acquire(() => {
+      record.startedAt = Date.now();
       if (fault?.kind === 'hang') return; // holds the slot until the client or the server gives up
       timer = setTimeout(
         () => {
