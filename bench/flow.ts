@@ -23,10 +23,10 @@ import { join } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DEV_SERVER_DYNAMIC_CONFIG, startElasticMq, startTemporalDevServer } from '../chaos/infra';
 import { ProcessGroup, waitForHttp } from '../chaos/processes';
-import { percentile, ProgressBar, sleep } from '../chaos/util';
+import { percentile, pool, ProgressBar, sleep } from '../chaos/util';
 import { createCallbackReceiver } from '../src/dev/callback-receiver';
 import { createSqsClient, ensureFeedbackQueues, type FeedbackQueues } from '../src/shared/sqs';
-import { BE_GROUP, feedbackRequest, sendRequest } from './requests';
+import { BE_GROUP, configureSimulator, feedbackRequest, sendRequest } from './requests';
 
 const ROOT = join(__dirname, '..');
 const DATA = join(ROOT, '.data', 'bench-flow');
@@ -232,18 +232,6 @@ async function startRun(
   };
 }
 
-async function configureSimulator(capacity: number, latencyMs: number): Promise<void> {
-  const post = (path: string, body: unknown) =>
-    fetch(`${SIM}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-  await post('/sim/capacity', { maxNumSeqs: capacity });
-  await post('/sim/latency', { latencyMs, latencyPerTokenMs: 0, overcommitPenalty: PENALTY });
-  await post('/sim/reset', {});
-}
-
 const setCapacity = (maxNumSeqs: number) =>
   fetch(`${SIM}/sim/capacity`, {
     method: 'POST',
@@ -294,15 +282,6 @@ function sampler(): { samples: Sample[]; stop: () => Promise<void> } {
   };
 }
 
-async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) await work(items[next++]);
-    }),
-  );
-}
-
 // --- capacity --------------------------------------------------------------------------------
 
 interface PhaseReport {
@@ -345,7 +324,7 @@ async function runCapacity(
   const L = options.capacityLatencyMs;
   const phases = [64, 16, 64];
   const P = options.phaseSeconds;
-  await configureSimulator(phases[0], L);
+  await configureSimulator(SIM, { capacity: phases[0], latencyMs: L, overcommitPenalty: PENALTY });
   const receiver = createCallbackReceiver();
   const callbackUrl = await receiver.listen(0);
   let delivered = 0;
@@ -482,7 +461,7 @@ async function runBurst(
 ): Promise<BurstReport> {
   const C = 24;
   const L = 4000;
-  await configureSimulator(C, L);
+  await configureSimulator(SIM, { capacity: C, latencyMs: L, overcommitPenalty: PENALTY });
   const receiver = createCallbackReceiver();
   const callbackUrl = await receiver.listen(0);
   const deliveredAt = new Map<number, number>();

@@ -1,4 +1,4 @@
-/** The requests the benchmarks send: valid BE bodies, BE-style queue messages. */
+/** What the benchmarks send: valid BE bodies, BE-style queue messages, simulator settings. */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { sha256Hex } from '../src/domain/keys';
 
@@ -55,4 +55,26 @@ export async function sendRequest(
     }),
   );
   return dedupId;
+}
+
+/** Sets the simulator's capacity and latency (and over-commitment penalty) and clears its statistics. */
+export async function configureSimulator(
+  baseUrl: string,
+  settings: { capacity: number; latencyMs: number; overcommitPenalty?: number },
+): Promise<void> {
+  const post = async (path: string, body: unknown) => {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`simulator ${path} answered ${response.status}`);
+  };
+  await post('/sim/capacity', { maxNumSeqs: settings.capacity });
+  await post('/sim/latency', {
+    latencyMs: settings.latencyMs,
+    latencyPerTokenMs: 0,
+    ...(settings.overcommitPenalty === undefined ? {} : { overcommitPenalty: settings.overcommitPenalty }),
+  });
+  await post('/sim/reset', {});
 }

@@ -56,14 +56,14 @@ import {
   startTemporalDevServer,
   waitForTemporal,
 } from '../chaos/infra';
-import { percentile, ProgressBar, sleep } from '../chaos/util';
+import { percentile, pool, ProgressBar, sleep } from '../chaos/util';
 import { createCallbackReceiver } from '../src/dev/callback-receiver';
 import { fromEpochMillis } from '../src/domain/datetime';
 import { workflowIdFor } from '../src/domain/keys';
 import { createSqsClient, ensureFeedbackQueues, type FeedbackQueues } from '../src/shared/sqs';
 import type { RawStarterResult, RawWorkerStats } from './baselines/raw-temporal';
 import { overheadBreakdown } from './breakdown';
-import { BE_GROUP, feedbackRequest, sendRequest } from './requests';
+import { BE_GROUP, configureSimulator, feedbackRequest, sendRequest } from './requests';
 import { readProcUsage } from './proc';
 import {
   computeRatios,
@@ -490,7 +490,11 @@ async function runQueueSystem(
 ): Promise<RunReport> {
   const tag = `${String(ctx.runIndex).padStart(2, '0')}-${scenario.id}-${system}`;
   const queues = await ensureFeedbackQueues(ctx.sqs, `bench-${tag}`, { visibilityTimeoutSeconds: 60 });
-  await configureSimulator(scenario);
+  await configureSimulator(`http://127.0.0.1:${PORTS.vllm}`, {
+    capacity: scenario.capacity,
+    latencyMs: scenario.latencyMs,
+    overcommitPenalty: 0,
+  });
   const receiver = createCallbackReceiver();
   const callbackUrl = await receiver.listen(0);
   const deliveredAt = new Map<number, number>();
@@ -737,18 +741,6 @@ async function reviveShared(ctx: Context): Promise<void> {
     else await waitForHttp(`http://127.0.0.1:${PORTS.vllm}/health`);
   }
   ctx.sharedExited = exitWatch(ctx.stopping, Object.values(ctx.shared));
-}
-
-async function configureSimulator(scenario: Scenario): Promise<void> {
-  const post = (path: string, body: unknown) =>
-    fetch(`http://127.0.0.1:${PORTS.vllm}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-  await post('/sim/capacity', { maxNumSeqs: scenario.capacity });
-  await post('/sim/latency', { latencyMs: scenario.latencyMs, latencyPerTokenMs: 0 });
-  await post('/sim/reset', {});
 }
 
 /** Half of ours' highest burst rate at this latency (or --paced-rate, or C/L/2 when not measured). */
@@ -1097,15 +1089,6 @@ function quantiles(values: number[]): Quantiles {
     p99: percentile(values, 0.99),
     max: values.length ? Math.max(...values) : undefined,
   };
-}
-
-async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) await work(items[next++]);
-    }),
-  );
 }
 
 /** Open loop: starts call i at i / ratePerSecond, whether or not the earlier ones have finished. */

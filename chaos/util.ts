@@ -52,3 +52,13 @@ export class ProgressBar {
     if (process.stderr.isTTY) process.stderr.write('\n');
   }
 }
+
+/** Runs `work` over `items` with at most `concurrency` at once. */
+export async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]);
+    }),
+  );
+}
