@@ -20,12 +20,13 @@
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DEV_SERVER_DYNAMIC_CONFIG, startElasticMq, startTemporalDevServer } from '../chaos/infra';
 import { ProcessGroup, waitForHttp } from '../chaos/processes';
 import { percentile, pool, ProgressBar, sleep } from '../chaos/util';
 import { createCallbackReceiver } from '../src/dev/callback-receiver';
 import { createSqsClient, ensureFeedbackQueues, type FeedbackQueues } from '../src/shared/sqs';
+import { overheadBreakdown, type OverheadBreakdown } from './breakdown';
 import { BE_GROUP, configureSimulator, feedbackRequest, sendRequest } from './requests';
 
 const ROOT = join(__dirname, '..');
@@ -282,6 +283,20 @@ function sampler(): { samples: Sample[]; stop: () => Promise<void> } {
   };
 }
 
+/** Messages in the queue, visible or in flight. */
+async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
+}
+
 // --- capacity --------------------------------------------------------------------------------
 
 interface PhaseReport {
@@ -348,10 +363,13 @@ async function runCapacity(
     const sending = pool(members, 16, async (m) => {
       await sendRequest(stack.sqs, run.queues.requestQueueUrl, m, BE_GROUP);
     });
-    // Phase 1 starts when vLLM is saturated.
-    const saturatedBy = Date.now() + 120_000;
-    while (Date.now() < saturatedBy && (sampling.samples.at(-1)?.running ?? 0) < 0.9 * phases[0]) {
-      await sleep(250);
+    // Phase 1 starts once the bridge has started every request (the backlog waits in Temporal, not in
+    // SQS, so what follows measures the controller, not the start rate) and vLLM is saturated.
+    const readyBy = Date.now() + 240_000;
+    while (Date.now() < readyBy) {
+      const saturated = (sampling.samples.at(-1)?.running ?? 0) >= 0.9 * phases[0];
+      if (saturated && (await queueDepth(stack.sqs, run.queues.requestQueueUrl)) === 0) break;
+      await sleep(500);
     }
     const changes: number[] = [];
     for (let i = 0; i < phases.length; i++) {
@@ -451,6 +469,8 @@ interface BurstReport {
   p99Ratio: number;
   waitingMax: number;
   waitingP95: number;
+  /** Where the interactive requests' time went under the burst (bench/breakdown.ts; ms). */
+  interactiveBreakdown: OverheadBreakdown;
 }
 
 async function runBurst(
@@ -472,6 +492,7 @@ async function runBurst(
   const interactiveBase = 20_000_000 * (index + 1);
   const bulkBase = interactiveBase + 1_000_000;
   const sentAt = new Map<number, number>();
+  const workflowIds = new Map<number, string>();
   const postInteractive = async (memberId: number) => {
     sentAt.set(memberId, Date.now());
     const response = await fetch(`http://127.0.0.1:${PORTS.api}/ai/feedback`, {
@@ -480,6 +501,8 @@ async function runBurst(
       body: JSON.stringify(feedbackRequest(memberId)),
     });
     if (response.status !== 202) throw new Error(`API answered ${response.status}: ${await response.text()}`);
+    const { data } = (await response.json()) as { data: { workflowId: string } };
+    workflowIds.set(memberId, data.workflowId);
   };
   const trickle = async (from: number, count: number) => {
     const members = Array.from({ length: count }, (_, i) => from + i);
@@ -521,6 +544,30 @@ async function runBurst(
       .filter((s) => s.t >= windowStart && s.t <= windowEnd)
       .map((s) => s.waiting);
     const q = (values: number[], p: number) => Math.round(percentile(values, p) ?? NaN);
+    // Where the interactive requests' time went under the burst, from their workflow histories.
+    const simRecords = (await (await fetch(`${SIM}/sim/requests`)).json()) as Array<{
+      receivedAt: number;
+      finishedAt?: number;
+      prompt?: string;
+    }>;
+    const simMs = new Map<number, number>();
+    for (const record of simRecords) {
+      const member = Number(/#m(\d+)/.exec(record.prompt ?? '')?.[1]);
+      if (Number.isFinite(member) && record.finishedAt !== undefined)
+        simMs.set(member, (simMs.get(member) ?? 0) + (record.finishedAt - record.receivedAt));
+    }
+    const loadedMembers = Array.from({ length: options.trickleLoaded }, (_, i) => loadedFrom + i);
+    const breakdown = await overheadBreakdown(
+      `127.0.0.1:${PORTS.temporal}`,
+      loadedMembers
+        .filter((m) => deliveredAt.has(m) && workflowIds.has(m))
+        .map((m) => ({
+          workflowId: workflowIds.get(m) as string,
+          sentAt: sentAt.get(m) as number,
+          deliveredAt: deliveredAt.get(m) as number,
+          simulatorMs: simMs.get(m) ?? 0,
+        })),
+    );
     const unloadedP99 = q(unloaded, 0.99);
     const loadedP99 = q(loaded, 0.99);
     return {
@@ -535,6 +582,7 @@ async function runBurst(
       p99Ratio: round2(loadedP99 / unloadedP99),
       waitingMax: Math.max(0, ...inWindow),
       waitingP95: percentile(inWindow, 0.95) ?? 0,
+      interactiveBreakdown: breakdown,
     };
   } finally {
     await sampling.stop();
@@ -594,12 +642,26 @@ export function renderFlowMarkdown(report: FlowReport): string {
       '| limit | interactive unloaded p50 / p99 | under the burst p50 / p99 | p99 ratio (≤ 2) | bulk delivered/s (C/L) | vLLM waiting p95 / max |',
       '| --- | ---: | ---: | ---: | ---: | ---: |',
     );
+    const breakdowns = [
+      '',
+      'Where the interactive requests spent their time under the burst (p50 / p99 per stage, from their histories: bench/breakdown.ts; task dispatch includes the wait for an LLM slot):',
+      '',
+      '| limit | queue + bridge | task dispatch | workflow tasks | vLLM call overhead | callback |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ];
     for (const run of report.burst) {
+      breakdowns.push(
+        `| ${run.mode === 'fixed' ? `fixed ${FIXED_LIMIT_BURST}` : 'adaptive'} | ${Object.values(
+          run.interactiveBreakdown.stages,
+        )
+          .map((stage) => `${ms(stage.p50 ?? NaN)} / ${ms(stage.p99 ?? NaN)}`)
+          .join(' | ')} |`,
+      );
       lines.push(
         `| ${run.mode === 'fixed' ? `fixed ${FIXED_LIMIT_BURST}` : 'adaptive'} | ${ms(run.unloaded.p50)} / ${ms(run.unloaded.p99)} | ${ms(run.loaded.p50)} / ${ms(run.loaded.p99)} (${run.loaded.delivered}/${run.loaded.count}) | ${run.p99Ratio}${run.p99Ratio <= 2 ? ' ✓' : ' ✗'} | ${run.bulkDeliveredPerSec} (${run.allowedPerSec}) | ${run.waitingP95} / ${run.waitingMax} |`,
       );
     }
-    lines.push('');
+    lines.push(...breakdowns, '');
   }
   return lines.join('\n');
 }

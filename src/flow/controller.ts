@@ -6,7 +6,8 @@
  *    target, every worker scales its own calls in flight by (running + target) / (running + waiting):
  *    all workers read the same gauges, so their limits together shrink to what vLLM runs plus the
  *    target within one step, without knowing how many workers there are. At or below the target, a
- *    worker that uses its whole limit grows it: by a quarter while nothing waits, by one otherwise.
+ *    worker that uses its whole limit, and whose calls vLLM's gauges already count, grows it: by a
+ *    quarter while nothing waits, by one otherwise.
  *    A KV cache nearly full holds the limit (vLLM would start preempting).
  * 2. Latency gradient (no metrics): the idea of Netflix's Gradient2 / Envoy's adaptive concurrency.
  *    Compare the recent latency with a baseline (the lowest recent one); within `tolerance` × the
@@ -56,6 +57,9 @@ export function nextLimitFromLoad(
   if ((load.kvCacheUsage ?? 0) >= (settings.kvCacheHigh ?? 0.95)) return clampLimit(limit, settings);
   // Demand-limited (the limit is not used up): growing it would only let a future burst overshoot.
   if (inUse < limit) return clampLimit(limit, settings);
+  // Some of our calls have not reached vLLM yet (its counts include every client's calls, so they are
+  // at least ours once ours arrived): its gauges do not show them, growing now would overshoot.
+  if (running + waiting < inUse) return clampLimit(limit, settings);
   const step = waiting === 0 ? Math.max(1, Math.ceil(limit * (settings.growth ?? 0.25))) : 1;
   return clampLimit(limit + step, settings);
 }

@@ -62,6 +62,14 @@ describe('nextLimitFromLoad (queue depth)', () => {
     expect(nextLimitFromLoad(10, 10, { running: 10, waiting: 0 }, { ...QUEUE, growth: 0.5 })).toBe(15);
   });
 
+  it('does not grow while some of its calls are not yet counted by vLLM (they are on their way)', () => {
+    // 64 calls in flight, vLLM counts 50: 14 are between the worker and vLLM; growing now overshoots.
+    expect(nextLimitFromLoad(64, 64, { running: 50, waiting: 0 }, QUEUE)).toBe(64);
+    // Once vLLM counts them all (here with another client's 6 calls), it grows again.
+    expect(nextLimitFromLoad(64, 64, { running: 64, waiting: 0 }, QUEUE)).toBe(80);
+    expect(nextLimitFromLoad(64, 64, { running: 70, waiting: 0 }, QUEUE)).toBe(80);
+  });
+
   it('grows by at least one', () => {
     expect(nextLimitFromLoad(1, 1, { running: 1, waiting: 0 }, QUEUE)).toBe(2);
     expect(nextLimitFromLoad(10, 10, { running: 10, waiting: 0 }, { ...QUEUE, growth: 0 })).toBe(11);
