@@ -10,6 +10,7 @@
  *   burst     5000 BE messages at once (one FIFO group) and a trickle of interactive requests through
  *             the HTTP API (C = 24, L = 4 s): interactive end-to-end p50/p99 under the burst against the
  *             same trickle on the idle system. Adaptive and fixed (LLM_CONCURRENCY_MAX, 256) side by side.
+ * The bridge keeps at most 200 bulk runs open (BRIDGE_MAX_OPEN_QUEUE_RUNS) in every run.
  *
  * The simulator's over-commitment penalty 0.5: a request that starts while others wait takes up to
  * 1.5 × L (src/simulator/vllm-simulator.ts: what a full KV cache does to real vLLM).
@@ -20,7 +21,7 @@
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DEV_SERVER_DYNAMIC_CONFIG, startElasticMq, startTemporalDevServer } from '../chaos/infra';
 import { ProcessGroup, waitForHttp } from '../chaos/processes';
 import { percentile, pool, ProgressBar, sleep } from '../chaos/util';
@@ -39,6 +40,8 @@ const PENALTY = 0.5;
 const TARGET_WAITING = 2;
 const FIXED_LIMIT_CAPACITY = 64;
 const FIXED_LIMIT_BURST = 256;
+/** Bulk runs open at most (BRIDGE_MAX_OPEN_QUEUE_RUNS): with C = 64 and L = 10 s, 30 s of vLLM work. */
+const MAX_OPEN_QUEUE_RUNS = 200;
 const SIM = `http://127.0.0.1:${PORTS.vllm}`;
 
 interface Options {
@@ -198,6 +201,7 @@ async function startRun(
     WORKER_HEALTH_PORT: String(PORTS.workerHealth),
     HEALTH_HOST: '127.0.0.1',
     BRIDGE_POLLERS: '4',
+    BRIDGE_MAX_OPEN_QUEUE_RUNS: String(MAX_OPEN_QUEUE_RUNS),
     BRIDGE_WAIT_TIME_SECONDS: '2',
     VLLM_API_URL: SIM,
     VLLM_TIMEOUT_SECONDS: '300',
@@ -283,20 +287,6 @@ function sampler(): { samples: Sample[]; stop: () => Promise<void> } {
   };
 }
 
-/** Messages in the queue, visible or in flight. */
-async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
-    Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
-  );
-}
-
 // --- capacity --------------------------------------------------------------------------------
 
 interface PhaseReport {
@@ -363,14 +353,12 @@ async function runCapacity(
     const sending = pool(members, 16, async (m) => {
       await sendRequest(stack.sqs, run.queues.requestQueueUrl, m, BE_GROUP);
     });
-    // Phase 1 starts once the bridge has started every request (the backlog waits in Temporal, not in
-    // SQS, so what follows measures the controller, not the start rate) and vLLM is saturated.
+    // Phase 1 starts L after vLLM is saturated: by then the bridge has filled Temporal up to its bound
+    // of open bulk runs (BRIDGE_MAX_OPEN_QUEUE_RUNS), so what follows measures the controller.
     const readyBy = Date.now() + 240_000;
-    while (Date.now() < readyBy) {
-      const saturated = (sampling.samples.at(-1)?.running ?? 0) >= 0.9 * phases[0];
-      if (saturated && (await queueDepth(stack.sqs, run.queues.requestQueueUrl)) === 0) break;
-      await sleep(500);
-    }
+    while (Date.now() < readyBy && (sampling.samples.at(-1)?.running ?? 0) < 0.9 * phases[0])
+      await sleep(250);
+    await sleep(L);
     const changes: number[] = [];
     for (let i = 0; i < phases.length; i++) {
       if (i > 0) await setCapacity(phases[i]);

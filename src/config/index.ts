@@ -70,6 +70,8 @@ export const envSchema = z.object({
   BRIDGE_MAX_MESSAGES: int(1, 10).default(10),
   BRIDGE_VISIBILITY_TIMEOUT_SECONDS: int(5, 43_200).default(60),
   BRIDGE_BACKOFF_MAX_MS: int(100, 300_000).default(30_000),
+  /** Open runs of bulk (BE queue) requests at most; more wait in SQS (src/sqs-bridge/admission.ts). 0: no bound. */
+  BRIDGE_MAX_OPEN_QUEUE_RUNS: int(0, 1_000_000).default(1000),
   // Health ports of the bridge and the worker (/health, /ready, /metrics); 0 picks a free port.
   BRIDGE_HEALTH_PORT: int(0, 65535).default(8091),
   WORKER_HEALTH_PORT: int(0, 65535).default(8092),
@@ -292,6 +294,7 @@ export interface AppConfig {
     maxMessages: number;
     visibilityTimeoutSeconds: number;
     backoffMaxMs: number;
+    maxOpenQueueRuns: number;
   };
   health: { host: string; bridgePort: number; workerPort: number };
   tracing: { exporter: 'none' | 'otlp' | 'console'; otlpEndpoint: string; serviceName?: string };
@@ -444,6 +447,7 @@ export function loadConfig(
       maxMessages: env.BRIDGE_MAX_MESSAGES,
       visibilityTimeoutSeconds: env.BRIDGE_VISIBILITY_TIMEOUT_SECONDS,
       backoffMaxMs: env.BRIDGE_BACKOFF_MAX_MS,
+      maxOpenQueueRuns: env.BRIDGE_MAX_OPEN_QUEUE_RUNS,
     },
     tracing: {
       exporter: env.OTEL_TRACES_EXPORTER,

@@ -25,6 +25,7 @@ import type { FeedbackPolicy } from '../domain/policy';
 import { parseFeedbackRequestBody, type FieldError } from '../domain/request';
 import type { FeedbackWorkflowInput } from '../domain/workflow';
 import { startFeedbackWorkflow, type FeedbackStartSettings } from '../shared/feedback-start';
+import type { QueueAdmission } from './admission';
 import type { Logger } from '../shared/logger';
 import type { BridgeMetrics } from '../shared/metrics';
 import { contextFromMessageAttributes, inSpan, SpanKind, TRACE_ATTRIBUTE_NAMES } from '../shared/tracing';
@@ -46,6 +47,8 @@ export interface BridgeOptions {
   searchAttributes?: boolean;
   /** Stamped on each run (search attribute and memo). Default: DEFAULT_PROMPT_VERSION. */
   promptVersion?: string;
+  /** Bounds the open runs of bulk (queue) requests (admission.ts); absent: no bound. */
+  admission?: QueueAdmission;
   /** Priority keys by source and the fairness key (FlowSettings); default: the server's. */
   priority?: FeedbackStartSettings['priority'];
   metrics?: BridgeMetrics;
@@ -234,6 +237,9 @@ export class SqsBridge {
       acceptedAt: fromEpochMillis(Number.isFinite(sentAt) ? sentAt : Date.now()),
     };
     const log = this.options.logger.child({ requestId, workflowId, memberId: request.memberId });
+    // A bulk request waits here (invisible, in hand) while the bound of open bulk runs is reached.
+    if (input.source === 'queue' && this.options.admission)
+      await this.options.admission.admit(this.abort.signal);
     try {
       // Continues the trace the API started (trace context in the message attributes), if any.
       await inSpan(

@@ -8,6 +8,7 @@ import { createSqsClient } from '../shared/sqs';
 import { connectWithRetry, STARTUP_MAX_WAIT_MS } from '../shared/startup';
 import { connectTemporalClient } from '../shared/temporal';
 import { setupTracing } from '../shared/tracing';
+import { openQueueRunsCounter, QueueAdmission } from './admission';
 import { SqsBridge } from './bridge';
 
 runMain('sqs-bridge', async () => {
@@ -45,6 +46,14 @@ runMain('sqs-bridge', async () => {
     policy: config.policy,
     promptVersion: config.prompt.version,
     priority: { ...config.flow.priority, fairness: config.flow.fairness },
+    ...(config.bridge.maxOpenQueueRuns > 0
+      ? {
+          admission: new QueueAdmission({
+            maxOpen: config.bridge.maxOpenQueueRuns,
+            countOpen: openQueueRunsCounter(temporal),
+          }),
+        }
+      : {}),
     metrics,
     ...config.bridge,
   });
