@@ -57,9 +57,11 @@ export function nextLimitFromLoad(
   if ((load.kvCacheUsage ?? 0) >= (settings.kvCacheHigh ?? 0.95)) return clampLimit(limit, settings);
   // Demand-limited (the limit is not used up): growing it would only let a future burst overshoot.
   if (inUse < limit) return clampLimit(limit, settings);
-  // Some of our calls have not reached vLLM yet (its counts include every client's calls, so they are
-  // at least ours once ours arrived): its gauges do not show them, growing now would overshoot.
-  if (running + waiting < inUse) return clampLimit(limit, settings);
+  // Many of our calls have not reached vLLM yet (its counts include every client's calls, so they are
+  // at least ours once ours arrived): its gauges do not show them, growing now would overshoot. A few
+  // are always on their way under load (up to the target or a tenth), which must not stop growth.
+  const inTransit = inUse - (running + waiting);
+  if (inTransit > Math.max(settings.targetWaiting, Math.ceil(inUse / 10))) return clampLimit(limit, settings);
   const step = waiting === 0 ? Math.max(1, Math.ceil(limit * (settings.growth ?? 0.25))) : 1;
   return clampLimit(limit + step, settings);
 }

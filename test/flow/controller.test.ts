@@ -62,9 +62,13 @@ describe('nextLimitFromLoad (queue depth)', () => {
     expect(nextLimitFromLoad(10, 10, { running: 10, waiting: 0 }, { ...QUEUE, growth: 0.5 })).toBe(15);
   });
 
-  it('does not grow while some of its calls are not yet counted by vLLM (they are on their way)', () => {
+  it('does not grow while many of its calls are not yet counted by vLLM (they are on their way)', () => {
     // 64 calls in flight, vLLM counts 50: 14 are between the worker and vLLM; growing now overshoots.
     expect(nextLimitFromLoad(64, 64, { running: 50, waiting: 0 }, QUEUE)).toBe(64);
+    // A few on their way (up to a tenth, or the target) are normal under load and do not stop growth.
+    expect(nextLimitFromLoad(64, 64, { running: 57, waiting: 0 }, QUEUE)).toBe(80);
+    expect(nextLimitFromLoad(16, 16, { running: 14, waiting: 0 }, QUEUE)).toBe(20);
+    expect(nextLimitFromLoad(16, 16, { running: 13, waiting: 0 }, QUEUE)).toBe(16);
     // Once vLLM counts them all (here with another client's 6 calls), it grows again.
     expect(nextLimitFromLoad(64, 64, { running: 64, waiting: 0 }, QUEUE)).toBe(80);
     expect(nextLimitFromLoad(64, 64, { running: 70, waiting: 0 }, QUEUE)).toBe(80);
