@@ -45,7 +45,14 @@ export const DEV_SERVER_SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=norma
  * (`system.enableActivityEagerExecution=true`) was measured with `npm run bench -- --dev-config …` and
  * made no difference here (ours 11.9 vs 12.0/s, raw ceiling 16.6 vs 16.2/s, quick runs).
  */
-export const DEV_SERVER_DYNAMIC_CONFIG: string[] = ['matching.enableFairness=true'];
+export const DEV_SERVER_DYNAMIC_CONFIG: string[] = [
+  'matching.enableFairness=true',
+  // Priority holds within a partition only: with the default 4, a poller may take a bulk task from one
+  // partition while an interactive one waits in another. These queues need far less than one partition
+  // can serve.
+  'matching.numTaskqueueReadPartitions=1',
+  'matching.numTaskqueueWritePartitions=1',
+];
 
 /** Starts `temporal server start-dev` with the project's search attributes and waits until it is healthy. */
 export async function startTemporalDevServer(
