@@ -86,6 +86,8 @@ start_infra() {
       --search-attribute PromptTokens=Int \
       --search-attribute CompletionTokens=Int \
       --dynamic-config-value matching.enableFairness=true \
+      --dynamic-config-value matching.numTaskqueueReadPartitions=1 \
+      --dynamic-config-value matching.numTaskqueueWritePartitions=1 \
       > "$DATA/temporal.log" 2>&1 &
     echo $! > "$DATA/temporal.pid"
   fi
