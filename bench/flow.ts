@@ -28,7 +28,7 @@ import { percentile, pool, ProgressBar, sleep } from '../chaos/util';
 import { createCallbackReceiver } from '../src/dev/callback-receiver';
 import { createSqsClient, ensureFeedbackQueues, type FeedbackQueues } from '../src/shared/sqs';
 import { overheadBreakdown, type OverheadBreakdown } from './breakdown';
-import { BE_GROUP, configureSimulator, feedbackRequest, sendRequest } from './requests';
+import { BE_GROUP, benchEnv, configureSimulator, feedbackRequest, sendRequest } from './requests';
 
 const ROOT = join(__dirname, '..');
 const DATA = join(ROOT, '.data', 'bench-flow');
@@ -183,32 +183,24 @@ async function startRun(
   });
   const queues = await ensureFeedbackQueues(stack.sqs, `flow-${tag}`, { visibilityTimeoutSeconds: 60 });
   const env: NodeJS.ProcessEnv = {
+    ...benchEnv({
+      temporalAddress: `127.0.0.1:${PORTS.temporal}`,
+      taskQueue: `flow-${tag}`,
+      sqsEndpoint: `http://127.0.0.1:${PORTS.sqs}`,
+      region: REGION,
+      credentials: CREDENTIALS,
+      queues,
+      apiPort: PORTS.api,
+      vllmUrl: SIM,
+      callbackUrl,
+    }),
     LOG_LEVEL: 'info',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    TEMPORAL_ADDRESS: `127.0.0.1:${PORTS.temporal}`,
-    TEMPORAL_TASK_QUEUE: `flow-${tag}`,
-    AWS_REGION: REGION,
-    AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${PORTS.sqs}`,
-    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-    AWS_SQS_FEEDBACK_QUEUE_URL: queues.requestQueueUrl,
-    AWS_SQS_FEEDBACK_DLQ_URL: queues.dlqUrl,
-    AWS_SQS_FEEDBACK_RESULT_QUEUE_URL: queues.resultQueueUrl,
-    API_PORT: String(PORTS.api),
-    API_HOST: '127.0.0.1',
-    API_AUTH_MODE: 'none',
-    BRIDGE_HEALTH_PORT: '0',
     WORKER_HEALTH_PORT: String(PORTS.workerHealth),
-    HEALTH_HOST: '127.0.0.1',
     BRIDGE_POLLERS: '4',
     BRIDGE_MAX_OPEN_QUEUE_RUNS: String(MAX_OPEN_QUEUE_RUNS),
     BRIDGE_WAIT_TIME_SECONDS: '2',
-    VLLM_API_URL: SIM,
     VLLM_TIMEOUT_SECONDS: '300',
     VLLM_HEARTBEAT_SECONDS: '30',
-    DELIVERY_MODE: 'callback',
-    BE_CALLBACK_BASE_URL: callbackUrl,
-    BE_CALLBACK_AUTHORIZATION: 'Bearer bench',
     WORKER_MAX_CONCURRENT_ACTIVITIES: '300',
     LLM_CONCURRENCY_MODE: mode,
     LLM_CONCURRENCY_MAX: String(mode === 'fixed' ? fixedLimit : 256),

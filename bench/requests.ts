@@ -1,6 +1,7 @@
 /** What the benchmarks send: valid BE bodies, BE-style queue messages, simulator settings. */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { sha256Hex } from '../src/domain/keys';
+import type { FeedbackQueues } from '../src/shared/sqs';
 
 /** The BE's one FIFO message group for every request. */
 export const BE_GROUP = 'feedback-request';
@@ -77,4 +78,40 @@ export async function configureSimulator(
     ...(settings.overcommitPenalty === undefined ? {} : { overcommitPenalty: settings.overcommitPenalty }),
   });
   await post('/sim/reset', {});
+}
+
+/** The environment both harnesses give our processes (and the baselines): local stack, no auth. */
+export function benchEnv(stack: {
+  temporalAddress: string;
+  taskQueue: string;
+  sqsEndpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  queues: FeedbackQueues;
+  apiPort: number;
+  vllmUrl: string;
+  callbackUrl: string;
+}): NodeJS.ProcessEnv {
+  return {
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    TEMPORAL_ADDRESS: stack.temporalAddress,
+    TEMPORAL_TASK_QUEUE: stack.taskQueue,
+    AWS_REGION: stack.region,
+    AWS_ENDPOINT_URL_SQS: stack.sqsEndpoint,
+    AWS_ACCESS_KEY_ID: stack.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: stack.credentials.secretAccessKey,
+    AWS_SQS_FEEDBACK_QUEUE_URL: stack.queues.requestQueueUrl,
+    AWS_SQS_FEEDBACK_DLQ_URL: stack.queues.dlqUrl,
+    AWS_SQS_FEEDBACK_RESULT_QUEUE_URL: stack.queues.resultQueueUrl,
+    API_PORT: String(stack.apiPort),
+    API_AUTH_MODE: 'none',
+    API_HOST: '127.0.0.1',
+    BRIDGE_HEALTH_PORT: '0',
+    WORKER_HEALTH_PORT: '0',
+    HEALTH_HOST: '127.0.0.1',
+    VLLM_API_URL: stack.vllmUrl,
+    DELIVERY_MODE: 'callback',
+    BE_CALLBACK_BASE_URL: stack.callbackUrl,
+    BE_CALLBACK_AUTHORIZATION: 'Bearer bench',
+  };
 }

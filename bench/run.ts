@@ -63,7 +63,7 @@ import { workflowIdFor } from '../src/domain/keys';
 import { createSqsClient, ensureFeedbackQueues, type FeedbackQueues } from '../src/shared/sqs';
 import type { RawStarterResult, RawWorkerStats } from './baselines/raw-temporal';
 import { overheadBreakdown } from './breakdown';
-import { BE_GROUP, configureSimulator, feedbackRequest, sendRequest } from './requests';
+import { BE_GROUP, benchEnv, configureSimulator, feedbackRequest, sendRequest } from './requests';
 import { readProcUsage } from './proc';
 import {
   computeRatios,
@@ -637,31 +637,22 @@ function systemEnv(
   shape: Scenario['shape'] = 'group',
 ): NodeJS.ProcessEnv {
   return {
+    ...benchEnv({
+      temporalAddress: `127.0.0.1:${PORTS.temporal}`,
+      taskQueue: `bench-${tag}`,
+      sqsEndpoint: `http://127.0.0.1:${PORTS.sqs}`,
+      region: REGION,
+      credentials: CREDENTIALS,
+      queues,
+      apiPort: PORTS.api,
+      vllmUrl: `http://127.0.0.1:${PORTS.vllm}`,
+      callbackUrl,
+    }),
     LOG_LEVEL: ctx.options.logLevel,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    TEMPORAL_ADDRESS: `127.0.0.1:${PORTS.temporal}`,
-    TEMPORAL_TASK_QUEUE: `bench-${tag}`,
-    AWS_REGION: REGION,
-    AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${PORTS.sqs}`,
-    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-    AWS_SQS_FEEDBACK_QUEUE_URL: queues.requestQueueUrl,
-    AWS_SQS_FEEDBACK_DLQ_URL: queues.dlqUrl,
-    AWS_SQS_FEEDBACK_RESULT_QUEUE_URL: queues.resultQueueUrl,
-    API_PORT: String(PORTS.api),
-    API_AUTH_MODE: 'none',
-    API_HOST: '127.0.0.1',
-    BRIDGE_HEALTH_PORT: '0',
-    WORKER_HEALTH_PORT: '0',
-    HEALTH_HOST: '127.0.0.1',
     BRIDGE_POLLERS: String(shape === 'member' ? ctx.options.pollers : ctx.options.groupPollers),
     BRIDGE_WAIT_TIME_SECONDS: '5',
     BRIDGE_VISIBILITY_TIMEOUT_SECONDS: '60',
-    VLLM_API_URL: `http://127.0.0.1:${PORTS.vllm}`,
     VLLM_TIMEOUT_SECONDS: '60',
-    DELIVERY_MODE: 'callback',
-    BE_CALLBACK_BASE_URL: callbackUrl,
-    BE_CALLBACK_AUTHORIZATION: 'Bearer bench',
     WORKER_MAX_CONCURRENT_ACTIVITIES: String(ctx.options.workerActivities),
     WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '100',
     ...(ctx.options.workerCache === undefined
