@@ -28,14 +28,20 @@ import { percentile, pool, ProgressBar, sleep } from '../chaos/util';
 import { createCallbackReceiver } from '../src/dev/callback-receiver';
 import { createSqsClient, ensureFeedbackQueues, type FeedbackQueues } from '../src/shared/sqs';
 import { overheadBreakdown, type OverheadBreakdown } from './breakdown';
-import { BE_GROUP, benchEnv, configureSimulator, feedbackRequest, sendRequest } from './requests';
+import {
+  BE_GROUP,
+  benchEnv,
+  CREDENTIALS,
+  REGION,
+  configureSimulator,
+  feedbackRequest,
+  sendRequest,
+} from './requests';
 
 const ROOT = join(__dirname, '..');
 const DATA = join(ROOT, '.data', 'bench-flow');
 const RESULTS = join(ROOT, 'bench', 'results');
 const PORTS = { temporal: 47233, sqs: 49324, vllm: 48800, api: 48000, workerHealth: 48092 };
-const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-const REGION = 'ap-northeast-2';
 const PENALTY = 0.5;
 const TARGET_WAITING = 2;
 const FIXED_LIMIT_CAPACITY = 64;
@@ -187,8 +193,6 @@ async function startRun(
       temporalAddress: `127.0.0.1:${PORTS.temporal}`,
       taskQueue: `flow-${tag}`,
       sqsEndpoint: `http://127.0.0.1:${PORTS.sqs}`,
-      region: REGION,
-      credentials: CREDENTIALS,
       queues,
       apiPort: PORTS.api,
       vllmUrl: SIM,

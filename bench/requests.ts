@@ -3,6 +3,10 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { sha256Hex } from '../src/domain/keys';
 import type { FeedbackQueues } from '../src/shared/sqs';
 
+/** The emulator's credentials and the region of every benchmark stack. */
+export const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+export const REGION = 'ap-northeast-2';
+
 /** The BE's one FIFO message group for every request. */
 export const BE_GROUP = 'feedback-request';
 
@@ -85,8 +89,6 @@ export function benchEnv(stack: {
   temporalAddress: string;
   taskQueue: string;
   sqsEndpoint: string;
-  region: string;
-  credentials: { accessKeyId: string; secretAccessKey: string };
   queues: FeedbackQueues;
   apiPort: number;
   vllmUrl: string;
@@ -96,10 +98,10 @@ export function benchEnv(stack: {
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     TEMPORAL_ADDRESS: stack.temporalAddress,
     TEMPORAL_TASK_QUEUE: stack.taskQueue,
-    AWS_REGION: stack.region,
+    AWS_REGION: REGION,
     AWS_ENDPOINT_URL_SQS: stack.sqsEndpoint,
-    AWS_ACCESS_KEY_ID: stack.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: stack.credentials.secretAccessKey,
+    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
     AWS_SQS_FEEDBACK_QUEUE_URL: stack.queues.requestQueueUrl,
     AWS_SQS_FEEDBACK_DLQ_URL: stack.queues.dlqUrl,
     AWS_SQS_FEEDBACK_RESULT_QUEUE_URL: stack.queues.resultQueueUrl,

@@ -63,7 +63,15 @@ import { workflowIdFor } from '../src/domain/keys';
 import { createSqsClient, ensureFeedbackQueues, type FeedbackQueues } from '../src/shared/sqs';
 import type { RawStarterResult, RawWorkerStats } from './baselines/raw-temporal';
 import { overheadBreakdown } from './breakdown';
-import { BE_GROUP, benchEnv, configureSimulator, feedbackRequest, sendRequest } from './requests';
+import {
+  BE_GROUP,
+  benchEnv,
+  CREDENTIALS,
+  REGION,
+  configureSimulator,
+  feedbackRequest,
+  sendRequest,
+} from './requests';
 import { readProcUsage } from './proc';
 import {
   computeRatios,
@@ -97,8 +105,6 @@ const PORTS = {
   api: 38000,
   rawStats: 38802,
 };
-const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-const REGION = 'ap-northeast-2';
 const CAPACITY = 64;
 const SEND_CONCURRENCY = 16;
 const API_RATE = 200;
@@ -641,8 +647,6 @@ function systemEnv(
       temporalAddress: `127.0.0.1:${PORTS.temporal}`,
       taskQueue: `bench-${tag}`,
       sqsEndpoint: `http://127.0.0.1:${PORTS.sqs}`,
-      region: REGION,
-      credentials: CREDENTIALS,
       queues,
       apiPort: PORTS.api,
       vllmUrl: `http://127.0.0.1:${PORTS.vllm}`,
