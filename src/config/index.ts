@@ -347,8 +347,8 @@ export interface FlowSettings {
   intervalMs: number;
   latencyTolerance: number;
   rateLimitPerSecond?: number;
-  priority: { api: number; queue: number };
-  fairness: boolean;
+  /** Priority keys by source, and whether the member id is the fairness key (startFeedbackWorkflow). */
+  priority: { api: number; queue: number; fairness: boolean };
 }
 
 /** How the API authenticates callers (secrets, never logged). */
@@ -393,8 +393,11 @@ function flowSettings(env: Env): FlowSettings {
     intervalMs: env.LLM_CONTROL_INTERVAL_MS,
     latencyTolerance: env.LLM_LATENCY_TOLERANCE,
     rateLimitPerSecond: env.LLM_RATE_LIMIT_PER_SECOND,
-    priority: { api: env.FEEDBACK_PRIORITY_API, queue: env.FEEDBACK_PRIORITY_QUEUE },
-    fairness: env.FEEDBACK_FAIRNESS ?? true,
+    priority: {
+      api: env.FEEDBACK_PRIORITY_API,
+      queue: env.FEEDBACK_PRIORITY_QUEUE,
+      fairness: env.FEEDBACK_FAIRNESS ?? true,
+    },
   };
 }
 

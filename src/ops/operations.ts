@@ -54,17 +54,15 @@ export interface ListFilter {
   limit?: number;
 }
 
-/** The visibility query for a filter (also what the README shows for the Web UI). */
-export function listQuery(filter: ListFilter): string {
-  if (!Number.isSafeInteger(filter.memberId) || filter.memberId <= 0)
+/** The visibility query for a filter (also what the README shows for the Web UI); any member without one. */
+export function listQuery(filter: Omit<ListFilter, 'memberId' | 'limit'> & { memberId?: number }): string {
+  if (filter.memberId !== undefined && (!Number.isSafeInteger(filter.memberId) || filter.memberId <= 0))
     throw new Error('memberId must be a positive integer');
   if (filter.stage !== undefined && !FEEDBACK_STAGES.includes(filter.stage)) {
     throw new Error(`stage must be one of ${FEEDBACK_STAGES.join(', ')}`);
   }
-  const parts = [
-    `WorkflowType = '${FEEDBACK_WORKFLOW_TYPE}'`,
-    `${MemberIdSearchAttribute.name} = ${filter.memberId}`,
-  ];
+  const parts = [`WorkflowType = '${FEEDBACK_WORKFLOW_TYPE}'`];
+  if (filter.memberId !== undefined) parts.push(`${MemberIdSearchAttribute.name} = ${filter.memberId}`);
   if (filter.stage) parts.push(`${FeedbackStageSearchAttribute.name} = '${filter.stage}'`);
   if (filter.since) parts.push(`StartTime >= '${filter.since.toISOString()}'`);
   return parts.join(' AND ');
@@ -141,7 +139,7 @@ export async function retryFeedback(
       {
         taskQueue: config.temporal.taskQueue,
         promptVersion: config.prompt.version,
-        priority: { ...config.flow.priority, fairness: config.flow.fairness },
+        priority: config.flow.priority,
       },
     );
     return { requestId, ...started, previousRunId: view.runId ?? '' };

@@ -5,11 +5,8 @@
  */
 import type { Client } from '@temporalio/client';
 import type { AppConfig } from '../config';
-import {
-  CompletionTokensSearchAttribute,
-  FEEDBACK_WORKFLOW_TYPE,
-  PromptTokensSearchAttribute,
-} from '../domain/workflow';
+import { fromEpochMillis, localDate } from '../domain/datetime';
+import { CompletionTokensSearchAttribute, PromptTokensSearchAttribute } from '../domain/workflow';
 import { listQuery } from './operations';
 
 /** One run's tokens: 0 and 0 for a run that has not reached vLLM yet (or expired before it). */
@@ -40,24 +37,11 @@ export interface TokenTotals {
   currency?: string;
 }
 
-export interface TokenTotalsOptions {
-  /**
-   * The zone days are counted in, as minutes east of UTC. Default: Korea time (Asia/Seoul, UTC+9,
-   * no daylight saving time since 1988, so a fixed offset is exact): the service is Korean and the
-   * weekly batches run on KST days.
-   */
-  utcOffsetMinutes?: number;
-}
-
-const KST_OFFSET_MINUTES = 9 * 60;
-
-/** Sums runs' tokens per calendar day (Korea time unless told otherwise). Pure. */
-export function tokenTotalsByDay(
-  runs: readonly RunTokens[],
-  costs: AppConfig['costs'],
-  options: TokenTotalsOptions = {},
-): TokenTotals {
-  const offsetMs = (options.utcOffsetMinutes ?? KST_OFFSET_MINUTES) * 60_000;
+/**
+ * Sums runs' tokens per calendar day in Korea time (the service is Korean and the weekly batches run
+ * on KST days). Pure.
+ */
+export function tokenTotalsByDay(runs: readonly RunTokens[], costs: AppConfig['costs']): TokenTotals {
   const priced = costs.promptPerMillion > 0 || costs.completionPerMillion > 0;
   const withCost = (sum: TokenCounts): TokenCounts =>
     priced
@@ -71,8 +55,7 @@ export function tokenTotalsByDay(
 
   const byDay = new Map<string, TokenCounts>();
   for (const run of runs) {
-    // Shifting the instant by the offset makes its UTC calendar date the local one.
-    const day = new Date(run.startTime.getTime() + offsetMs).toISOString().slice(0, 10);
+    const day = localDate(fromEpochMillis(run.startTime.getTime()));
     const sum = byDay.get(day) ?? { runs: 0, promptTokens: 0, completionTokens: 0 };
     sum.runs += 1;
     sum.promptTokens += run.promptTokens;
@@ -101,12 +84,6 @@ export interface TokenUsageFilter {
   memberId?: number;
 }
 
-/** The visibility query for `listTokenUsage` (a member's through `listQuery`, which checks the id). */
-export function tokenUsageQuery(filter: TokenUsageFilter): string {
-  if (filter.memberId !== undefined) return listQuery({ memberId: filter.memberId, since: filter.since });
-  return `WorkflowType = '${FEEDBACK_WORKFLOW_TYPE}' AND StartTime >= '${filter.since.toISOString()}'`;
-}
-
 /** The tokens of the FeedbackWorkflow runs started since `since` (of one member, if given), per day. */
 export async function listTokenUsage(
   client: Client,
@@ -114,7 +91,7 @@ export async function listTokenUsage(
   options: TokenUsageFilter,
 ): Promise<TokenTotals> {
   const runs: RunTokens[] = [];
-  for await (const run of client.workflow.list({ query: tokenUsageQuery(options) })) {
+  for await (const run of client.workflow.list({ query: listQuery(options) })) {
     runs.push({
       startTime: run.startTime,
       promptTokens: run.typedSearchAttributes.get(PromptTokensSearchAttribute) ?? 0,

@@ -45,7 +45,7 @@ runMain('sqs-bridge', async () => {
     taskQueue: config.temporal.taskQueue,
     policy: config.policy,
     promptVersion: config.prompt.version,
-    priority: { ...config.flow.priority, fairness: config.flow.fairness },
+    priority: config.flow.priority,
     ...(config.bridge.maxOpenQueueRuns > 0
       ? {
           admission: new QueueAdmission({

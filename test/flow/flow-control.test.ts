@@ -17,8 +17,7 @@ const settings = (overrides: Partial<FlowSettings> = {}): FlowSettings => ({
   metricsUrl: METRICS_URL,
   intervalMs: 500,
   latencyTolerance: 1.5,
-  priority: { api: 1, queue: 3 },
-  fairness: true,
+  priority: { api: 1, queue: 3, fairness: true },
   ...overrides,
 });
 

@@ -1,4 +1,5 @@
-import { tokenTotalsByDay, tokenUsageQuery, type RunTokens } from '../../src/ops/tokens';
+import { listQuery } from '../../src/ops/operations';
+import { tokenTotalsByDay, type RunTokens } from '../../src/ops/tokens';
 
 const free = { promptPerMillion: 0, completionPerMillion: 0, currency: 'USD' };
 const run = (startTime: string, promptTokens: number, completionTokens: number): RunTokens => ({
@@ -79,16 +80,16 @@ describe('tokenTotalsByDay', () => {
   });
 });
 
-describe('tokenUsageQuery', () => {
+describe('listQuery for token usage', () => {
   const since = new Date('2026-11-19T00:00:00Z');
 
   it('selects FeedbackWorkflow runs started since, of one member when given', () => {
-    expect(tokenUsageQuery({ since })).toBe(
+    expect(listQuery({ since })).toBe(
       "WorkflowType = 'FeedbackWorkflow' AND StartTime >= '2026-11-19T00:00:00.000Z'",
     );
-    expect(tokenUsageQuery({ since, memberId: 42 })).toBe(
+    expect(listQuery({ since, memberId: 42 })).toBe(
       "WorkflowType = 'FeedbackWorkflow' AND MemberId = 42 AND StartTime >= '2026-11-19T00:00:00.000Z'",
     );
-    expect(() => tokenUsageQuery({ since, memberId: 0 })).toThrow(/positive/);
+    expect(() => listQuery({ since, memberId: 0 })).toThrow(/positive/);
   });
 });

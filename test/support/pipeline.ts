@@ -141,7 +141,7 @@ export async function startPipeline(
     dlqUrl: queues.dlqUrl,
     taskQueue,
     policy: config.policy,
-    priority: { ...config.flow.priority, fairness: config.flow.fairness },
+    priority: config.flow.priority,
     metrics: createBridgeMetrics(bridgeRegistry),
     pollers: 2,
     waitTimeSeconds: 1,
