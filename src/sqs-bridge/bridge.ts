@@ -227,14 +227,15 @@ export class SqsBridge {
     const requestId = requestKey({ requestId: request.requestId, memberId: request.memberId, rawBody: body });
     const workflowId = workflowIdFor(requestId);
     const sentAt = Number(message.Attributes?.SentTimestamp);
+    const acceptedAt = fromEpochMillis(Number.isFinite(sentAt) ? sentAt : Date.now());
     const { requestId: _ignored, timestamp, ...fields } = request;
     const input: FeedbackWorkflowInput = {
       requestId,
       request: fields,
-      requestedAt: timestamp ?? fromEpochMillis(Number.isFinite(sentAt) ? sentAt : Date.now()),
+      requestedAt: timestamp ?? acceptedAt,
       source: request.requestId ? 'api' : 'queue',
       policy: this.options.policy,
-      acceptedAt: fromEpochMillis(Number.isFinite(sentAt) ? sentAt : Date.now()),
+      acceptedAt,
     };
     const log = this.options.logger.child({ requestId, workflowId, memberId: request.memberId });
     // A bulk request waits here (invisible, in hand) while the bound of open bulk runs is reached.
