@@ -2,7 +2,7 @@
  * Records the histories of representative FeedbackWorkflow runs into test/histories/<scenario>.json,
  * which test/workflows/replay.test.ts replays against the current workflow code (see
  * docs/workflow-changes.md). Each scenario runs on the time-skipping test server with the real
- * prompt and guardrail activities and scripted generation and delivery.
+ * prompt and guardrail and scripted vLLM answers and delivery.
  *
  * Usage: npx tsx scripts/record-histories.ts [--tag <change-id>] [--force] [scenario ...]
  *   (default: every scenario) writes test/histories/<scenario>.json, or <scenario>--<change-id>.json
@@ -29,7 +29,12 @@ import {
   Runtime,
   Worker,
 } from '@temporalio/worker';
-import { createActivities, type DeliverInput, type FeedbackActivities } from '../src/activities';
+import {
+  checkedGeneration,
+  createActivities,
+  type DeliverInput,
+  type FeedbackActivities,
+} from '../src/activities';
 import { DEFAULT_POLICY, type FeedbackPolicy } from '../src/domain/policy';
 import { validateFeedbackRequest } from '../src/domain/request';
 import {
@@ -43,7 +48,7 @@ import {
   type FeedbackOutcome,
   type FeedbackWorkflowInput,
 } from '../src/domain/workflow';
-import { WORKFLOWS_PATH } from '../src/worker/worker';
+import { llmActivities, WORKFLOWS_PATH } from '../src/worker/worker';
 
 const ROOT = join(__dirname, '..');
 const OUT_DIR = join(ROOT, 'test', 'histories');
@@ -58,8 +63,11 @@ const KOREAN_FEEDBACK = '하루 30분 걷기를 멋지게 해냈어요! 🌱 텀
 
 interface Scenario {
   policy?: Partial<FeedbackPolicy>;
-  /** When the request reached the queue (flow control's expiry); default: absent, as before it. */
-  acceptedAt?: () => string;
+  /**
+   * When the request reached the queue (flow control's expiry), from the test server's clock (which
+   * earlier scenarios moved forward); default: absent, as before flow control.
+   */
+  acceptedAt?: (nowMs: number) => string;
   /** Generation answers carry vLLM's usage (token accounting). */
   usage?: boolean;
   /** Scripted vLLM: called once per attempt (1-based). */
@@ -115,7 +123,7 @@ const SCENARIOS: Record<string, Scenario> = {
   // Patch flow-control-v1: generation on the LLM task queue, a maximum age, token totals.
   'flow-control': {
     policy: { llmTaskQueue: LLM_TASK_QUEUE, maxAgeMinutes: 72 * 60 },
-    acceptedAt: () => new Date().toISOString(),
+    acceptedAt: (nowMs) => new Date(nowMs).toISOString(),
     usage: true,
     generate: (attempt) => (attempt === 1 ? 'Great job this week! Keep going.' : KOREAN_FEEDBACK),
     expect: { outcome: 'completed', generateCalls: 2, deliverCalls: 1 },
@@ -158,13 +166,15 @@ function scriptedActivities(scenario: Scenario) {
     delivery: { mode: 'callback' },
     sqs: {} as SQSClient,
   });
+  const generate = async () => {
+    calls.generate++;
+    const text = scenario.generate ? scenario.generate(calls.generate) : KOREAN_FEEDBACK;
+    return scenario.usage ? { text, usage: { promptTokens: 812, completionTokens: 96 } } : { text };
+  };
   const activities: FeedbackActivities = {
     ...real,
-    generateFeedback: async () => {
-      calls.generate++;
-      const text = scenario.generate ? scenario.generate(calls.generate) : KOREAN_FEEDBACK;
-      return scenario.usage ? { text, usage: { promptTokens: 812, completionTokens: 96 } } : { text };
-    },
+    generateFeedback: generate,
+    generateCheckedFeedback: checkedGeneration(undefined, generate),
     deliverResult: async (_input: DeliverInput) => {
       calls.deliver++;
       scenario.deliver?.(calls.deliver);
@@ -235,7 +245,7 @@ async function record(
   file: string,
 ): Promise<string> {
   const { activities, calls } = scriptedActivities(scenario);
-  const input = workflowInput(name, scenario.policy, scenario.acceptedAt?.());
+  const input = workflowInput(name, scenario.policy, scenario.acceptedAt?.(await env.currentTimeMs()));
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: TASK_QUEUE,
@@ -247,7 +257,7 @@ async function record(
     connection: env.nativeConnection,
     taskQueue: LLM_TASK_QUEUE,
     identity: IDENTITY,
-    activities: { generateFeedback: activities.generateFeedback },
+    activities: llmActivities(activities),
   });
   const { handle, outcome } = await llmWorker.runUntil(
     worker.runUntil(async () => {

@@ -8,9 +8,10 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { AppConfig } from '../config';
 import { checkFeedback, type GuardrailVerdict } from '../domain/guardrail';
-import { buildPromptMessages, type ChatMessage } from '../domain/prompt';
+import { buildPromptMessages, promptText, type ChatMessage } from '../domain/prompt';
 import type { FeedbackResult } from '../domain/result';
 import { FailureTypes, type DeliveryChannel, type FeedbackWorkflowInput } from '../domain/workflow';
+import type { FeedbackRequest } from '../domain/request';
 import { describeNetworkError, isRetryableStatus, joinUrl, postJson } from '../shared/http';
 import { signatureHeaders } from '../shared/signing';
 import {
@@ -42,16 +43,57 @@ export interface DeliverInput {
   deduplicationId?: string;
 }
 
+/**
+ * What generateCheckedFeedback is given: the request, not the prompt (the activity builds it, so no
+ * prompt text goes into the run's history).
+ */
+export interface CheckedGenerateInput {
+  request: Pick<FeedbackRequest, 'personalChallenges' | 'groupChallenges'>;
+  requestedAt: string;
+  /** The guardrail's length bound (FeedbackPolicy.maxFeedbackChars). */
+  maxChars: number;
+}
+
+/** vLLM's answer with the guardrail's verdict on it. */
+export interface CheckedFeedback extends ChatCompletionAnswer {
+  verdict: GuardrailVerdict;
+}
+
+/**
+ * generateCheckedFeedback over a way to get the model's answer to the prompt (vLLM in the worker; a
+ * script in tests and in the history recorder).
+ */
+export function checkedGeneration(
+  promptTemplate: string | undefined,
+  complete: (messages: ChatMessage[]) => Promise<ChatCompletionAnswer>,
+): (input: CheckedGenerateInput) => Promise<CheckedFeedback> {
+  return async (input) => {
+    const messages = buildPromptMessages(input.request, input.requestedAt, promptTemplate);
+    const answer = await complete(messages);
+    return { ...answer, verdict: checkFeedback(answer.text, promptText(messages), input.maxChars) };
+  };
+}
+
 export function createActivities(deps: ActivityDeps) {
   return {
+    /** Runs from before `lean-history-v1` only (a local activity there). */
     async buildPrompt(input: Pick<FeedbackWorkflowInput, 'request' | 'requestedAt'>): Promise<ChatMessage[]> {
       return buildPromptMessages(input.request, input.requestedAt, deps.promptTemplate);
     },
 
+    /**
+     * Builds the prompt, asks vLLM and checks the answer with the guardrail (runs since the
+     * `lean-history-v1` patch). A rejected answer is a verdict, not an error: the workflow decides
+     * whether to regenerate.
+     */
+    generateCheckedFeedback: checkedGeneration(deps.promptTemplate, (messages) => callVllm(deps, messages)),
+
+    /** Runs from before `lean-history-v1` only: asks vLLM with the prompt built by buildPrompt. */
     async generateFeedback(input: { messages: ChatMessage[] }): Promise<ChatCompletionAnswer> {
       return callVllm(deps, input.messages);
     },
 
+    /** Runs from before `lean-history-v1` only (a local activity there). */
     async validateFeedback(input: {
       text: string;
       prompt: string;

@@ -109,3 +109,8 @@ export function buildPromptMessages(
 ): ChatMessage[] {
   return [{ role: 'user', content: renderPrompt(request, requestedAt, template) }];
 }
+
+/** The prompt as one text (what the guardrail compares an answer with). */
+export function promptText(messages: ChatMessage[]): string {
+  return messages.map((m) => m.content).join('\n');
+}

@@ -9,7 +9,7 @@ import { onShutdown, runMain } from '../shared/process';
 import { connectWithRetry, STARTUP_MAX_WAIT_MS } from '../shared/startup';
 import { temporalConnectionOptions } from '../shared/temporal';
 import { createSqsClient } from '../shared/sqs';
-import { createFeedbackWorker, createLlmWorker } from './worker';
+import { createFeedbackWorker, createLlmWorker, llmActivities } from './worker';
 import { LlmFlowControl } from '../flow/flow-control';
 import { DEFAULT_BUNDLE_PATH, TRACING_BUNDLE_PATH } from './bundle-path';
 import { setupTracing } from '../shared/tracing';
@@ -105,7 +105,7 @@ runMain('worker', async () => {
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.flow.taskQueue,
-    activities: { generateFeedback: activities.generateFeedback },
+    activities: llmActivities(activities),
     flowControl,
     rateLimitPerSecond: config.flow.rateLimitPerSecond,
     tracing,

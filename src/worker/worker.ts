@@ -62,16 +62,26 @@ export interface LlmWorkerOptions {
   namespace: string;
   /** The LLM task queue (FlowSettings.taskQueue). */
   taskQueue: string;
-  activities: Pick<FeedbackActivities, 'generateFeedback'>;
-  /** Its limiter decides how many generateFeedback calls this worker runs at once. */
+  activities: LlmActivities;
+  /** Its limiter decides how many vLLM calls this worker runs at once. */
   flowControl: LlmFlowControl;
   /** The task queue's rate limit (requests per second over all its workers); unset: none. */
   rateLimitPerSecond?: number;
   tracing?: Pick<Tracing, 'processor' | 'resource'>;
 }
 
+/** The activities of the LLM task queue: the current one and the one runs from before lean-history-v1 call. */
+export type LlmActivities = Pick<FeedbackActivities, 'generateCheckedFeedback' | 'generateFeedback'>;
+
+export function llmActivities(activities: LlmActivities): LlmActivities {
+  return {
+    generateCheckedFeedback: activities.generateCheckedFeedback,
+    generateFeedback: activities.generateFeedback,
+  };
+}
+
 /**
- * The worker of the LLM task queue: generateFeedback only, polled only while the flow controller's
+ * The worker of the LLM task queue: the vLLM calls only, polled only while the flow controller's
  * limit allows another call. Activity-only (no workflows), next to the feedback worker in the same
  * process.
  */

@@ -1,6 +1,8 @@
 /**
- * FeedbackWorkflow: buildPrompt → generateFeedback → validateFeedback (regenerate a bounded number
- * of times) → deliverResult. Deterministic: no I/O, timeouts and retries come from the run's policy.
+ * FeedbackWorkflow: generateFeedback (builds the prompt, asks vLLM, checks the answer with the
+ * guardrail; regenerated a bounded number of times) → deliverResult. Deterministic: no I/O, timeouts
+ * and retries come from the run's policy. Runs started before `lean-history-v1` replay their own path:
+ * buildPrompt and validateFeedback as local activities around generateFeedback.
  */
 import {
   ActivityFailure,
@@ -17,6 +19,9 @@ import {
 } from '@temporalio/workflow';
 import { TimeoutType, type SearchAttributeUpdatePair } from '@temporalio/common';
 import type { FeedbackActivities } from '../activities';
+import type { ChatCompletionAnswer } from '../activities/vllm';
+import type { GuardrailVerdict } from '../domain/guardrail';
+import type { ChatMessage } from '../domain/prompt';
 import type { FeedbackPolicy } from '../domain/policy';
 import {
   buildFeedbackResult,
@@ -45,6 +50,14 @@ const seconds = (n: number) => n * 1000;
  */
 export const FLOW_CONTROL_PATCH = 'flow-control-v1';
 
+/**
+ * Runs started with this patch (which includes flow control) have a smaller history: the prompt is
+ * built and the answer checked inside generateFeedback instead of two local activities, and the
+ * stage is upserted only where it changes (no second `generating`, no `validating`). Per run: two
+ * markers and two search-attribute upserts fewer, and no prompt text in the history.
+ */
+export const LEAN_HISTORY_PATCH = 'lean-history-v1';
+
 export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<FeedbackOutcome> {
   const { policy } = input;
   const status: FeedbackStatus = { stage: 'queued', generations: 0 };
@@ -58,7 +71,10 @@ export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<Fe
     if (stageSearchable)
       upsertSearchAttributes([{ key: FeedbackStageSearchAttribute, value: stage }, ...extra]);
   };
-  const flowControl = patched(FLOW_CONTROL_PATCH);
+  // A lean run does not ask for the flow-control patch: one marker (and change-version upsert) less.
+  // Replays of older runs find no lean marker and take their recorded path.
+  const lean = patched(LEAN_HISTORY_PATCH);
+  const flowControl = lean || patched(FLOW_CONTROL_PATCH);
   // Only with the attributes set at start (the bridge sets them to 0): an upsert of an attribute the
   // namespace does not have would fail every workflow task of the run.
   const tokensSearchable =
@@ -85,9 +101,13 @@ export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<Fe
   };
   const delivery = deliveryActivities(policy);
 
-  enter('generating');
-  const messages = await local.buildPrompt({ request: input.request, requestedAt: input.requestedAt });
-  const prompt = messages.map((m) => m.content).join('\n');
+  let messages: ChatMessage[] = [];
+  let prompt = '';
+  if (!lean) {
+    enter('generating');
+    messages = await local.buildPrompt({ request: input.request, requestedAt: input.requestedAt });
+    prompt = messages.map((m) => m.content).join('\n');
+  }
 
   let content: string | undefined;
   let failure: string | undefined;
@@ -104,10 +124,20 @@ export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<Fe
         ? llmOptions
         : { ...llmOptions, scheduleToStartTimeout: Math.max(1000, expiresAt - Date.now()) },
     );
-    let text: string;
+    let answer: ChatCompletionAnswer;
+    let verdict: GuardrailVerdict | undefined;
     try {
-      const answer = await llm.generateFeedback({ messages });
-      text = answer.text;
+      if (lean) {
+        const checked = await llm.generateCheckedFeedback({
+          request: input.request,
+          requestedAt: input.requestedAt,
+          maxChars: policy.maxFeedbackChars,
+        });
+        answer = checked;
+        verdict = checked.verdict;
+      } else {
+        answer = await llm.generateFeedback({ messages });
+      }
       if (flowControl && answer.usage) {
         status.tokens = {
           prompt: (status.tokens?.prompt ?? 0) + answer.usage.promptTokens,
@@ -123,8 +153,15 @@ export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<Fe
       break;
     }
     status.generations += 1;
-    enter('validating');
-    const verdict = await local.validateFeedback({ text, prompt, maxChars: policy.maxFeedbackChars });
+    if (verdict === undefined) {
+      // Runs from before lean-history-v1: the guardrail runs as a local activity.
+      enter('validating');
+      verdict = await local.validateFeedback({
+        text: answer.text,
+        prompt,
+        maxChars: policy.maxFeedbackChars,
+      });
+    }
     if (verdict.ok) {
       content = verdict.text;
     } else if (status.generations > policy.maxRegenerations) {

@@ -1,7 +1,12 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities, type ActivityDeps, type DeliverInput } from '../../src/activities';
+import {
+  createActivities,
+  type ActivityDeps,
+  type CheckedFeedback,
+  type DeliverInput,
+} from '../../src/activities';
 import type { ChatCompletionAnswer } from '../../src/activities/vllm';
 import { createCallbackReceiver, type CallbackReceiver } from '../../src/dev/callback-receiver';
 import { FailureTypes } from '../../src/domain/workflow';
@@ -126,6 +131,53 @@ describe('generateFeedback', () => {
     for (let i = 0; i < 20 && simulator.stats().running > 0; i++)
       await new Promise((resolve) => setTimeout(resolve, 50));
     expect(simulator.stats().running).toBe(0);
+  });
+});
+
+describe('generateCheckedFeedback', () => {
+  const request = {
+    personalChallenges: [{ id: 1, title: '플로깅 하기', isSuccess: true }],
+    groupChallenges: [],
+  };
+  const input = { request, requestedAt: '2025-06-16T09:00:00+09:00', maxChars: 500 };
+  const generateChecked = (activityDeps = deps): Promise<CheckedFeedback> =>
+    env().run(createActivities(activityDeps).generateCheckedFeedback, input);
+  /** The prompt of the simulator's latest request. */
+  const lastPrompt = async () => {
+    const records = (await (await fetch(`${deps.vllm.baseUrl}/sim/requests`)).json()) as { prompt: string }[];
+    return records.at(-1)?.prompt ?? '';
+  };
+
+  it('builds the prompt from the request, asks vLLM and passes a good answer with its verdict', async () => {
+    const answer = await generateChecked();
+    expect(answer.text).toContain('플로깅 하기');
+    expect(answer.usage?.promptTokens).toBeGreaterThan(0);
+    expect(answer.verdict).toEqual({ ok: true, text: answer.text.trim() });
+    // The prompt that reached vLLM is the configured template's, with the member's data.
+    const seen = await lastPrompt();
+    expect(seen).toContain('개인 챌린지:');
+    expect(seen).toContain('플로깅 하기');
+  });
+
+  it('returns a rejecting verdict (not an error) for an answer the guardrail refuses', async () => {
+    simulator.setFaults([{ kind: 'english', count: 1 }]);
+    const english = await generateChecked();
+    expect(english.verdict).toMatchObject({ ok: false, reason: 'no-hangul' });
+    simulator.setFaults([{ kind: 'echo', count: 1 }]);
+    const echo = await generateChecked();
+    expect(echo.verdict).toMatchObject({ ok: false, reason: 'echoes-prompt' });
+  });
+
+  it("uses the worker's prompt template", async () => {
+    const template = '짧게 칭찬해 주세요.\n{personal_challenges}\n{group_challenges}';
+    await generateChecked({ ...deps, promptTemplate: template });
+    expect(await lastPrompt()).toMatch(/^짧게 칭찬해 주세요\.\n<data>\n- 플로깅 하기 \(성공\)\n<\/data>/);
+  });
+
+  it('raises the same failures as generateFeedback for vLLM errors', async () => {
+    simulator.setFaults([{ kind: 'error500', count: 1 }]);
+    const failure = await failureOf(env().run(createActivities(deps).generateCheckedFeedback, input));
+    expect(failure).toMatchObject({ type: FailureTypes.VllmUnavailable, nonRetryable: false });
   });
 });
 

@@ -34,7 +34,7 @@ import { SqsBridge } from '../../src/sqs-bridge/bridge';
 import { createLogger } from '../../src/shared/logger';
 import type { FeedbackQueues } from '../../src/shared/sqs';
 import { LlmFlowControl } from '../../src/flow/flow-control';
-import { createFeedbackWorker, createLlmWorker } from '../../src/worker/worker';
+import { createFeedbackWorker, createLlmWorker, llmActivities } from '../../src/worker/worker';
 import { freshQueues, testConfig, testSqsClient, testStack } from './stack';
 import { workflowBundle } from './temporal';
 
@@ -120,7 +120,7 @@ export async function startPipeline(
     connection,
     namespace: 'default',
     taskQueue: config.flow.taskQueue,
-    activities: { generateFeedback: activities.generateFeedback },
+    activities: llmActivities(activities),
     flowControl,
     tracing: options.tracing,
   });

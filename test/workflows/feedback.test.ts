@@ -1,10 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import type { History } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { createActivities, type DeliverInput, type FeedbackActivities } from '../../src/activities';
+import {
+  checkedGeneration,
+  createActivities,
+  type DeliverInput,
+  type FeedbackActivities,
+} from '../../src/activities';
+import type { ChatCompletionAnswer } from '../../src/activities/vllm';
 import { DEFAULT_POLICY, type FeedbackPolicy } from '../../src/domain/policy';
 import { validateFeedbackRequest } from '../../src/domain/request';
 import {
@@ -14,6 +21,7 @@ import {
   type FeedbackWorkflowInput,
 } from '../../src/domain/workflow';
 import { FeedbackWorkflow } from '../../src/workflows';
+import { llmActivities } from '../../src/worker/worker';
 import { fixtureJson } from '../support/fixtures';
 import { createTimeSkippingEnv, workflowBundle } from '../support/temporal';
 
@@ -47,9 +55,12 @@ function input(policy: Partial<FeedbackPolicy> = {}): FeedbackWorkflowInput {
 }
 
 /** Real prompt and guardrail activities; generation and delivery replaced per test. */
-function activities(
-  overrides: Partial<FeedbackActivities>,
-): FeedbackActivities & { delivered: DeliverInput[] } {
+/** Overrides; a scripted generateFeedback stands for vLLM's answer (whatever the prompt). */
+type Overrides = Partial<Omit<FeedbackActivities, 'generateFeedback'>> & {
+  generateFeedback?: () => Promise<ChatCompletionAnswer>;
+};
+
+function activities(overrides: Overrides): FeedbackActivities & { delivered: DeliverInput[] } {
   const delivered: DeliverInput[] = [];
   const real = createActivities({
     vllm: {
@@ -62,9 +73,12 @@ function activities(
     delivery: { mode: 'callback' },
     sqs: {} as SQSClient,
   });
+  // A scripted vLLM answer goes through the real prompt and guardrail (generateCheckedFeedback).
+  const generate = overrides.generateFeedback ?? (async () => ({ text: KOREAN_FEEDBACK }));
   return {
     ...real,
-    generateFeedback: async () => ({ text: KOREAN_FEEDBACK }),
+    generateFeedback: generate,
+    generateCheckedFeedback: checkedGeneration(undefined, generate),
     deliverResult: async (d: DeliverInput) => {
       delivered.push(d);
     },
@@ -286,7 +300,7 @@ describe('FeedbackWorkflow', () => {
   });
 });
 
-describe('FeedbackWorkflow with flow control (patch flow-control-v1)', () => {
+describe('FeedbackWorkflow with flow control (patches flow-control-v1, lean-history-v1)', () => {
   const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000).toISOString();
 
   /** The feedback worker without generateFeedback, and a worker of the LLM task queue with it. */
@@ -294,18 +308,15 @@ describe('FeedbackWorkflow with flow control (patch flow-control-v1)', () => {
     acts: FeedbackActivities,
     wfInput: FeedbackWorkflowInput,
     llmWorker: boolean,
-  ): Promise<{ outcome?: FeedbackOutcome; error?: WorkflowFailedError; stage: string }> {
-    const { generateFeedback, ...rest } = acts;
+  ): Promise<{ outcome?: FeedbackOutcome; error?: WorkflowFailedError; stage: string; history: History }> {
+    const wrongQueue = async () => {
+      throw ApplicationFailure.nonRetryable('a vLLM call ran on the feedback task queue', 'Wrong');
+    };
     const worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: await workflowBundle(),
-      activities: {
-        ...rest,
-        generateFeedback: async () => {
-          throw ApplicationFailure.nonRetryable('generateFeedback ran on the feedback task queue', 'Wrong');
-        },
-      },
+      activities: { ...acts, generateFeedback: wrongQueue, generateCheckedFeedback: wrongQueue },
     });
     const go = async () => {
       const handle = await env.client.workflow.start(FeedbackWorkflow, {
@@ -320,13 +331,17 @@ describe('FeedbackWorkflow with flow control (patch flow-control-v1)', () => {
           throw error;
         },
       );
-      return { ...result, stage: (await handle.query(statusQuery)).stage };
+      return {
+        ...result,
+        stage: (await handle.query(statusQuery)).stage,
+        history: await handle.fetchHistory(),
+      };
     };
     if (!llmWorker) return worker.runUntil(go);
     const llm = await Worker.create({
       connection: env.nativeConnection,
       taskQueue: wfInput.policy.llmTaskQueue as string,
-      activities: { generateFeedback },
+      activities: llmActivities(acts),
     });
     return llm.runUntil(worker.runUntil(go));
   }
@@ -349,6 +364,26 @@ describe('FeedbackWorkflow with flow control (patch flow-control-v1)', () => {
     expect(stage).toBe('delivered');
     expect(outcome).toMatchObject({ content: KOREAN_FEEDBACK, generations: 2 });
     expect(outcome?.tokens).toEqual({ prompt: 1400, completion: 41 + 42 });
+  });
+
+  it('keeps the history lean (patch lean-history-v1): one vLLM activity checks its answer, no local activities', async () => {
+    let calls = 0;
+    const acts = activities({
+      generateFeedback: async () => ({ text: ++calls === 1 ? 'Great job this week!' : KOREAN_FEEDBACK }),
+    });
+    const { outcome, history } = await runWithLlmWorker(acts, flowInput({}, hoursAgo(1)), true);
+    expect(outcome).toMatchObject({ content: KOREAN_FEEDBACK, generations: 2 });
+    const events = history.events ?? [];
+    const markers = events.flatMap((e) => {
+      const marker = e.markerRecordedEventAttributes;
+      if (!marker) return [];
+      const data = marker.details?.['patch-data']?.payloads?.[0]?.data;
+      return [`${marker.markerName} ${data ? Buffer.from(data).toString() : ''}`.trim()];
+    });
+    // Only the patch marker of this version: no local-activity markers, no flow-control-v1 marker.
+    expect(markers).toEqual([expect.stringMatching(/^core_patch .*"lean-history-v1"/)]);
+    const scheduled = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    expect(scheduled).toEqual(['generateCheckedFeedback', 'generateCheckedFeedback', 'deliverResult']);
   });
 
   it('delivers "408" without calling vLLM when the request is older than its maximum age, and ends expired', async () => {

@@ -16,6 +16,7 @@ import {
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { parseHistory } from '../../scripts/record-histories';
 import { workflowBundle } from '../support/temporal';
+import { LEAN_HISTORY_PATCH } from '../../src/workflows/feedback';
 
 const HISTORIES_DIR = join(__dirname, '..', 'histories');
 const RECORDED_SCENARIOS = [
@@ -101,6 +102,12 @@ describe('FeedbackWorkflow replay', () => {
     // <scenario>.json, or <scenario>--<change-id>.json once the untagged one was retired.
     const scenarios = new Set(historyFiles().map((f) => basename(f, '.json').split('--')[0]));
     expect([...scenarios]).toEqual(expect.arrayContaining(RECORDED_SCENARIOS));
+  });
+
+  it('has every scenario recorded under the newest patch (lean-history-v1) as well', () => {
+    expect(historyFiles()).toEqual(
+      expect.arrayContaining(RECORDED_SCENARIOS.map((scenario) => `${scenario}--${LEAN_HISTORY_PATCH}.json`)),
+    );
   });
 
   it('replays every recorded history against the current workflow code', async () => {
