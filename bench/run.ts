@@ -56,7 +56,7 @@ import {
   startTemporalDevServer,
   waitForTemporal,
 } from '../chaos/infra';
-import { percentile, pool, ProgressBar, sleep } from '../chaos/util';
+import { paced, percentile, pool, ProgressBar, sleep } from '../chaos/util';
 import { createCallbackReceiver } from '../src/dev/callback-receiver';
 import { fromEpochMillis } from '../src/domain/datetime';
 import { workflowIdFor } from '../src/domain/keys';
@@ -315,7 +315,7 @@ async function main(): Promise<void> {
     { credentials: CREDENTIALS },
   );
   await warmUpQueue(sqs, options.emqWarmup);
-  if (options.systems.has('raw') && options.scenarios.has('raw-ceiling')) {
+  if (options.systems.has('raw')) {
     await execFileAsync(node, [
       join(BUILD, 'raw-temporal.js'),
       'bundle',
@@ -328,6 +328,9 @@ async function main(): Promise<void> {
   for (const scenario of SCENARIOS.filter((s) => options.scenarios.has(s.id))) {
     if (scenario.mode === 'paced') {
       if (options.systems.has('ours')) plan.push({ scenario, system: 'ours', n: options.pacedN });
+      // The no-op workflow at the same rate: the latency floor of any Temporal design on this server.
+      if (options.systems.has('raw') && scenario.latencyMs === 0)
+        plan.push({ scenario, system: 'raw', n: options.pacedN });
       continue;
     }
     for (const system of ['ours', 'plain', 'seed'] as SystemId[]) {
@@ -395,7 +398,11 @@ async function main(): Promise<void> {
   for (let i = 0; i < plan.length; i++) {
     if (rawPlanned && i === rawAt) await execute(() => runRawCeiling(ctx, options.n));
     const { scenario, system, n } = plan[i];
-    await execute(() => runQueueSystem(ctx, scenario, system, n));
+    await execute(() =>
+      system === 'raw'
+        ? runRawCeiling(ctx, n, { scenario, rate: pacedRate(ctx, scenario) })
+        : runQueueSystem(ctx, scenario, system, n),
+    );
   }
   if (rawPlanned && rawAt >= plan.length) await execute(() => runRawCeiling(ctx, options.n));
   ctx.progress.finish();
@@ -758,7 +765,12 @@ function deadlineMs(scenario: Scenario, system: SystemId, n: number, offeredRate
 // ---------------------------------------------------------------------------------------------
 // The raw Temporal ceiling
 
-async function runRawCeiling(ctx: Context, n: number): Promise<RunReport> {
+/** As fast as the starter can start them, or `paced` at a fixed rate (open loop). */
+async function runRawCeiling(
+  ctx: Context,
+  n: number,
+  paced?: { scenario: Scenario; rate: number },
+): Promise<RunReport> {
   const tag = `${String(ctx.runIndex).padStart(2, '0')}-raw`;
   const resultFile = join(DATA, `raw-starter-${tag}.json`);
   const env: NodeJS.ProcessEnv = {
@@ -769,6 +781,7 @@ async function runRawCeiling(ctx: Context, n: number): Promise<RunReport> {
     WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '100',
     RAW_N: String(n),
     RAW_START_CONCURRENCY: String(ctx.options.rawStartConcurrency),
+    ...(paced ? { RAW_RATE: String(paced.rate) } : {}),
     RAW_STATS_PORT: String(PORTS.rawStats),
     RAW_RESULT_FILE: resultFile,
     RAW_BUNDLE_PATH: join(DATA, 'noop-workflow-bundle.js'),
@@ -789,7 +802,10 @@ async function runRawCeiling(ctx: Context, n: number): Promise<RunReport> {
     const deadline = Date.now() + (n / 20) * 2000 + 90_000;
     let current = await stats();
     while (current.completed < n && Date.now() < deadline) {
-      ctx.progress.render(ctx.progressBase + current.completed, 'raw-ceiling / raw');
+      ctx.progress.render(
+        ctx.progressBase + current.completed,
+        `${paced?.scenario.id ?? 'raw-ceiling'} / raw`,
+      );
       await Promise.race([sleep(500), exited]);
       current = await stats();
     }
@@ -809,9 +825,10 @@ async function runRawCeiling(ctx: Context, n: number): Promise<RunReport> {
     stopping = true;
     await stopProcesses(ctx, names);
     return {
-      scenario: 'raw-ceiling',
+      scenario: paced?.scenario.id ?? 'raw-ceiling',
       system: 'raw',
-      mode: 'start',
+      mode: paced ? 'paced' : 'start',
+      ...(paced ? { offeredRatePerSec: paced.rate, latencyMs: 0 } : {}),
       requested: n,
       delivered: current.completed,
       complete: current.completed >= n,
@@ -1084,22 +1101,6 @@ function quantiles(values: number[]): Quantiles {
     p99: percentile(values, 0.99),
     max: values.length ? Math.max(...values) : undefined,
   };
-}
-
-/** Open loop: starts call i at i / ratePerSecond, whether or not the earlier ones have finished. */
-async function paced(
-  count: number,
-  ratePerSecond: number,
-  work: (i: number) => Promise<void>,
-): Promise<void> {
-  const start = performance.now();
-  const inFlight: Promise<void>[] = [];
-  for (let i = 0; i < count; i++) {
-    const wait = start + (i * 1000) / ratePerSecond - performance.now();
-    if (wait > 0) await sleep(wait);
-    inFlight.push(work(i));
-  }
-  await Promise.all(inFlight);
 }
 
 async function waitFor(condition: () => boolean, timeoutMs: number, message: string): Promise<void> {

@@ -66,3 +66,19 @@ export async function pool<T>(
     }),
   );
 }
+
+/** Open loop: starts call i at i / ratePerSecond, whether or not the earlier ones have finished. */
+export async function paced(
+  count: number,
+  ratePerSecond: number,
+  work: (i: number) => Promise<void>,
+): Promise<void> {
+  const start = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) {
+    const wait = start + (i * 1000) / ratePerSecond - performance.now();
+    if (wait > 0) await sleep(wait);
+    inFlight.push(work(i));
+  }
+  await Promise.all(inFlight);
+}

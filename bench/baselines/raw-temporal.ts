@@ -4,8 +4,9 @@
  *
  *   raw-temporal.js bundle <out.js>   bundles noop-workflow once (before the measurement)
  *   raw-temporal.js worker            runs the workflow; GET /stats on RAW_STATS_PORT reports completions
- *   raw-temporal.js starter           starts RAW_N workflows, RAW_START_CONCURRENCY at a time, writes
- *                                     RAW_RESULT_FILE and waits for SIGTERM (so its /proc can be read)
+ *   raw-temporal.js starter           starts RAW_N workflows, RAW_START_CONCURRENCY at a time (or
+ *                                     RAW_RATE per second, open loop: the latency floor at that rate),
+ *                                     writes RAW_RESULT_FILE and waits for SIGTERM (so its /proc can be read)
  *
  * Temporal address, namespace, task queue and worker limits come from the same environment variables
  * as our worker (TEMPORAL_*, WORKER_MAX_CONCURRENT_*).
@@ -16,7 +17,7 @@ import { writeFile } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { z } from 'zod';
-import { percentile } from '../../chaos/util';
+import { paced, percentile } from '../../chaos/util';
 import { loadConfig } from '../../src/config';
 import { untilStopSignal } from './common';
 import { createNoopActivities } from './noop-activities';
@@ -44,6 +45,8 @@ export interface RawStarterResult {
 const rawEnvSchema = z.object({
   RAW_N: z.coerce.number().int().min(1).default(1000),
   RAW_START_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
+  /** Starts per second at a fixed pace instead of as fast as possible. */
+  RAW_RATE: z.coerce.number().positive().optional(),
   RAW_STATS_PORT: z.coerce.number().int().min(1).max(65535).default(38802),
   RAW_RESULT_FILE: z.string().min(1).default('raw-starter-result.json'),
   RAW_BUNDLE_PATH: z.string().min(1).default('noop-workflow-bundle.js'),
@@ -118,21 +121,26 @@ async function runStarter(): Promise<void> {
   const latencies: number[] = [];
   let next = 0;
   let failedStarts = 0;
+  const startOne = async (i: number) => {
+    const t0 = performance.now();
+    try {
+      await start(`${MEASURED_PREFIX}${taskQueue}-${i}`);
+      latencies.push(performance.now() - t0);
+    } catch {
+      failedStarts += 1;
+    }
+  };
   const firstStartAt = Date.now();
-  await Promise.all(
-    Array.from({ length: Math.min(env.RAW_START_CONCURRENCY, env.RAW_N) }, async () => {
-      while (next < env.RAW_N) {
-        const i = next++;
-        const t0 = performance.now();
-        try {
-          await start(`${MEASURED_PREFIX}${taskQueue}-${i}`);
-          latencies.push(performance.now() - t0);
-        } catch {
-          failedStarts += 1;
-        }
-      }
-    }),
-  );
+  if (env.RAW_RATE !== undefined) {
+    const rate = env.RAW_RATE;
+    await paced(env.RAW_N, rate, startOne);
+  } else {
+    await Promise.all(
+      Array.from({ length: Math.min(env.RAW_START_CONCURRENCY, env.RAW_N) }, async () => {
+        while (next < env.RAW_N) await startOne(next++);
+      }),
+    );
+  }
   const result: RawStarterResult = {
     started: latencies.length,
     failedStarts,

@@ -1,14 +1,12 @@
 /** Entry point of the API process. */
 import type { AddressInfo } from 'node:net';
-import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../config';
-import { lookupFeedbackStatus } from '../ops/status';
-import { sqsQueueCheck, temporalCheck } from '../shared/health';
+import { loadConfig, type AppConfig } from '../config';
+import type { FeedbackStatusView } from '../ops/status';
+import { sqsQueueCheck } from '../shared/health';
 import { createLogger } from '../shared/logger';
 import { createApiMetrics, createMetricsRegistry } from '../shared/metrics';
 import { gracefulHttpClose, onShutdown, runMain } from '../shared/process';
 import { createSqsClient } from '../shared/sqs';
-import { temporalConnectionOptions } from '../shared/temporal';
 import { setupTracing } from '../shared/tracing';
 import { createApp } from './app';
 
@@ -21,12 +19,7 @@ runMain('api', async () => {
   const requestQueueUrl = config.sqs.requestQueueUrl as string;
   // One SDK attempt: the BE waits at most 5 s, so an unreachable queue must become a 503 quickly.
   const sqs = createSqsClient(config.sqs, { maxAttempts: 1 });
-  // Lazy: accepting requests needs only SQS; Temporal is needed for the status route and /ready.
-  const connection = Connection.lazy({
-    ...temporalConnectionOptions(config.temporal),
-    connectTimeout: '3 seconds',
-  });
-  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const temporal = lazyStatusLookup(config.temporal);
   const tracing = await setupTracing(config.tracing, 'api');
   const registry = createMetricsRegistry('api');
   const app = createApp({
@@ -34,11 +27,10 @@ runMain('api', async () => {
     requestQueueUrl,
     logger,
     sqsTimeoutMs: config.sqs.requestTimeoutMs,
-    status: (requestId) =>
-      connection.withDeadline(Date.now() + 5000, () =>
-        lookupFeedbackStatus(temporal, requestId, { temporal: config.temporal }),
-      ),
-    readiness: [sqsQueueCheck('sqs', sqs, requestQueueUrl), temporalCheck(connection.workflowService)],
+    status: temporal.lookup,
+    // Accepting a request needs SQS only: while Temporal is away the queue keeps the requests, so the
+    // API stays ready (the bridge's and the worker's /ready report Temporal).
+    readiness: [sqsQueueCheck('sqs', sqs, requestQueueUrl)],
     metrics: { registry, api: createApiMetrics(registry) },
     auth: config.api.auth,
     corsOrigins: config.api.corsOrigins,
@@ -54,7 +46,41 @@ runMain('api', async () => {
   onShutdown(logger, async () => {
     await closeServer();
     await tracing?.shutdown();
-    await connection.close();
+    await temporal.close();
     sqs.destroy();
   });
 });
+
+/**
+ * The Temporal client for the status route, loaded and connected on its first use: accepting
+ * requests does not need it, and it is about a third of the API's memory.
+ */
+function lazyStatusLookup(settings: AppConfig['temporal']) {
+  type Lookup = (requestId: string) => Promise<FeedbackStatusView | undefined>;
+  let loaded: Promise<{ lookup: Lookup; close: () => Promise<void> }> | undefined;
+  const load = () =>
+    (loaded ??= (async () => {
+      const [{ Client, Connection }, { lookupFeedbackStatus }, { temporalConnectionOptions }] =
+        await Promise.all([
+          import('@temporalio/client'),
+          import('../ops/status'),
+          import('../shared/temporal'),
+        ]);
+      const connection = Connection.lazy({
+        ...temporalConnectionOptions(settings),
+        connectTimeout: '3 seconds',
+      });
+      const client = new Client({ connection, namespace: settings.namespace });
+      const lookup: Lookup = (requestId) =>
+        connection.withDeadline(Date.now() + 5000, () =>
+          lookupFeedbackStatus(client, requestId, { temporal: settings }),
+        );
+      return { lookup, close: () => connection.close() };
+    })());
+  return {
+    lookup: (async (requestId) => (await load()).lookup(requestId)) as Lookup,
+    close: async () => {
+      if (loaded) await (await loaded).close();
+    },
+  };
+}

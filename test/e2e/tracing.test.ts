@@ -63,8 +63,8 @@ it('turns one request into one connected trace from the API to the callback', as
       'feedback.request.start', // bridge
       'StartWorkflow:FeedbackWorkflow', // Temporal client in the bridge
       'RunWorkflow:FeedbackWorkflow', // workflow
-      'StartActivity:generateFeedback',
-      'RunActivity:generateFeedback',
+      'StartActivity:generateCheckedFeedback',
+      'RunActivity:generateCheckedFeedback',
       'StartActivity:deliverResult',
       'RunActivity:deliverResult',
     ]),

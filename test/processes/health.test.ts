@@ -1,4 +1,5 @@
 /**
+ * The API with Temporal away: ready, accepting, status 503.
  * The bridge and the worker as real processes: their health ports answer /health, /ready and
  * /metrics, the metrics (the Temporal SDK's exporter plus our activity and vLLM instruments on the
  * worker) move after a request ran through both, and log lines carry the request's ids.
@@ -13,6 +14,7 @@ import type { FeedbackQueues } from '../../src/shared/sqs';
 import { createVllmSimulator, type VllmSimulator } from '../../src/simulator/vllm-simulator';
 import { serviceEnv, spawnEntryPoint, type EntryPoint } from '../support/processes';
 import { freshQueues, testSqsClient } from '../support/stack';
+import { fixtureJson } from '../support/fixtures';
 import { workflowBundle } from '../support/temporal';
 
 jest.setTimeout(120_000);
@@ -55,6 +57,39 @@ afterAll(async () => {
   if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
 });
 
+describe('API process with Temporal unreachable', () => {
+  it('stays ready (accepting needs only SQS), accepts a request, and answers the status route with 503', async () => {
+    // Its own queues: the bridge below counts the messages on the shared ones.
+    const apiQueues = await freshQueues(sqs, 'health-api');
+    const api = spawnEntryPoint(
+      'src/api/main.ts',
+      serviceEnv(apiQueues, { API_PORT: '0', TEMPORAL_ADDRESS: '127.0.0.1:1' }),
+    );
+    try {
+      const url = `http://127.0.0.1:${(await api.waitForLog('API listening', 60_000)).port as number}`;
+      const ready = await fetch(`${url}/ready`);
+      expect(ready.status).toBe(200);
+      expect(((await ready.json()) as { data: unknown }).data).toEqual({
+        ready: true,
+        checks: { sqs: 'ok' },
+      });
+      const accepted = await fetch(`${url}/ai/feedback`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...fixtureJson('request-iso-dates.json'), memberId: 4242 }),
+      });
+      expect(accepted.status).toBe(202);
+      const { requestId } = ((await accepted.json()) as { data: { requestId: string } }).data;
+      // Not this process's queued record: ask for another request, which needs Temporal.
+      const status = await fetch(`${url}/ai/feedback/${randomUUID()}`);
+      expect(status.status).toBe(503);
+      expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    } finally {
+      await api.kill();
+    }
+  });
+});
+
 describe.each([
   ['bridge', () => bridgeUrl, { temporal: 'ok', sqs: 'ok' }],
   ['worker', () => workerUrl, { temporal: 'ok', sqs: 'ok' }],
@@ -72,7 +107,7 @@ describe.each([
 it('metrics of the bridge and the worker move after a request ran through both', async () => {
   const workerBefore = await (await fetch(`${workerUrl}/metrics`)).text();
   expect(workerBefore).toMatch(/^temporal_/m);
-  expect(workerBefore).not.toMatch(/feedback_activity_outcomes_total\{[^}]*activityType="generateFeedback"/);
+  expect(workerBefore).not.toMatch(/feedback_activity_outcomes_total\{[^}]*activityType="generateCheckedFeedback"/);
 
   // BE-style messages are keyed by their body: a fresh member id makes it a new request.
   const memberId = 100_000 + Math.floor(Math.random() * 800_000);
@@ -114,7 +149,7 @@ it('metrics of the bridge and the worker move after a request ran through both',
 
   const workerAfter = await (await fetch(`${workerUrl}/metrics`)).text();
   expect(workerAfter).toMatch(
-    /^feedback_activity_outcomes_total\{[^}]*activityType="generateFeedback"[^}]*outcome="success"[^}]*\} 1$/m,
+    /^feedback_activity_outcomes_total\{[^}]*activityType="generateCheckedFeedback"[^}]*outcome="success"[^}]*\} 1$/m,
   );
   expect(workerAfter).toMatch(
     /^feedback_activity_outcomes_total\{[^}]*activityType="deliverResult"[^}]*\} 1$/m,
@@ -124,7 +159,7 @@ it('metrics of the bridge and the worker move after a request ran through both',
   );
   // The SDK's own metrics, by the same exporter.
   expect(workerAfter).toMatch(
-    /^temporal_activity_execution_latency_milliseconds_count\{[^}]*activity_type="generateFeedback"[^}]*\} 1$/m,
+    /^temporal_activity_execution_latency_milliseconds_count\{[^}]*activity_type="generateCheckedFeedback"[^}]*\} 1$/m,
   );
 });
 

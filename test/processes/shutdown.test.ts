@@ -224,7 +224,7 @@ describe('SIGTERM', () => {
         },
         requestedAt: '2025-06-16T09:00:00+09:00',
         source: 'api',
-        // generateFeedback goes to the LLM task queue of this worker (as the bridge would set it).
+        // the vLLM call goes to the LLM task queue of this worker (as the bridge would set it).
         policy: {
           ...testConfig().policy,
           deliveryMode: 'queue',
@@ -246,7 +246,7 @@ describe('SIGTERM', () => {
       const signalledAt = first.signal('SIGTERM');
       const exit = await first.exited;
       expect(exit).toMatchObject({ code: 0, signal: null });
-      // generateFeedback ran to its end (vLLM answered 200) before the process exited.
+      // the vLLM call ran to its end (vLLM answered 200) before the process exited.
       const [call] = simulator.stats().requests;
       expect(call).toMatchObject({ status: 200 });
       expect(call.finishedAt).toBeGreaterThan(signalledAt);

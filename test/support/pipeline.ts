@@ -21,7 +21,7 @@ import { NO_AUTH } from './config';
 import { lookupFeedbackStatus } from '../../src/ops/status';
 import type { Tracing } from '../../src/shared/tracing';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
-import { sqsQueueCheck, temporalCheck } from '../../src/shared/health';
+import { sqsQueueCheck } from '../../src/shared/health';
 import {
   createApiMetrics,
   createBridgeMetrics,
@@ -158,7 +158,7 @@ export async function startPipeline(
     logger,
     sqsTimeoutMs: 3000,
     status: (requestId) => lookupFeedbackStatus(temporal, requestId, { temporal: config.temporal }),
-    readiness: [sqsQueueCheck('sqs', sqs, queues.requestQueueUrl), temporalCheck(temporal.workflowService)],
+    readiness: [sqsQueueCheck('sqs', sqs, queues.requestQueueUrl)],
     metrics: { registry: apiRegistry, api: createApiMetrics(apiRegistry) },
     auth: options.auth ?? NO_AUTH,
   });
