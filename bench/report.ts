@@ -68,6 +68,18 @@ export interface RunReport {
   notes: string[];
 }
 
+export interface ApiSweepPoint {
+  offeredRatePerSec: number;
+  apiLatencyMs: Quantiles;
+  rawLatencyMs: Quantiles;
+  errors: number;
+  overheadP50Ms?: number;
+  overheadP99Ms?: number;
+  /** The API process's CPU per accepted request, and its share of one core, in that window. */
+  apiCpuMsPerRequest?: number;
+  apiBusy?: number;
+}
+
 export interface LatencySample {
   count: number;
   errors: number;
@@ -84,6 +96,8 @@ export interface ApiReport {
   processes: Record<string, ProcessReport>;
   /** CPU seconds of the shared processes during each of the two measurements. */
   sharedCpuSeconds: { api: Record<string, number>; rawSendMessage: Record<string, number> };
+  /** The same measurement at lower offered rates (and the main one last). */
+  sweep?: ApiSweepPoint[];
 }
 
 export interface TargetResult {
@@ -529,6 +543,34 @@ export function renderMarkdown(report: BenchReport, svgFile: string): string {
         `in the SendMessage window: ${cpuList(a.sharedCpuSeconds.rawSendMessage)}.`,
       '',
     );
+    if (a.sweep?.length) {
+      out.push(
+        'The same at other offered rates (each rate: raw SendMessage, then the API, same process). The API is one ' +
+          'Node process: its overhead follows how busy that one core is.',
+        '',
+        table(
+          [
+            'offered',
+            'API p50 / p99',
+            'SendMessage p50 / p99',
+            'overhead p50 / p99',
+            'API CPU per request',
+            'API busy (of one core)',
+            'errors',
+          ],
+          a.sweep.map((p) => [
+            `${p.offeredRatePerSec} req/s`,
+            `${ms(p.apiLatencyMs.p50)} / ${ms(p.apiLatencyMs.p99)}`,
+            `${ms(p.rawLatencyMs.p50)} / ${ms(p.rawLatencyMs.p99)}`,
+            `${ms(p.overheadP50Ms)} / ${ms(p.overheadP99Ms)}`,
+            p.apiCpuMsPerRequest === undefined ? 'n/a' : `${num(p.apiCpuMsPerRequest, 2)} ms`,
+            p.apiBusy === undefined ? 'n/a' : `${Math.round(p.apiBusy * 100)} %`,
+            String(p.errors),
+          ]),
+        ),
+        '',
+      );
+    }
   }
 
   out.push('## Settings', '');

@@ -84,6 +84,7 @@ import {
   renderSvg,
   SYSTEM_LABELS,
   type ApiReport,
+  type ApiSweepPoint,
   type BenchReport,
   type ProcessReport,
   type Quantiles,
@@ -108,6 +109,8 @@ const PORTS = {
 const CAPACITY = 64;
 const SEND_CONCURRENCY = 16;
 const API_RATE = 200;
+/** Lower rates the API and raw SendMessage are also measured at (the overhead's trend). */
+const API_SWEEP_RATES = [50, 100];
 const API_SECONDS = 10;
 const API_WARMUP_SECONDS = 3;
 const API_CONNECTIONS = 10;
@@ -893,7 +896,6 @@ async function runApi(ctx: Context): Promise<ApiReport> {
   const rawBefore = snapshotCpu(ctx, []);
   await closedLoops(API_CONNECTIONS, API_RATE, API_SECONDS, () => sendOnce(rawLatencies));
   const rawShared = sharedCpu(rawBefore, snapshotCpu(ctx, []));
-  client.destroy();
 
   const queues = await ensureFeedbackQueues(ctx.sqs, `bench-${tag}`);
   const env = systemEnv(ctx, tag, queues, 'http://127.0.0.1:9/unused');
@@ -908,6 +910,20 @@ async function runApi(ctx: Context): Promise<ApiReport> {
     const measured = await Promise.race([fireAutocannon(url, body, API_SECONDS), exited]);
     const cpuAfter = snapshotCpu(ctx, ['api']);
     const processes = stopReports(ctx, ['api'], cpuBefore, cpuAfter);
+
+    // How the overhead moves with the offered rate: raw SendMessage, then the API, at each lower rate.
+    const sweep: ApiSweepPoint[] = [];
+    for (const rate of API_SWEEP_RATES) {
+      const raw: number[] = [];
+      rawErrors.count = 0;
+      await closedLoops(API_CONNECTIONS, rate, API_SECONDS, () => sendOnce(raw));
+      const before = snapshotCpu(ctx, ['api']);
+      const point = await Promise.race([fireAutocannon(url, body, API_SECONDS, rate), exited]);
+      const apiCpu = stopReports(ctx, ['api'], before, snapshotCpu(ctx, ['api'])).api?.cpuSecondsDuringRun;
+      sweep.push(sweepPoint(rate, point, raw, rawErrors.count, apiCpu));
+    }
+    sweep.push(sweepPoint(API_RATE, measured, rawLatencies, 0, processes.api?.cpuSecondsDuringRun));
+    client.destroy();
     stopping = true;
     await stopProcesses(ctx, ['api']);
 
@@ -927,10 +943,36 @@ async function runApi(ctx: Context): Promise<ApiReport> {
       overheadP99Ms: apiQ.p99 !== undefined && rawQ.p99 !== undefined ? apiQ.p99 - rawQ.p99 : undefined,
       processes,
       sharedCpuSeconds: { api: sharedCpu(cpuBefore, cpuAfter), rawSendMessage: rawShared },
+      sweep,
     };
   } finally {
+    client.destroy();
     if (!stopping) await stopProcesses(ctx, ['api'], 'SIGKILL');
   }
+}
+
+function sweepPoint(
+  rate: number,
+  api: { latencies: number[]; errors: number; non2xx: number },
+  raw: number[],
+  rawErrors: number,
+  apiCpuSeconds: number | undefined,
+): ApiSweepPoint {
+  const apiQ = quantiles(api.latencies);
+  const rawQ = quantiles(raw);
+  return {
+    offeredRatePerSec: rate,
+    apiLatencyMs: apiQ,
+    rawLatencyMs: rawQ,
+    errors: api.errors + api.non2xx + rawErrors,
+    overheadP50Ms: apiQ.p50 !== undefined && rawQ.p50 !== undefined ? apiQ.p50 - rawQ.p50 : undefined,
+    overheadP99Ms: apiQ.p99 !== undefined && rawQ.p99 !== undefined ? apiQ.p99 - rawQ.p99 : undefined,
+    apiCpuMsPerRequest:
+      apiCpuSeconds !== undefined && api.latencies.length > 0
+        ? (apiCpuSeconds * 1000) / api.latencies.length
+        : undefined,
+    apiBusy: apiCpuSeconds !== undefined ? apiCpuSeconds / API_SECONDS : undefined,
+  };
 }
 
 /**
@@ -964,6 +1006,7 @@ function fireAutocannon(
   url: string,
   body: string,
   seconds: number,
+  ratePerSecond = API_RATE,
 ): Promise<{ latencies: number[]; errors: number; non2xx: number }> {
   return new Promise((resolve, reject) => {
     const latencies: number[] = [];
@@ -975,7 +1018,7 @@ function fireAutocannon(
         headers: { 'content-type': 'application/json' },
         body,
         connections: API_CONNECTIONS,
-        overallRate: API_RATE,
+        overallRate: ratePerSecond,
         duration: seconds,
       },
       (err, result) =>
