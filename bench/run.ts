@@ -38,6 +38,8 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -905,9 +907,29 @@ async function runApi(ctx: Context): Promise<ApiReport> {
   let stopping = false;
   try {
     await Promise.race([waitForHttp(`http://127.0.0.1:${PORTS.api}/health`), exited]);
-    await Promise.race([fireAutocannon(url, body, API_WARMUP_SECONDS), exited]);
+    // The API driven exactly like raw SendMessage above (the same closed loops; Node's fetch with
+    // keep-alive): the difference between the two is the API's overhead.
+    const postOnce = async (sample: HttpSample) => {
+      const t0 = performance.now();
+      try {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+        await response.arrayBuffer();
+        if (response.ok) sample.latencies.push(performance.now() - t0);
+        else sample.non2xx += 1;
+      } catch {
+        sample.errors += 1;
+      }
+    };
+    const drive = (rate: number, seconds: number, sample: HttpSample) =>
+      Promise.race([closedLoops(API_CONNECTIONS, rate, seconds, () => postOnce(sample)), exited]);
+    await drive(API_RATE, API_WARMUP_SECONDS, emptySample());
     const cpuBefore = snapshotCpu(ctx, ['api']);
-    const measured = await Promise.race([fireAutocannon(url, body, API_SECONDS), exited]);
+    const driven = emptySample();
+    await drive(API_RATE, API_SECONDS, driven);
     const cpuAfter = snapshotCpu(ctx, ['api']);
     const processes = stopReports(ctx, ['api'], cpuBefore, cpuAfter);
 
@@ -918,27 +940,32 @@ async function runApi(ctx: Context): Promise<ApiReport> {
       rawErrors.count = 0;
       await closedLoops(API_CONNECTIONS, rate, API_SECONDS, () => sendOnce(raw));
       const before = snapshotCpu(ctx, ['api']);
-      const point = await Promise.race([fireAutocannon(url, body, API_SECONDS, rate), exited]);
+      const point = emptySample();
+      await drive(rate, API_SECONDS, point);
       const apiCpu = stopReports(ctx, ['api'], before, snapshotCpu(ctx, ['api'])).api?.cpuSecondsDuringRun;
       sweep.push(sweepPoint(rate, point, raw, rawErrors.count, apiCpu));
     }
-    sweep.push(sweepPoint(API_RATE, measured, rawLatencies, 0, processes.api?.cpuSecondsDuringRun));
+    sweep.push(sweepPoint(API_RATE, driven, rawLatencies, 0, processes.api?.cpuSecondsDuringRun));
+
+    // autocannon as well, and autocannon against a server that answers at once: the load generator's
+    // own latency at this rate and connection count.
+    const autocannonApi = await Promise.race([fireAutocannon(url, body, API_SECONDS), exited]);
+    const floor = await autocannonFloor(body);
     client.destroy();
     stopping = true;
     await stopProcesses(ctx, ['api']);
 
-    const apiQ = quantiles(measured.latencies);
+    const apiQ = quantiles(driven.latencies);
     const rawQ = quantiles(rawLatencies);
     return {
       offeredRatePerSec: API_RATE,
       durationSeconds: API_SECONDS,
-      api: {
-        count: measured.latencies.length,
-        errors: measured.errors,
-        non2xx: measured.non2xx,
-        latencyMs: apiQ,
-      },
+      api: { ...countSample(driven), latencyMs: apiQ },
       rawSendMessage: { count: rawLatencies.length, errors: rawErrors.count, latencyMs: rawQ },
+      autocannon: {
+        api: { ...countSample(autocannonApi), latencyMs: quantiles(autocannonApi.latencies) },
+        noopServer: { ...countSample(floor), latencyMs: quantiles(floor.latencies) },
+      },
       overheadP50Ms: apiQ.p50 !== undefined && rawQ.p50 !== undefined ? apiQ.p50 - rawQ.p50 : undefined,
       overheadP99Ms: apiQ.p99 !== undefined && rawQ.p99 !== undefined ? apiQ.p99 - rawQ.p99 : undefined,
       processes,
@@ -951,9 +978,38 @@ async function runApi(ctx: Context): Promise<ApiReport> {
   }
 }
 
+interface HttpSample {
+  latencies: number[];
+  errors: number;
+  non2xx: number;
+}
+
+const emptySample = (): HttpSample => ({ latencies: [], errors: 0, non2xx: 0 });
+const countSample = (sample: HttpSample) => ({
+  count: sample.latencies.length,
+  errors: sample.errors,
+  non2xx: sample.non2xx,
+});
+
+/** autocannon, driven like the API, against an HTTP server in this process that answers at once. */
+async function autocannonFloor(body: string): Promise<HttpSample> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(202, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    return await fireAutocannon(`http://127.0.0.1:${port}/`, body, API_SECONDS);
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+}
+
 function sweepPoint(
   rate: number,
-  api: { latencies: number[]; errors: number; non2xx: number },
+  api: HttpSample,
   raw: number[],
   rawErrors: number,
   apiCpuSeconds: number | undefined,
@@ -1007,7 +1063,7 @@ function fireAutocannon(
   body: string,
   seconds: number,
   ratePerSecond = API_RATE,
-): Promise<{ latencies: number[]; errors: number; non2xx: number }> {
+): Promise<HttpSample> {
   return new Promise((resolve, reject) => {
     const latencies: number[] = [];
     let non2xx = 0;

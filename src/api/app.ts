@@ -16,7 +16,7 @@ import { authenticate, type RawBodyRequest } from './auth';
 import { fromEpochMillis } from '../domain/datetime';
 import { workflowIdFor } from '../domain/keys';
 import { validateFeedbackRequest } from '../domain/request';
-import type { FeedbackStatusView } from '../ops/status';
+import type { FeedbackStatusView } from '../ops/status-view';
 import { runReadiness, type ReadinessCheck } from '../shared/health';
 import type { Logger } from '../shared/logger';
 import { contextFromHeaders, inSpan, SpanKind, traceMessageAttributes } from '../shared/tracing';

@@ -10,7 +10,6 @@ import {
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { z } from 'zod';
 import type { AppConfig } from '../config';
 import { workflowIdFor } from '../domain/keys';
 import {
@@ -26,58 +25,9 @@ import {
 } from '../domain/workflow';
 import { EXPIRED_CONTENT, RECOVERABLE_FAILURE_CONTENT } from '../domain/result';
 import { webUiLink } from '../shared/temporal';
+import type { FeedbackStatusView } from './status-view';
 
-/**
- * What the status API and `feedback status` show; optional fields are absent when unknown. A zod
- * schema so that the OpenAPI document is generated from it (src/api/openapi.ts).
- */
-export const feedbackStatusViewSchema = z
-  .object({
-    requestId: z.string(),
-    workflowId: z.string(),
-    stage: z.enum(FEEDBACK_STAGES),
-    workflowStatus: z.string().meta({
-      description:
-        "Temporal's execution status (RUNNING, COMPLETED, FAILED, …), or NOT_STARTED while queued.",
-    }),
-    attempts: z
-      .object({
-        generations: z
-          .number()
-          .int()
-          .optional()
-          .meta({ description: 'Generations that reached the guardrail.' }),
-        current: z
-          .object({ activity: z.string(), attempt: z.number().int() })
-          .optional()
-          .meta({ description: 'The activity in progress and its attempt number.' }),
-      })
-      .meta({ description: 'Attempts so far.' }),
-    lastError: z.string().optional(),
-    content: z
-      .string()
-      .optional()
-      .meta({ description: 'The content delivered to the BE ("500" after a terminal generation failure).' }),
-    memberId: z.number().int().optional(),
-    tokens: z
-      .object({ prompt: z.number().int(), completion: z.number().int() })
-      .optional()
-      .meta({ description: "Tokens vLLM reported for the run's generations (set when generation ends)." }),
-    summary: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .meta({ description: "The run's memo: a request summary." }),
-    runId: z.string().optional(),
-    startedAt: z.string().optional(),
-    closedAt: z.string().optional(),
-    acceptedAt: z
-      .string()
-      .optional()
-      .meta({ description: 'When the API accepted a request that is still queued.' }),
-    webUiUrl: z.string().optional().meta({ description: 'The run in the Temporal Web UI.' }),
-  })
-  .meta({ title: 'FeedbackStatus' });
-export type FeedbackStatusView = z.infer<typeof feedbackStatusViewSchema>;
+export type { FeedbackStatusView };
 
 /** The parts a view is made from; `toStatusView` is pure so that every stage is testable. */
 export interface StatusParts {
