@@ -78,6 +78,8 @@ export interface ApiSweepPoint {
   /** The API process's CPU per accepted request, and its share of one core, in that window. */
   apiCpuMsPerRequest?: number;
   apiBusy?: number;
+  /** CPU used by every process we measure (API, harness, Temporal, ElasticMQ, simulator) / all cores. */
+  machineBusy?: { api?: number; rawSendMessage?: number };
 }
 
 export interface LatencySample {
@@ -330,6 +332,7 @@ export function rate(value: number | undefined): string {
 
 const x = (value: number | undefined) => (value === undefined ? '–' : `${value.toFixed(2)}×`);
 const verdict = (pass?: boolean) => (pass === undefined ? 'n/a' : pass ? '**pass**' : '**FAIL**');
+const percent = (share: number | undefined) => (share === undefined ? 'n/a' : `${Math.round(share * 100)} %`);
 const num = (value: number | undefined, digits = 1) => (value === undefined ? '–' : value.toFixed(digits));
 
 function table(header: string[], rows: string[][]): string {
@@ -568,7 +571,8 @@ export function renderMarkdown(report: BenchReport, svgFile: string): string {
     if (a.sweep?.length) {
       out.push(
         'The same at other offered rates (each rate: raw SendMessage, then the API, same process). The API is one ' +
-          'Node process: its overhead follows how busy that one core is.',
+          'Node process: its overhead follows how busy that core is, and how busy the whole machine is (the API, ' +
+          'the harness driving it and ElasticMQ share the cores).',
         '',
         table(
           [
@@ -578,6 +582,7 @@ export function renderMarkdown(report: BenchReport, svgFile: string): string {
             'overhead p50 / p99',
             'API CPU per request',
             'API busy (of one core)',
+            'machine busy: API / SendMessage window',
             'errors',
           ],
           a.sweep.map((p) => [
@@ -586,7 +591,8 @@ export function renderMarkdown(report: BenchReport, svgFile: string): string {
             `${ms(p.rawLatencyMs.p50)} / ${ms(p.rawLatencyMs.p99)}`,
             `${ms(p.overheadP50Ms)} / ${ms(p.overheadP99Ms)}`,
             p.apiCpuMsPerRequest === undefined ? 'n/a' : `${num(p.apiCpuMsPerRequest, 2)} ms`,
-            p.apiBusy === undefined ? 'n/a' : `${Math.round(p.apiBusy * 100)} %`,
+            percent(p.apiBusy),
+            `${percent(p.machineBusy?.api)} / ${percent(p.machineBusy?.rawSendMessage)}`,
             String(p.errors),
           ]),
         ),

@@ -35,6 +35,7 @@
  *   --dev-config k=v;k=v          dev server dynamic config values (none: the server's defaults),
  *                                 e.g. system.enableActivityEagerExecution=true
  *   --worker-cache N              WORKER_MAX_CACHED_WORKFLOWS of ours (the SDK's default)
+ *   --node-options "<flags>"      NODE_OPTIONS of our processes, e.g. --max-semi-space-size=2
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -193,6 +194,8 @@ interface Options {
   sqlitePragmas: string[];
   devConfig: string[];
   workerCache?: number;
+  /** NODE_OPTIONS of our processes (worker, bridge, API). */
+  nodeOptions?: string;
   /** Messages sent through ElasticMQ before the first run, so that its JIT is warm for every system. */
   emqWarmup: number;
 }
@@ -249,6 +252,7 @@ function parseArgs(argv: string[]): Options {
       .split(';')
       .filter((c) => c.length > 0 && c !== 'default'),
     workerCache: value('--worker-cache') === undefined ? undefined : number('--worker-cache', 0),
+    nodeOptions: value('--node-options'),
     sqlitePragmas: (value('--sqlite-pragmas') ?? DEFAULT_PRAGMAS)
       .split(',')
       .filter((p) => p.length > 0 && p !== 'default'),
@@ -460,6 +464,7 @@ function writeReport(state: RunState, api: ApiReport | undefined, partialRun: bo
       'Temporal dev server dynamic config': options.devConfig.join(', ') || 'server defaults',
       'ours: WORKER_MAX_CACHED_WORKFLOWS':
         options.workerCache === undefined ? 'SDK default' : String(options.workerCache),
+      'ours: NODE_OPTIONS': options.nodeOptions ?? 'none',
       'ElasticMQ warm-up': `${options.emqWarmup} messages before the first run`,
       'raw ceiling': `${options.n} no-op workflows, ${options.rawStartConcurrency} concurrent starts, same worker limits`,
       'harness sends': `SendMessage, ${SEND_CONCURRENCY} concurrent (burst runs)`,
@@ -678,22 +683,45 @@ function systemEnv(
 }
 
 function startSystem(ctx: Context, system: SystemId, env: NodeJS.ProcessEnv): SystemProcesses {
-  const dist = (path: string) => join(ROOT, 'dist', 'src', path);
   const specs: Array<[name: string, args: string[]]> =
     system === 'ours'
       ? [
-          ['ours-worker', [dist('worker/main.js')]],
-          ['ours-bridge', [dist('sqs-bridge/main.js')]],
+          ['ours-worker', startScriptArgs('start:worker')],
+          ['ours-bridge', startScriptArgs('start:bridge')],
         ]
       : system === 'seed'
         ? [['seed-worker', [join(BUILD, 'seed-worker.js')]]]
         : system === 'plain'
           ? [['plain-consumer', [join(BUILD, 'plain-consumer.js')]]]
           : [];
-  const started = specs.map(([name, args]) => startProcess(ctx, name, args, env));
+  const started = specs.map(([name, args]) =>
+    startProcess(ctx, name, args, system === 'ours' ? oursNodeOptions(ctx, env) : env),
+  );
   return {
     names: specs.map(([name]) => name),
     exited: Promise.race([exitWatch(ctx.stopping, started), ctx.sharedExited]),
+  };
+}
+
+/**
+ * Node's arguments for one of our processes, from its package.json start script (`node [flags]
+ * dist/...`), so the benchmark runs it as `npm run start:*`, the compose file and the image do.
+ */
+function startScriptArgs(script: string): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const [command, ...args] = (scripts[script] ?? '').split(/\s+/);
+  if (command !== 'node' || args.length === 0)
+    throw new Error(`package.json ${script} is not "node [flags] <file>"`);
+  return args.map((arg) => (arg.startsWith('-') ? arg : join(ROOT, arg)));
+}
+
+/** Our processes also run with --node-options as NODE_OPTIONS (V8 flags to try). */
+function oursNodeOptions(ctx: Context, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
+    ...env,
+    ...(ctx.options.nodeOptions ? { NODE_OPTIONS: ctx.options.nodeOptions } : {}),
   };
 }
 
@@ -901,7 +929,7 @@ async function runApi(ctx: Context): Promise<ApiReport> {
 
   const queues = await ensureFeedbackQueues(ctx.sqs, `bench-${tag}`);
   const env = systemEnv(ctx, tag, queues, 'http://127.0.0.1:9/unused');
-  const api = startProcess(ctx, 'api', [join(ROOT, 'dist', 'src', 'api', 'main.js')], env);
+  const api = startProcess(ctx, 'api', startScriptArgs('start:api'), oursNodeOptions(ctx, env));
   const exited = Promise.race([exitWatch(ctx.stopping, [api]), ctx.sharedExited]);
   const url = `http://127.0.0.1:${PORTS.api}/ai/feedback`;
   let stopping = false;
@@ -938,14 +966,27 @@ async function runApi(ctx: Context): Promise<ApiReport> {
     for (const rate of API_SWEEP_RATES) {
       const raw: number[] = [];
       rawErrors.count = 0;
+      const rawStart = snapshotCpu(ctx, []);
       await closedLoops(API_CONNECTIONS, rate, API_SECONDS, () => sendOnce(raw));
+      const rawCpu = sharedCpu(rawStart, snapshotCpu(ctx, []));
       const before = snapshotCpu(ctx, ['api']);
       const point = emptySample();
       await drive(rate, API_SECONDS, point);
-      const apiCpu = stopReports(ctx, ['api'], before, snapshotCpu(ctx, ['api'])).api?.cpuSecondsDuringRun;
-      sweep.push(sweepPoint(rate, point, raw, rawErrors.count, apiCpu));
+      const after = snapshotCpu(ctx, ['api']);
+      const apiCpu = stopReports(ctx, ['api'], before, after).api?.cpuSecondsDuringRun;
+      sweep.push(sweepPoint(rate, point, raw, rawErrors.count, apiCpu, sharedCpu(before, after), rawCpu));
     }
-    sweep.push(sweepPoint(API_RATE, driven, rawLatencies, 0, processes.api?.cpuSecondsDuringRun));
+    sweep.push(
+      sweepPoint(
+        API_RATE,
+        driven,
+        rawLatencies,
+        0,
+        processes.api?.cpuSecondsDuringRun,
+        sharedCpu(cpuBefore, cpuAfter),
+        rawShared,
+      ),
+    );
 
     // autocannon as well, and autocannon against a server that answers at once: the load generator's
     // own latency at this rate and connection count.
@@ -1013,10 +1054,18 @@ function sweepPoint(
   raw: number[],
   rawErrors: number,
   apiCpuSeconds: number | undefined,
+  sharedInApiWindow: Record<string, number>,
+  sharedInRawWindow: Record<string, number>,
 ): ApiSweepPoint {
   const apiQ = quantiles(api.latencies);
   const rawQ = quantiles(raw);
+  const sum = (cpu: Record<string, number>) => Object.values(cpu).reduce((a, b) => a + b, 0);
+  const capacity = cpus().length * API_SECONDS;
   return {
+    machineBusy: {
+      api: apiCpuSeconds === undefined ? undefined : (apiCpuSeconds + sum(sharedInApiWindow)) / capacity,
+      rawSendMessage: sum(sharedInRawWindow) / capacity,
+    },
     offeredRatePerSec: rate,
     apiLatencyMs: apiQ,
     rawLatencyMs: rawQ,

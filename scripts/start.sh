@@ -38,23 +38,26 @@ stop_all() {
 }
 trap stop_all EXIT INT TERM
 
-run() { # name script
-  node "dist/src/$2" >> "$LOGS/$1.log" 2>&1 &
+run() { # name package.json-start-script: runs what `npm run <script>` runs (node, its flags, the file)
+  local command
+  command=$(node -p "require('./package.json').scripts['$2']")
+  # shellcheck disable=SC2086 # the script's words are node's arguments
+  $command >> "$LOGS/$1.log" 2>&1 &
   pids+=($!)
 }
 
 vllm_note=""
 if [ -z "${VLLM_API_URL:-}" ]; then
   export VLLM_API_URL="http://127.0.0.1:${VLLM_SIM_PORT:-8800}"
-  run vllm-simulator simulator/main.js
+  run vllm-simulator start:vllm-sim
   vllm_note="   (vLLM simulator)"
 fi
 # The receiver's lines (deliveries) are shown on the console as well as in its log.
 node dist/src/dev/callback-receiver-main.js > >(tee -a "$LOGS/callback-receiver.log") 2>&1 &
 pids+=($!)
-run worker worker/main.js
-run sqs-bridge sqs-bridge/main.js
-run api api/main.js
+run worker start:worker
+run sqs-bridge start:bridge
+run api start:api
 
 for _ in $(seq 1 100); do
   curl -sf "http://127.0.0.1:$API_PORT/health" >/dev/null && break

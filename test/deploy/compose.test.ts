@@ -360,7 +360,9 @@ describe('docker-compose.yml', () => {
       const script = scripts[PROCESSES[name].script].split(/\s+/);
       expect({ name, command: command(raw.services[name]) }).toEqual({ name, command: script });
       // dist/src/<x>.js is what `npm run build` makes of src/<x>.ts, the entry point checked above.
-      expect(script[1].replace(/^dist\//, '').replace(/\.js$/, '.ts')).toBe(PROCESSES[name].main);
+      // node [V8 flags] <file>
+      const file = script.slice(1).find((arg) => !arg.startsWith('-')) ?? '';
+      expect(file.replace(/^dist\//, '').replace(/\.js$/, '.ts')).toBe(PROCESSES[name].main);
     }
   });
 
