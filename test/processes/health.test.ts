@@ -107,7 +107,9 @@ describe.each([
 it('metrics of the bridge and the worker move after a request ran through both', async () => {
   const workerBefore = await (await fetch(`${workerUrl}/metrics`)).text();
   expect(workerBefore).toMatch(/^temporal_/m);
-  expect(workerBefore).not.toMatch(/feedback_activity_outcomes_total\{[^}]*activityType="generateCheckedFeedback"/);
+  expect(workerBefore).not.toMatch(
+    /feedback_activity_outcomes_total\{[^}]*activityType="generateCheckedFeedback"/,
+  );
 
   // BE-style messages are keyed by their body: a fresh member id makes it a new request.
   const memberId = 100_000 + Math.floor(Math.random() * 800_000);
