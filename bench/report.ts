@@ -24,6 +24,8 @@ export interface Scenario {
   shape: QueueShape;
   /** burst: all requests sent at once; paced: sent at a fixed rate. */
   mode: 'burst' | 'paced';
+  /** Not in the default run (`--scenarios` names it). */
+  extra?: boolean;
 }
 
 export interface Quantiles {

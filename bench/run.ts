@@ -24,7 +24,8 @@
  *   --paced-n N                   requests per paced run (240 / 60); --paced-rate R overrides the rate
  *   --systems a,b                 ours, seed, plain, raw
  *   --scenarios a,b               instant-group, instant-member, l1-group, l1-member, paced-instant,
- *                                 paced-l1, raw-ceiling, api
+ *                                 paced-l1, raw-ceiling, api; extra (not in the default run): l1-c8,
+ *                                 l1-c16 (C/L = 8/s and 16/s, below the raw Temporal ceiling)
  *   --pollers N / --group-pollers N       BRIDGE_POLLERS per member groups / one group (4 / 1)
  *   --worker-activities N         WORKER_MAX_CONCURRENT_ACTIVITIES (200)
  *   --raw-start-concurrency N     concurrent starts of the raw ceiling (50)
@@ -35,7 +36,10 @@
  *   --dev-config k=v;k=v          dev server dynamic config values (none: the server's defaults),
  *                                 e.g. system.enableActivityEagerExecution=true
  *   --worker-cache N              WORKER_MAX_CACHED_WORKFLOWS of ours (the SDK's default)
+ *   --bridge-max-open N           BRIDGE_MAX_OPEN_QUEUE_RUNS of ours (the bridge's default; 0: no bound)
  *   --node-options "<flags>"      NODE_OPTIONS of our processes, e.g. --max-semi-space-size=2
+ *   --memory-log                  our processes log process.memoryUsage() once a second to their logs
+ *                                 in .data/bench/logs (a memory profile: V8 heap, external, the rest)
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -151,6 +155,17 @@ const SCENARIOS: Scenario[] = [
     shape: 'member',
     mode: 'burst',
   },
+  // C/L below the raw Temporal ceiling (extra: `--scenarios l1-c8,l1-c16 --systems ours`): where the
+  // orchestrator, not Temporal on this machine, would be the limit.
+  ...[8, 16].map((capacity): Scenario => ({
+    id: `l1-c${capacity}`,
+    title: `L = 1 s, C = ${capacity}, one group`,
+    latencyMs: 1000,
+    capacity,
+    shape: 'group',
+    mode: 'burst',
+    extra: true,
+  })),
   {
     id: 'paced-instant',
     title: 'L = 0, ours at half its maximum rate',
@@ -194,8 +209,12 @@ interface Options {
   sqlitePragmas: string[];
   devConfig: string[];
   workerCache?: number;
+  /** BRIDGE_MAX_OPEN_QUEUE_RUNS of ours (the bridge's default when absent). */
+  bridgeMaxOpen?: number;
   /** NODE_OPTIONS of our processes (worker, bridge, API). */
   nodeOptions?: string;
+  /** Our processes log process.memoryUsage() once a second (baselines/memory-log.ts). */
+  memoryLog: boolean;
   /** Messages sent through ElasticMQ before the first run, so that its JIT is warm for every system. */
   emqWarmup: number;
 }
@@ -230,7 +249,11 @@ function parseArgs(argv: string[]): Options {
       throw new Error(`${flag}: unknown ${unknown.join(', ')} (known: ${all.join(', ')})`);
     return new Set(items);
   };
-  const scenarios = list('--scenarios', [...SCENARIOS.map((s) => s.id), 'raw-ceiling', 'api']);
+  const scenarios = list('--scenarios', [
+    ...SCENARIOS.filter((s) => !s.extra).map((s) => s.id),
+    'raw-ceiling',
+    'api',
+  ]);
   return {
     quick,
     n: number('--n', quick ? 200 : FULL_N),
@@ -253,6 +276,8 @@ function parseArgs(argv: string[]): Options {
       .filter((c) => c.length > 0 && c !== 'default'),
     workerCache: value('--worker-cache') === undefined ? undefined : number('--worker-cache', 0),
     nodeOptions: value('--node-options'),
+    bridgeMaxOpen: value('--bridge-max-open') === undefined ? undefined : number('--bridge-max-open', 0),
+    memoryLog: argv.includes('--memory-log'),
     sqlitePragmas: (value('--sqlite-pragmas') ?? DEFAULT_PRAGMAS)
       .split(',')
       .filter((p) => p.length > 0 && p !== 'default'),
@@ -465,6 +490,8 @@ function writeReport(state: RunState, api: ApiReport | undefined, partialRun: bo
       'ours: WORKER_MAX_CACHED_WORKFLOWS':
         options.workerCache === undefined ? 'SDK default' : String(options.workerCache),
       'ours: NODE_OPTIONS': options.nodeOptions ?? 'none',
+      'ours: BRIDGE_MAX_OPEN_QUEUE_RUNS':
+        options.bridgeMaxOpen === undefined ? 'default (1000)' : String(options.bridgeMaxOpen),
       'ElasticMQ warm-up': `${options.emqWarmup} messages before the first run`,
       'raw ceiling': `${options.n} no-op workflows, ${options.rawStartConcurrency} concurrent starts, same worker limits`,
       'harness sends': `SendMessage, ${SEND_CONCURRENCY} concurrent (burst runs)`,
@@ -679,6 +706,9 @@ function systemEnv(
     ...(ctx.options.workerCache === undefined
       ? {}
       : { WORKER_MAX_CACHED_WORKFLOWS: String(ctx.options.workerCache) }),
+    ...(ctx.options.bridgeMaxOpen === undefined
+      ? {}
+      : { BRIDGE_MAX_OPEN_QUEUE_RUNS: String(ctx.options.bridgeMaxOpen) }),
   };
 }
 
@@ -719,10 +749,11 @@ function startScriptArgs(script: string): string[] {
 
 /** Our processes also run with --node-options as NODE_OPTIONS (V8 flags to try). */
 function oursNodeOptions(ctx: Context, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return {
-    ...env,
-    ...(ctx.options.nodeOptions ? { NODE_OPTIONS: ctx.options.nodeOptions } : {}),
-  };
+  const flags = [
+    ...(ctx.options.nodeOptions ? [ctx.options.nodeOptions] : []),
+    ...(ctx.options.memoryLog ? [`--require ${join(BUILD, 'memory-log.js')}`] : []),
+  ];
+  return flags.length ? { ...env, NODE_OPTIONS: flags.join(' ') } : env;
 }
 
 function startProcess(ctx: Context, name: string, args: string[], env: NodeJS.ProcessEnv): ManagedProcess {
