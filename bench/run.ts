@@ -241,19 +241,22 @@ function parseArgs(argv: string[]): Options {
     if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`${flag} needs a positive number`);
     return parsed;
   };
-  const list = (flag: string, all: string[]) => {
+  const list = (flag: string, defaults: string[], known = defaults) => {
     const raw = value(flag);
-    const items = raw ? raw.split(',').map((s) => s.trim()) : all;
-    const unknown = items.filter((item) => !all.includes(item));
+    const items = raw ? raw.split(',').map((s) => s.trim()) : defaults;
+    const unknown = items.filter((item) => !known.includes(item));
     if (unknown.length > 0)
-      throw new Error(`${flag}: unknown ${unknown.join(', ')} (known: ${all.join(', ')})`);
+      throw new Error(`${flag}: unknown ${unknown.join(', ')} (known: ${known.join(', ')})`);
     return new Set(items);
   };
-  const scenarios = list('--scenarios', [
-    ...SCENARIOS.filter((s) => !s.extra).map((s) => s.id),
-    'raw-ceiling',
-    'api',
-  ]);
+  const scenarios = list(
+    '--scenarios',
+    [...SCENARIOS.filter((s) => !s.extra).map((s) => s.id), 'raw-ceiling', 'api'],
+    [...SCENARIOS.map((s) => s.id), 'raw-ceiling', 'api'],
+  );
+  const bridgeMaxOpen = value('--bridge-max-open');
+  if (bridgeMaxOpen !== undefined && !/^\d+$/.test(bridgeMaxOpen))
+    throw new Error('--bridge-max-open needs a whole number (0: no bound)');
   return {
     quick,
     n: number('--n', quick ? 200 : FULL_N),
@@ -276,7 +279,7 @@ function parseArgs(argv: string[]): Options {
       .filter((c) => c.length > 0 && c !== 'default'),
     workerCache: value('--worker-cache') === undefined ? undefined : number('--worker-cache', 0),
     nodeOptions: value('--node-options'),
-    bridgeMaxOpen: value('--bridge-max-open') === undefined ? undefined : number('--bridge-max-open', 0),
+    bridgeMaxOpen: bridgeMaxOpen === undefined ? undefined : Number(bridgeMaxOpen),
     memoryLog: argv.includes('--memory-log'),
     sqlitePragmas: (value('--sqlite-pragmas') ?? DEFAULT_PRAGMAS)
       .split(',')
