@@ -101,7 +101,7 @@ export function buildOpenApiDocument(): JsonSchema {
       '/health': { get: { summary: 'Liveness', responses: { '200': envelope(null, 'The process runs.') } } },
       '/ready': {
         get: {
-          summary: 'Readiness: SQS and Temporal answer',
+          summary: 'Readiness: the request queue (SQS) answers',
           responses: {
             '200': { description: 'Ready.' },
             '503': { description: 'A dependency does not answer; the body names it.' },

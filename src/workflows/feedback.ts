@@ -1,8 +1,8 @@
 /**
- * FeedbackWorkflow: generateFeedback (builds the prompt, asks vLLM, checks the answer with the
- * guardrail; regenerated a bounded number of times) → deliverResult. Deterministic: no I/O, timeouts
- * and retries come from the run's policy. Runs started before `lean-history-v1` replay their own path:
- * buildPrompt and validateFeedback as local activities around generateFeedback.
+ * FeedbackWorkflow: generateCheckedFeedback (builds the prompt, asks vLLM, checks the answer with
+ * the guardrail; regenerated a bounded number of times) → deliverResult. Deterministic: no I/O,
+ * timeouts and retries come from the run's policy. Runs started before `lean-history-v1` replay their
+ * own path: buildPrompt and validateFeedback as local activities around generateFeedback.
  */
 import {
   ActivityFailure,
@@ -52,9 +52,9 @@ export const FLOW_CONTROL_PATCH = 'flow-control-v1';
 
 /**
  * Runs started with this patch (which includes flow control) have a smaller history: the prompt is
- * built and the answer checked inside generateFeedback instead of two local activities, and the
- * stage is upserted only where it changes (no second `generating`, no `validating`). Per run: two
- * markers and two search-attribute upserts fewer, and no prompt text in the history.
+ * built and the answer checked inside generateCheckedFeedback instead of two local activities around
+ * generateFeedback, and the stage is upserted only where it changes (no second `generating`, no
+ * `validating`). Per run: two markers and two search-attribute upserts fewer, no prompt text.
  */
 export const LEAN_HISTORY_PATCH = 'lean-history-v1';
 
