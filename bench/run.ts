@@ -960,6 +960,7 @@ async function runApi(ctx: Context): Promise<ApiReport> {
   const rawBefore = snapshotCpu(ctx, []);
   await closedLoops(API_CONNECTIONS, API_RATE, API_SECONDS, () => sendOnce(rawLatencies));
   const rawShared = sharedCpu(rawBefore, snapshotCpu(ctx, []));
+  const rawErrorsAtRate = rawErrors.count;
 
   const queues = await ensureFeedbackQueues(ctx.sqs, `bench-${tag}`);
   const env = systemEnv(ctx, tag, queues, 'http://127.0.0.1:9/unused');
@@ -1010,39 +1011,35 @@ async function runApi(ctx: Context): Promise<ApiReport> {
       const apiCpu = stopReports(ctx, ['api'], before, after).api?.cpuSecondsDuringRun;
       sweep.push(sweepPoint(rate, point, raw, rawErrors.count, apiCpu, sharedCpu(before, after), rawCpu));
     }
-    sweep.push(
-      sweepPoint(
-        API_RATE,
-        driven,
-        rawLatencies,
-        0,
-        processes.api?.cpuSecondsDuringRun,
-        sharedCpu(cpuBefore, cpuAfter),
-        rawShared,
-      ),
+    const atRate = sweepPoint(
+      API_RATE,
+      driven,
+      rawLatencies,
+      rawErrorsAtRate,
+      processes.api?.cpuSecondsDuringRun,
+      sharedCpu(cpuBefore, cpuAfter),
+      rawShared,
     );
+    sweep.push(atRate);
 
     // autocannon as well, and autocannon against a server that answers at once: the load generator's
     // own latency at this rate and connection count.
     const autocannonApi = await Promise.race([fireAutocannon(url, body, API_SECONDS), exited]);
     const floor = await autocannonFloor(body);
-    client.destroy();
     stopping = true;
     await stopProcesses(ctx, ['api']);
 
-    const apiQ = quantiles(driven.latencies);
-    const rawQ = quantiles(rawLatencies);
     return {
       offeredRatePerSec: API_RATE,
       durationSeconds: API_SECONDS,
-      api: { ...countSample(driven), latencyMs: apiQ },
-      rawSendMessage: { count: rawLatencies.length, errors: rawErrors.count, latencyMs: rawQ },
+      api: { ...countSample(driven), latencyMs: atRate.apiLatencyMs },
+      rawSendMessage: { count: rawLatencies.length, errors: rawErrorsAtRate, latencyMs: atRate.rawLatencyMs },
       autocannon: {
         api: { ...countSample(autocannonApi), latencyMs: quantiles(autocannonApi.latencies) },
         noopServer: { ...countSample(floor), latencyMs: quantiles(floor.latencies) },
       },
-      overheadP50Ms: apiQ.p50 !== undefined && rawQ.p50 !== undefined ? apiQ.p50 - rawQ.p50 : undefined,
-      overheadP99Ms: apiQ.p99 !== undefined && rawQ.p99 !== undefined ? apiQ.p99 - rawQ.p99 : undefined,
+      overheadP50Ms: atRate.overheadP50Ms,
+      overheadP99Ms: atRate.overheadP99Ms,
       processes,
       sharedCpuSeconds: { api: sharedCpu(cpuBefore, cpuAfter), rawSendMessage: rawShared },
       sweep,
@@ -1141,12 +1138,7 @@ async function closedLoops(
 }
 
 /** autocannon at API_RATE for `seconds`; latencies (ms, unrounded) of the 2xx answers. */
-function fireAutocannon(
-  url: string,
-  body: string,
-  seconds: number,
-  ratePerSecond = API_RATE,
-): Promise<HttpSample> {
+function fireAutocannon(url: string, body: string, seconds: number): Promise<HttpSample> {
   return new Promise((resolve, reject) => {
     const latencies: number[] = [];
     let non2xx = 0;
@@ -1157,7 +1149,7 @@ function fireAutocannon(
         headers: { 'content-type': 'application/json' },
         body,
         connections: API_CONNECTIONS,
-        overallRate: ratePerSecond,
+        overallRate: API_RATE,
         duration: seconds,
       },
       (err, result) =>

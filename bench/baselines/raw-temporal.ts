@@ -132,8 +132,7 @@ async function runStarter(): Promise<void> {
   };
   const firstStartAt = Date.now();
   if (env.RAW_RATE !== undefined) {
-    const rate = env.RAW_RATE;
-    await paced(env.RAW_N, rate, startOne);
+    await paced(env.RAW_N, env.RAW_RATE, startOne);
   } else {
     await Promise.all(
       Array.from({ length: Math.min(env.RAW_START_CONCURRENCY, env.RAW_N) }, async () => {

@@ -77,8 +77,9 @@ function lazyStatusLookup(settings: AppConfig['temporal']) {
         );
       return { lookup, close: () => connection.close() };
     })());
+  const lookup: Lookup = async (requestId) => (await load()).lookup(requestId);
   return {
-    lookup: (async (requestId) => (await load()).lookup(requestId)) as Lookup,
+    lookup,
     close: async () => {
       if (loaded) await (await loaded).close();
     },
