@@ -7,8 +7,14 @@
  * BE's single FIFO group keeps them in order (the batch in hand stays invisible meanwhile, and its
  * receive count does not grow). Requests from the HTTP API are always admitted.
  *
- * The count is the Temporal visibility count of open queue runs, shared by every bridge, read at most
- * once per `refreshMs`; runs admitted since the last read are added to it.
+ * The count is the Temporal visibility count of open queue runs, shared by every bridge; runs admitted
+ * since the last read are added to it. Between reads that sum only overstates this bridge's share (runs
+ * close, none open behind its back but other bridges' runs), so a read is needed only to admit more:
+ * the count is read at most once per `refreshMs` once the sum reaches half the bound, and otherwise
+ * at most once per `staleMs`. A count is a visibility query the server pays for on every read (on the
+ * dev server's SQLite it scans the runs), so far below the bound the bridge does not ask each second.
+ * With several bridges each may admit up to the headroom of its last read before it reads again, as
+ * with any bound read from shared state; the bound is a guard against start storms, not a quota.
  */
 import type { Client } from '@temporalio/client';
 import { FEEDBACK_WORKFLOW_TYPE, FeedbackSourceSearchAttribute } from '../domain/workflow';
@@ -17,7 +23,10 @@ export interface QueueAdmissionOptions {
   maxOpen: number;
   /** Open runs of queue (bulk) requests. */
   countOpen: () => Promise<number>;
+  /** Least time between two reads once half the bound is reached (default 1 s). */
   refreshMs?: number;
+  /** Least time between two reads below half the bound (default 30 s). */
+  staleMs?: number;
 }
 
 export class QueueAdmission {
@@ -45,8 +54,14 @@ export class QueueAdmission {
     return this.options.refreshMs ?? 1000;
   }
 
+  /** How old the last count may be before the next admission reads it again. */
+  private get maxAgeMs(): number {
+    const nearBound = 2 * (this.open + this.admitted) >= this.options.maxOpen;
+    return nearBound ? this.refreshMs : Math.max(this.refreshMs, this.options.staleMs ?? 30_000);
+  }
+
   private async refresh(): Promise<void> {
-    if (Date.now() - this.readAt < this.refreshMs) return;
+    if (Date.now() - this.readAt < this.maxAgeMs) return;
     this.reading ??= this.options
       .countOpen()
       .then((open) => {
@@ -71,6 +86,11 @@ export function openQueueRunsCounter(client: Client): () => Promise<number> {
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
+    // An abort while the count was being read has already fired: no event will come.
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
     const done = () => {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);

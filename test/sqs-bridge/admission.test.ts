@@ -27,6 +27,36 @@ describe('QueueAdmission (bound of open bulk runs)', () => {
     await expect(waiting).resolves.toBeUndefined();
   });
 
+  it('far below the bound does not read the count again until staleMs has passed', async () => {
+    const countOpen = jest.fn(async () => 10);
+    const admission = new QueueAdmission({ maxOpen: 100, countOpen, refreshMs: 5, staleMs: 60_000 });
+    const signal = new AbortController().signal;
+    for (let i = 0; i < 39; i++) {
+      await admission.admit(signal);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    // 10 open + 39 admitted = 49 < 50: many refresh periods later, still the one read.
+    expect(countOpen).toHaveBeenCalledTimes(1);
+    await new Promise((r) => setTimeout(r, 10));
+    await admission.admit(signal); // 10 + 39 = 49 below half: admitted on the old count
+    expect(countOpen).toHaveBeenCalledTimes(1);
+    await new Promise((r) => setTimeout(r, 10));
+    await admission.admit(signal); // 10 + 40 = 50, half the bound: the count is read again
+    expect(countOpen).toHaveBeenCalledTimes(2);
+  });
+
+  it('reads the count again after staleMs even far below the bound', async () => {
+    const countOpen = jest.fn(async () => 0);
+    const admission = new QueueAdmission({ maxOpen: 100, countOpen, refreshMs: 5, staleMs: 30 });
+    const signal = new AbortController().signal;
+    await admission.admit(signal);
+    await admission.admit(signal);
+    expect(countOpen).toHaveBeenCalledTimes(1);
+    await new Promise((r) => setTimeout(r, 50));
+    await admission.admit(signal);
+    expect(countOpen).toHaveBeenCalledTimes(2);
+  });
+
   it('stops waiting with the signal’s reason when the bridge stops', async () => {
     const admission = new QueueAdmission({ maxOpen: 1, countOpen: async () => 1, refreshMs: 10_000 });
     const stop = new AbortController();
