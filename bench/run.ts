@@ -14,7 +14,9 @@
  * BE's queue shape (one FIFO group `feedback-request`) and with a group per member; paced runs of ours
  * at half its measured maximum rate (orchestration overhead, with a breakdown from the workflow
  * histories); the API alone at 200 req/s next to raw SendMessage. Writes
- * bench/results/<date>[-quick][-n<N>].{json,md,svg}; `bench/render.ts <json>` re-renders md and svg.
+ * bench/results/<date>[-quick][-n<N>][-subset].{json,md,svg} (`-subset` when --scenarios or --systems
+ * leaves out a default one, so that a partial run never overwrites the full report); `bench/render.ts
+ * <json>` re-renders md and svg.
  *
  * Options (defaults: full run / --quick):
  *   --quick                       the short run
@@ -38,8 +40,13 @@
  *   --worker-cache N              WORKER_MAX_CACHED_WORKFLOWS of ours (the SDK's default)
  *   --bridge-max-open N           BRIDGE_MAX_OPEN_QUEUE_RUNS of ours (the bridge's default; 0: no bound)
  *   --node-options "<flags>"      NODE_OPTIONS of our processes, e.g. --max-semi-space-size=2
+ *   --ours-env K=V[,K=V]          more environment for our processes only, e.g. MALLOC_ARENA_MAX=2 or
+ *                                 FEEDBACK_FAIRNESS=false (they get only the benchmark's environment)
  *   --memory-log                  our processes log process.memoryUsage() once a second to their logs
  *                                 in .data/bench/logs (a memory profile: V8 heap, external, the rest)
+ *   --cpu-profile                 our processes write a CPU profile of their main thread on exit to
+ *                                 .data/bench/profiles/<process>-<pid>.cpuprofile; summarise one with
+ *                                 `node --import tsx bench/profile-summary.ts <file>`
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -102,6 +109,7 @@ import {
 
 const ROOT = join(__dirname, '..');
 const DATA = join(ROOT, '.data', 'bench');
+const PROFILES = join(DATA, 'profiles');
 const BUILD = join(ROOT, '.data', 'bench-build', 'bench', 'baselines');
 const RESULTS = join(ROOT, 'bench', 'results');
 const PORTS = {
@@ -191,6 +199,8 @@ interface Options {
   seedN: number;
   pacedN: number;
   systems: Set<SystemId>;
+  /** Not every default scenario and system: the report is named `-subset` (never the full run's file). */
+  subset: boolean;
   scenarios: Set<string>;
   api: boolean;
   logLevel: string;
@@ -213,8 +223,12 @@ interface Options {
   bridgeMaxOpen?: number;
   /** NODE_OPTIONS of our processes (worker, bridge, API). */
   nodeOptions?: string;
+  /** More environment for our processes (--ours-env). */
+  oursEnv: Record<string, string>;
   /** Our processes log process.memoryUsage() once a second (baselines/memory-log.ts). */
   memoryLog: boolean;
+  /** Our processes write a CPU profile of their main thread on exit (baselines/cpu-profile.ts). */
+  cpuProfile: boolean;
   /** Messages sent through ElasticMQ before the first run, so that its JIT is warm for every system. */
   emqWarmup: number;
 }
@@ -249,11 +263,15 @@ function parseArgs(argv: string[]): Options {
       throw new Error(`${flag}: unknown ${unknown.join(', ')} (known: ${known.join(', ')})`);
     return new Set(items);
   };
-  const scenarios = list(
-    '--scenarios',
-    [...SCENARIOS.filter((s) => !s.extra).map((s) => s.id), 'raw-ceiling', 'api'],
-    [...SCENARIOS.map((s) => s.id), 'raw-ceiling', 'api'],
-  );
+  const defaultScenarios = [...SCENARIOS.filter((s) => !s.extra).map((s) => s.id), 'raw-ceiling', 'api'];
+  const scenarios = list('--scenarios', defaultScenarios, [
+    ...SCENARIOS.map((s) => s.id),
+    'raw-ceiling',
+    'api',
+  ]);
+  const systems = list('--systems', ALL_SYSTEMS) as Set<SystemId>;
+  const sameAs = (set: Set<string>, defaults: string[]) =>
+    set.size === defaults.length && defaults.every((d) => set.has(d));
   const bridgeMaxOpen = value('--bridge-max-open');
   if (bridgeMaxOpen !== undefined && !/^\d+$/.test(bridgeMaxOpen))
     throw new Error('--bridge-max-open needs a whole number (0: no bound)');
@@ -262,8 +280,9 @@ function parseArgs(argv: string[]): Options {
     n: number('--n', quick ? 200 : FULL_N),
     seedN: number('--seed-n', quick ? 5 : 30),
     pacedN: number('--paced-n', quick ? 60 : 240),
-    systems: list('--systems', ALL_SYSTEMS) as Set<SystemId>,
+    systems,
     scenarios,
+    subset: !sameAs(scenarios, defaultScenarios) || !sameAs(systems, ALL_SYSTEMS),
     api: scenarios.has('api'),
     logLevel: value('--log-level') ?? 'info',
     pollers: number('--pollers', 4),
@@ -279,13 +298,26 @@ function parseArgs(argv: string[]): Options {
       .filter((c) => c.length > 0 && c !== 'default'),
     workerCache: value('--worker-cache') === undefined ? undefined : number('--worker-cache', 0),
     nodeOptions: value('--node-options'),
+    oursEnv: keyValues(value('--ours-env')),
     bridgeMaxOpen: bridgeMaxOpen === undefined ? undefined : Number(bridgeMaxOpen),
     memoryLog: argv.includes('--memory-log'),
+    cpuProfile: argv.includes('--cpu-profile'),
     sqlitePragmas: (value('--sqlite-pragmas') ?? DEFAULT_PRAGMAS)
       .split(',')
       .filter((p) => p.length > 0 && p !== 'default'),
     emqWarmup: number('--emq-warmup', quick ? 1500 : 5000),
   };
+}
+
+/** `K=V,K=V` → { K: V }. */
+function keyValues(raw: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of (raw ?? '').split(',').filter((p) => p.length > 0)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new Error(`--ours-env: "${pair}" is not K=V`);
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
 }
 
 type SharedName = 'temporal' | 'elasticmq' | 'simulator';
@@ -493,6 +525,11 @@ function writeReport(state: RunState, api: ApiReport | undefined, partialRun: bo
       'ours: WORKER_MAX_CACHED_WORKFLOWS':
         options.workerCache === undefined ? 'SDK default' : String(options.workerCache),
       'ours: NODE_OPTIONS': options.nodeOptions ?? 'none',
+      'ours: more environment': Object.keys(options.oursEnv).length
+        ? Object.entries(options.oursEnv)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(', ')
+        : 'none',
       'ours: BRIDGE_MAX_OPEN_QUEUE_RUNS':
         options.bridgeMaxOpen === undefined ? 'default (1000)' : String(options.bridgeMaxOpen),
       'ElasticMQ warm-up': `${options.emqWarmup} messages before the first run`,
@@ -512,7 +549,8 @@ function writeReport(state: RunState, api: ApiReport | undefined, partialRun: bo
   mkdirSync(RESULTS, { recursive: true });
   const name =
     `${date.slice(0, 10)}${options.quick ? '-quick' : ''}` +
-    `${options.n !== (options.quick ? 200 : FULL_N) ? `-n${options.n}` : ''}${partialRun ? '-partial' : ''}`;
+    `${options.n !== (options.quick ? 200 : FULL_N) ? `-n${options.n}` : ''}` +
+    `${options.subset ? '-subset' : ''}${partialRun ? '-partial' : ''}`;
   const files = { json: `${name}.json`, md: `${name}.md`, svg: `${name}.svg` };
   writeFileSync(join(RESULTS, files.json), JSON.stringify(report, null, 2) + '\n');
   writeFileSync(join(RESULTS, files.svg), renderSvg(report));
@@ -728,7 +766,7 @@ function startSystem(ctx: Context, system: SystemId, env: NodeJS.ProcessEnv): Sy
           ? [['plain-consumer', [join(BUILD, 'plain-consumer.js')]]]
           : [];
   const started = specs.map(([name, args]) =>
-    startProcess(ctx, name, args, system === 'ours' ? oursNodeOptions(ctx, env) : env),
+    startProcess(ctx, name, args, system === 'ours' ? oursProcessEnv(ctx, env, name) : env),
   );
   return {
     names: specs.map(([name]) => name),
@@ -750,13 +788,20 @@ function startScriptArgs(script: string): string[] {
   return args.map((arg) => (arg.startsWith('-') ? arg : join(ROOT, arg)));
 }
 
-/** Our processes also run with --node-options as NODE_OPTIONS (V8 flags to try). */
-function oursNodeOptions(ctx: Context, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+/** Our processes also run with --ours-env, --node-options as NODE_OPTIONS (V8 flags to try) and the profilers asked for. */
+function oursProcessEnv(ctx: Context, env: NodeJS.ProcessEnv, name: string): NodeJS.ProcessEnv {
   const flags = [
     ...(ctx.options.nodeOptions ? [ctx.options.nodeOptions] : []),
     ...(ctx.options.memoryLog ? [`--require ${join(BUILD, 'memory-log.js')}`] : []),
+    ...(ctx.options.cpuProfile ? [`--require ${join(BUILD, 'cpu-profile.js')}`] : []),
   ];
-  return flags.length ? { ...env, NODE_OPTIONS: flags.join(' ') } : env;
+  if (ctx.options.cpuProfile) mkdirSync(PROFILES, { recursive: true });
+  return {
+    ...env,
+    ...ctx.options.oursEnv,
+    ...(flags.length ? { NODE_OPTIONS: flags.join(' ') } : {}),
+    ...(ctx.options.cpuProfile ? { CPU_PROFILE_DIR: PROFILES, CPU_PROFILE_NAME: name } : {}),
+  };
 }
 
 function startProcess(ctx: Context, name: string, args: string[], env: NodeJS.ProcessEnv): ManagedProcess {
@@ -964,7 +1009,7 @@ async function runApi(ctx: Context): Promise<ApiReport> {
 
   const queues = await ensureFeedbackQueues(ctx.sqs, `bench-${tag}`);
   const env = systemEnv(ctx, tag, queues, 'http://127.0.0.1:9/unused');
-  const api = startProcess(ctx, 'api', startScriptArgs('start:api'), oursNodeOptions(ctx, env));
+  const api = startProcess(ctx, 'api', startScriptArgs('start:api'), oursProcessEnv(ctx, env, 'api'));
   const exited = Promise.race([exitWatch(ctx.stopping, [api]), ctx.sharedExited]);
   const url = `http://127.0.0.1:${PORTS.api}/ai/feedback`;
   let stopping = false;
