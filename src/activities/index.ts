@@ -29,7 +29,6 @@ export interface ActivityDeps {
   resultQueueUrl?: string;
   promptTemplate?: string;
   sqs: SQSClient;
-  fetchImpl?: typeof fetch;
   /** Told the latency of every vLLM call that got an HTTP answer (the LLM flow controller's input). */
   onVllmAnswer?: (latencyMs: number) => void;
 }
@@ -151,7 +150,6 @@ async function callVllm(deps: ActivityDeps, messages: ChatMessage[]): Promise<Ch
         headers,
         signal,
         timeoutMs,
-        fetchImpl: deps.fetchImpl,
       });
     } catch (err) {
       if (!signal.aborted) latency.record(Math.round(performance.now() - started), { status: 'network' });
@@ -217,7 +215,6 @@ async function deliverByCallback(deps: ActivityDeps, input: DeliverInput): Promi
       sign: secret ? (body) => signatureHeaders(secret, body) : undefined,
       signal: Context.current().cancellationSignal,
       timeoutMs: Context.current().info.startToCloseTimeoutMs || undefined,
-      fetchImpl: deps.fetchImpl,
     });
   } catch (err) {
     throw ApplicationFailure.retryable(
