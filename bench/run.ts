@@ -352,6 +352,7 @@ async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   rmSync(DATA, { recursive: true, force: true });
   mkdirSync(join(DATA, 'logs'), { recursive: true });
+  if (options.cpuProfile) mkdirSync(PROFILES, { recursive: true });
   const group = new ProcessGroup(join(DATA, 'logs'));
   cleanup = () => group.stopAll('SIGKILL');
   const node = process.execPath;
@@ -795,7 +796,6 @@ function oursProcessEnv(ctx: Context, env: NodeJS.ProcessEnv, name: string): Nod
     ...(ctx.options.memoryLog ? [`--require ${join(BUILD, 'memory-log.js')}`] : []),
     ...(ctx.options.cpuProfile ? [`--require ${join(BUILD, 'cpu-profile.js')}`] : []),
   ];
-  if (ctx.options.cpuProfile) mkdirSync(PROFILES, { recursive: true });
   return {
     ...env,
     ...ctx.options.oursEnv,

@@ -76,7 +76,7 @@ export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;
 }
 
-/** A short description of a thrown fetch error that never includes headers or bodies. */
+/** A short description of a failed HTTP call (undici or fetch) that never includes headers or bodies. */
 export function describeNetworkError(err: unknown): string {
   // Duck-typed: an abort's reason is a DOMException, which is not an Error of every realm (e.g. jest's).
   const e = err as (Partial<Error> & { cause?: { code?: string } }) | null | undefined;
