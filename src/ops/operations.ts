@@ -63,9 +63,45 @@ export function listQuery(filter: Omit<ListFilter, 'memberId' | 'limit'> & { mem
   }
   const parts = [`WorkflowType = '${FEEDBACK_WORKFLOW_TYPE}'`];
   if (filter.memberId !== undefined) parts.push(`${MemberIdSearchAttribute.name} = ${filter.memberId}`);
-  if (filter.stage) parts.push(`${FeedbackStageSearchAttribute.name} = '${filter.stage}'`);
+  if (filter.stage) parts.push(stageCondition(filter.stage));
   if (filter.since) parts.push(`StartTime >= '${filter.since.toISOString()}'`);
   return parts.join(' AND ');
+}
+
+/**
+ * The visibility condition for runs at `stage`, the same stage that `listedStage` (and the status
+ * view) shows: a closed run's stage comes from how it ended, a running run's from `FeedbackStage`.
+ */
+function stageCondition(stage: FeedbackStage): string {
+  const attribute = FeedbackStageSearchAttribute.name;
+  switch (stage) {
+    case 'delivered':
+      // Runs since lean-history-v2 do not upsert `delivered`: a run completes only once delivered.
+      return `ExecutionStatus = 'Completed'`;
+    case 'expired':
+      return `ExecutionStatus = 'Failed' AND ${attribute} = 'expired'`;
+    case 'failed':
+      // Also runs that were terminated, cancelled or timed out, whatever stage they had reached.
+      return `ExecutionStatus IN ('Failed', 'Terminated', 'Canceled', 'TimedOut') AND ${attribute} != 'expired'`;
+    default:
+      return `ExecutionStatus = 'Running' AND ${attribute} = '${stage}'`;
+  }
+}
+
+/** The stage of a listed run (from its visibility record), as the status view derives it. */
+export function listedStage(workflowStatus: string, stageAttribute: string | undefined): string | undefined {
+  switch (workflowStatus) {
+    case 'COMPLETED':
+      return 'delivered';
+    case 'FAILED':
+      return stageAttribute === 'expired' ? 'expired' : 'failed';
+    case 'TERMINATED':
+    case 'CANCELLED':
+    case 'TIMED_OUT':
+      return 'failed';
+    default:
+      return stageAttribute;
+  }
 }
 
 export async function listFeedback(
@@ -84,7 +120,7 @@ export async function listFeedback(
       workflowId: run.workflowId,
       runId: run.runId,
       workflowStatus: run.status.name,
-      stage: run.typedSearchAttributes.get(FeedbackStageSearchAttribute),
+      stage: listedStage(run.status.name, run.typedSearchAttributes.get(FeedbackStageSearchAttribute)),
       startedAt: run.startTime.toISOString(),
       ...(run.closeTime ? { closedAt: run.closeTime.toISOString() } : {}),
       webUiUrl: webUiLink(temporal, run.workflowId, run.runId),

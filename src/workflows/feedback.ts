@@ -2,7 +2,8 @@
  * FeedbackWorkflow: generateCheckedFeedback (builds the prompt, asks vLLM, checks the answer with
  * the guardrail; regenerated a bounded number of times) → deliverResult. Deterministic: no I/O,
  * timeouts and retries come from the run's policy. Runs started before `lean-history-v1` replay their
- * own path: buildPrompt and validateFeedback as local activities around generateFeedback.
+ * own path: buildPrompt and validateFeedback as local activities around generateFeedback; runs started
+ * before `lean-history-v2` also upsert the `delivered` stage.
  */
 import {
   ActivityFailure,
@@ -58,6 +59,14 @@ export const FLOW_CONTROL_PATCH = 'flow-control-v1';
  */
 export const LEAN_HISTORY_PATCH = 'lean-history-v1';
 
+/**
+ * Runs started with this patch (which includes lean-history-v1) upsert the stage only when it
+ * changes and never upsert `delivered`: a run completes only after it delivered, so its visibility
+ * record says so already (`ExecutionStatus = 'Completed'`; the status view and `feedback list` derive
+ * the stage from it). One search-attribute upsert fewer per run, each a write to the visibility store.
+ */
+export const LEAN_HISTORY_V2_PATCH = 'lean-history-v2';
+
 export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<FeedbackOutcome> {
   const { policy } = input;
   const status: FeedbackStatus = { stage: 'queued', generations: 0 };
@@ -66,15 +75,18 @@ export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<Fe
   // where it is not registered an upsert would fail every workflow task.
   const stageSearchable =
     workflowInfo().typedSearchAttributes.get(FeedbackStageSearchAttribute) !== undefined;
+  // A run asks only for the newest patch it has: each patch is a marker and a change-version upsert.
+  // Replays of older runs find no newer marker and take their recorded path.
+  const leanV2 = patched(LEAN_HISTORY_V2_PATCH);
+  const lean = leanV2 || patched(LEAN_HISTORY_PATCH);
+  const flowControl = lean || patched(FLOW_CONTROL_PATCH);
   const enter = (stage: FeedbackStage, extra: SearchAttributeUpdatePair[] = []) => {
+    // Older runs upserted `generating` again for each regeneration: their replay must do the same.
+    const changed = stage !== status.stage || extra.length > 0 || !leanV2;
     status.stage = stage;
-    if (stageSearchable)
+    if (stageSearchable && changed)
       upsertSearchAttributes([{ key: FeedbackStageSearchAttribute, value: stage }, ...extra]);
   };
-  // A lean run does not ask for the flow-control patch: one marker (and change-version upsert) less.
-  // Replays of older runs find no lean marker and take their recorded path.
-  const lean = patched(LEAN_HISTORY_PATCH);
-  const flowControl = lean || patched(FLOW_CONTROL_PATCH);
   // Only with the attributes set at start (the bridge sets them to 0): an upsert of an attribute the
   // namespace does not have would fail every workflow task of the run.
   const tokensSearchable =
@@ -222,7 +234,9 @@ export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<Fe
       expired ? FailureTypes.RequestExpired : FailureTypes.GenerationFailed,
     );
   }
-  enter('delivered');
+  // lean-history-v2: the completed run is the record of delivery (no upsert).
+  if (leanV2) status.stage = 'delivered';
+  else enter('delivered');
   return {
     requestId: input.requestId,
     memberId: input.request.memberId,

@@ -257,6 +257,11 @@ describe('operator CLI', () => {
       (await cli('list', '--member', String(memberId), '--stage', 'failed', '--json')).out,
     ) as Array<{ requestId: string }>;
     expect(onlyFailed.map((r) => r.requestId)).toEqual([failed.requestId]);
+    // The completed run never upserted `delivered` (lean-history-v2): listed as delivered by its status.
+    const onlyDelivered = JSON.parse(
+      (await cli('list', '--member', String(memberId), '--stage', 'delivered', '--json')).out,
+    ) as Array<{ requestId: string; stage: string }>;
+    expect(onlyDelivered).toEqual([expect.objectContaining({ requestId: ok.requestId, stage: 'delivered' })]);
 
     // retry: refused for the completed request (exit 4), a new run for the failed one.
     expect((await cli('retry', ok.requestId)).code).toBe(ExitCodes.refused);

@@ -1,5 +1,5 @@
 import { parseSince, runCli, tokenTable, ExitCodes } from '../../src/cli/feedback';
-import { listQuery } from '../../src/ops/operations';
+import { listedStage, listQuery } from '../../src/ops/operations';
 
 const io = () => {
   const out: string[] = [];
@@ -20,8 +20,31 @@ describe('operator CLI arguments', () => {
   it('builds the visibility query for a member, a stage and a start time', () => {
     expect(listQuery({ memberId: 42 })).toBe("WorkflowType = 'FeedbackWorkflow' AND MemberId = 42");
     expect(listQuery({ memberId: 42, stage: 'failed', since: new Date('2026-11-19T00:00:00Z') })).toBe(
-      "WorkflowType = 'FeedbackWorkflow' AND MemberId = 42 AND FeedbackStage = 'failed' AND StartTime >= '2026-11-19T00:00:00.000Z'",
+      "WorkflowType = 'FeedbackWorkflow' AND MemberId = 42 AND ExecutionStatus IN ('Failed', 'Terminated', 'Canceled', 'TimedOut') AND FeedbackStage != 'expired' AND StartTime >= '2026-11-19T00:00:00.000Z'",
     );
+  });
+
+  it('lists a stage as the status view shows it: closed runs by how they ended, running ones by FeedbackStage', () => {
+    // Runs since lean-history-v2 never upsert `delivered`: completed is delivered.
+    expect(listQuery({ memberId: 42, stage: 'delivered' })).toBe(
+      "WorkflowType = 'FeedbackWorkflow' AND MemberId = 42 AND ExecutionStatus = 'Completed'",
+    );
+    expect(listQuery({ stage: 'expired' })).toBe(
+      "WorkflowType = 'FeedbackWorkflow' AND ExecutionStatus = 'Failed' AND FeedbackStage = 'expired'",
+    );
+    expect(listQuery({ stage: 'delivering' })).toBe(
+      "WorkflowType = 'FeedbackWorkflow' AND ExecutionStatus = 'Running' AND FeedbackStage = 'delivering'",
+    );
+    expect(listedStage('COMPLETED', 'delivering')).toBe('delivered');
+    expect(listedStage('COMPLETED', 'delivered')).toBe('delivered');
+    expect(listedStage('FAILED', 'expired')).toBe('expired');
+    expect(listedStage('FAILED', 'failed')).toBe('failed');
+    expect(listedStage('TERMINATED', 'generating')).toBe('failed');
+    expect(listedStage('RUNNING', 'generating')).toBe('generating');
+    expect(listedStage('RUNNING', undefined)).toBeUndefined();
+  });
+
+  it('rejects what is not a member or a stage', () => {
     expect(() => listQuery({ memberId: 0 })).toThrow(/positive/);
     expect(() => listQuery({ memberId: 1, stage: "failed' OR 1=1" as never })).toThrow(
       /stage must be one of/,

@@ -366,7 +366,7 @@ describe('FeedbackWorkflow with flow control (patches flow-control-v1, lean-hist
     expect(outcome?.tokens).toEqual({ prompt: 1400, completion: 41 + 42 });
   });
 
-  it('keeps the history lean (patch lean-history-v1): one vLLM activity checks its answer, no local activities', async () => {
+  it('keeps the history lean (patch lean-history-v2): one vLLM activity checks its answer, no local activities', async () => {
     let calls = 0;
     const acts = activities({
       generateFeedback: async () => ({ text: ++calls === 1 ? 'Great job this week!' : KOREAN_FEEDBACK }),
@@ -380,8 +380,8 @@ describe('FeedbackWorkflow with flow control (patches flow-control-v1, lean-hist
       const data = marker.details?.['patch-data']?.payloads?.[0]?.data;
       return [`${marker.markerName} ${data ? Buffer.from(data).toString() : ''}`.trim()];
     });
-    // Only the patch marker of this version: no local-activity markers, no flow-control-v1 marker.
-    expect(markers).toEqual([expect.stringMatching(/^core_patch .*"lean-history-v1"/)]);
+    // Only the newest patch marker: no local-activity markers, no lean-history-v1 or flow-control-v1.
+    expect(markers).toEqual([expect.stringMatching(/^core_patch .*"lean-history-v2"/)]);
     const scheduled = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
     expect(scheduled).toEqual(['generateCheckedFeedback', 'generateCheckedFeedback', 'deliverResult']);
   });

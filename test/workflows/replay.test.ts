@@ -16,7 +16,7 @@ import {
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { parseHistory } from '../../scripts/record-histories';
 import { workflowBundle } from '../support/temporal';
-import { LEAN_HISTORY_PATCH } from '../../src/workflows/feedback';
+import { LEAN_HISTORY_V2_PATCH } from '../../src/workflows/feedback';
 
 const HISTORIES_DIR = join(__dirname, '..', 'histories');
 const RECORDED_SCENARIOS = [
@@ -104,10 +104,32 @@ describe('FeedbackWorkflow replay', () => {
     expect([...scenarios]).toEqual(expect.arrayContaining(RECORDED_SCENARIOS));
   });
 
-  it('has every scenario recorded under the newest patch (lean-history-v1) as well', () => {
+  it('has every scenario recorded under the newest patch (lean-history-v2) as well', () => {
     expect(historyFiles()).toEqual(
-      expect.arrayContaining(RECORDED_SCENARIOS.map((scenario) => `${scenario}--${LEAN_HISTORY_PATCH}.json`)),
+      expect.arrayContaining(
+        RECORDED_SCENARIOS.map((scenario) => `${scenario}--${LEAN_HISTORY_V2_PATCH}.json`),
+      ),
     );
+  });
+
+  it('records under lean-history-v2 one stage upsert per change and none for `delivered`', () => {
+    const upserts = (scenario: string) =>
+      (
+        parseHistory(
+          JSON.parse(readFileSync(join(HISTORIES_DIR, `${scenario}--${LEAN_HISTORY_V2_PATCH}.json`), 'utf8')),
+        ).events ?? []
+      ).flatMap((e) => {
+        const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {};
+        return Object.keys(fields)
+          .filter((name) => name === 'FeedbackStage' || name === 'TemporalChangeVersion')
+          .map((name) => `${name}=${Buffer.from(fields[name].data ?? []).toString()}`);
+      });
+    const version = `TemporalChangeVersion=["${LEAN_HISTORY_V2_PATCH}"]`;
+    expect(upserts('success')).toEqual([version, 'FeedbackStage="generating"', 'FeedbackStage="delivering"']);
+    // Two generations, one `generating` upsert (lean-history-v1 upserted it again).
+    expect(upserts('guardrail-regeneration')).toEqual(upserts('success'));
+    expect(upserts('terminal-failure')).toEqual([...upserts('success'), 'FeedbackStage="failed"']);
+    expect(upserts('expired')).toEqual([version, 'FeedbackStage="delivering"', 'FeedbackStage="expired"']);
   });
 
   it('replays every recorded history against the current workflow code', async () => {
