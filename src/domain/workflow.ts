@@ -77,6 +77,10 @@ export type DeliveryChannel = 'callback' | 'queue';
 export const statusQuery = defineQuery<FeedbackStatus>('status');
 
 export const MemberIdSearchAttribute = defineSearchAttributeKey('MemberId', SearchAttributeType.INT);
+/**
+ * The run's stage while it runs, then `failed` or `expired` if it fails. Runs since lean-history-v2 do
+ * not upsert `delivered`: a completed run (`ExecutionStatus = 'Completed'`) keeps `delivering`.
+ */
 export const FeedbackStageSearchAttribute = defineSearchAttributeKey(
   'FeedbackStage',
   SearchAttributeType.KEYWORD,
