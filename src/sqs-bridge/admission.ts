@@ -10,11 +10,12 @@
  * The count is the Temporal visibility count of open queue runs, shared by every bridge; runs admitted
  * since the last read are added to it. Between reads that sum only overstates this bridge's share (runs
  * close, none open behind its back but other bridges' runs), so a read is needed only to admit more:
- * the count is read at most once per `refreshMs` once the sum reaches half the bound, and otherwise
- * at most once per `staleMs`. A count is a visibility query the server pays for on every read (on the
- * dev server's SQLite it scans the runs), so far below the bound the bridge does not ask each second.
- * With several bridges each may admit up to the headroom of its last read before it reads again, as
- * with any bound read from shared state; the bound is a guard against start storms, not a quota.
+ * the count is read when the sum reaches the bound, at most once per `refreshMs`, and otherwise once
+ * it is `staleMs` old. A count is a visibility query the server pays for on every read (on the dev
+ * server's SQLite it scans the runs: ~60 CPU-ms with a few thousand runs), so the bridge asks only when
+ * it has to. With several bridges each may admit up to the headroom of its last read before it reads
+ * again, as with any bound read from shared state; the bound is a guard against start storms, not a
+ * quota.
  */
 import type { Client } from '@temporalio/client';
 import { FEEDBACK_WORKFLOW_TYPE, FeedbackSourceSearchAttribute } from '../domain/workflow';
@@ -23,9 +24,9 @@ export interface QueueAdmissionOptions {
   maxOpen: number;
   /** Open runs of queue (bulk) requests. */
   countOpen: () => Promise<number>;
-  /** Least time between two reads once half the bound is reached (default 1 s). */
+  /** Least time between two reads while the bound is reached (default 2 s). */
   refreshMs?: number;
-  /** Least time between two reads below half the bound (default 30 s). */
+  /** Age at which the count is read again below the bound (default 30 s). */
   staleMs?: number;
 }
 
@@ -51,13 +52,13 @@ export class QueueAdmission {
   }
 
   private get refreshMs(): number {
-    return this.options.refreshMs ?? 1000;
+    return this.options.refreshMs ?? 2000;
   }
 
   /** How old the last count may be before the next admission reads it again. */
   private get maxAgeMs(): number {
-    const nearBound = 2 * (this.open + this.admitted) >= this.options.maxOpen;
-    return nearBound ? this.refreshMs : Math.max(this.refreshMs, this.options.staleMs ?? 30_000);
+    const full = this.open + this.admitted >= this.options.maxOpen;
+    return full ? this.refreshMs : Math.max(this.refreshMs, this.options.staleMs ?? 30_000);
   }
 
   private async refresh(): Promise<void> {
