@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import cors from 'cors';
@@ -19,6 +19,7 @@ import { validateFeedbackRequest } from '../domain/request';
 import type { FeedbackStatusView } from '../ops/status-view';
 import { runReadiness, type ReadinessCheck } from '../shared/health';
 import type { Logger } from '../shared/logger';
+import { FifoSender } from '../shared/sqs';
 import { contextFromHeaders, inSpan, SpanKind, traceMessageAttributes } from '../shared/tracing';
 import type { ApiMetrics, Registry } from '../shared/metrics';
 import { Messages, sendEnvelope } from './envelope';
@@ -29,7 +30,7 @@ export interface ApiDeps {
   sqs: SQSClient;
   requestQueueUrl: string;
   logger: Logger;
-  /** Upper bound for one SendMessage, so that an unreachable SQS gives a 503 within seconds. */
+  /** Upper bound for one SendMessageBatch call, so that an unreachable SQS gives a 503 within seconds. */
   sqsTimeoutMs: number;
   now?: () => number;
   /** Looks a request up in Temporal (`lookupFeedbackStatus`); absent: the status route answers 503. */
@@ -130,6 +131,8 @@ function recordMetrics(metrics: ApiMetrics): RequestHandler {
 }
 
 function createFeedback(deps: ApiDeps, recent: RecentRequests): RequestHandler {
+  // Requests that arrive together share SendMessageBatch calls (src/shared/sqs.ts).
+  const queue = new FifoSender(deps.sqs, deps.requestQueueUrl, deps.sqsTimeoutMs);
   return async (req: Request, res: Response) => {
     const validation = validateFeedbackRequest(req.body);
     if (!validation.ok) {
@@ -155,20 +158,16 @@ function createFeedback(deps: ApiDeps, recent: RecentRequests): RequestHandler {
           attributes: { 'feedback.request_id': requestId, 'feedback.member_id': validation.value.memberId },
         },
         () =>
-          deps.sqs.send(
-            new SendMessageCommand({
-              QueueUrl: deps.requestQueueUrl,
-              MessageBody: body,
-              MessageGroupId: String(validation.value.memberId),
-              MessageDeduplicationId: requestId,
-              MessageAttributes: traceMessageAttributes(),
-            }),
-            { abortSignal: AbortSignal.timeout(deps.sqsTimeoutMs) },
-          ),
+          queue.send({
+            body,
+            groupId: String(validation.value.memberId),
+            deduplicationId: requestId,
+            attributes: traceMessageAttributes(),
+          }),
       );
     } catch (err) {
       const { name, message } = err as Error;
-      if (/MessageTooLong|too long/i.test(`${name} ${message}`)) {
+      if (/MessageTooLong|BatchRequestTooLong|too long/i.test(`${name} ${message}`)) {
         // The queue enforces its own limit (ElasticMQ: 256 KiB; AWS: 1 MiB).
         sendEnvelope(res, 413, Messages.tooLarge);
         return;

@@ -77,6 +77,93 @@ describe('API with the SQS emulator', () => {
     expect(queued.timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?\+09:00$/);
   });
 
+  it('accepts requests that arrive together in shared SendMessageBatch calls, each message with its own group and dedup id', async () => {
+    const burstQueues = await freshQueues(sqs, 'api-burst');
+    const counted = testSqsClient();
+    const batchSizes: number[] = [];
+    counted.middlewareStack.add(
+      (next, context) => async (args) => {
+        const entries = (args.input as { Entries?: unknown[] }).Entries;
+        if (context.commandName === 'SendMessageBatchCommand') batchSizes.push(entries?.length ?? 0);
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const burstApi = await listen(
+      createApp({
+        sqs: counted,
+        requestQueueUrl: burstQueues.requestQueueUrl,
+        logger,
+        sqsTimeoutMs: 3000,
+        auth: NO_AUTH,
+      }),
+    );
+    try {
+      const fixture = fixtureJson<{ memberId: number }>('request-iso-dates.json');
+      // Bursts of 20 at once (their connections open after the first): requests that reach the API in
+      // the same turn of its event loop share a call, so some burst takes fewer calls than requests.
+      const accepted = new Map<string, string>();
+      const callsPerBurst: number[] = [];
+      for (let burst = 0; burst < 4 && !callsPerBurst.some((calls) => calls < 20); burst++) {
+        batchSizes.length = 0;
+        const answers = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            post(burstApi.url, JSON.stringify({ ...fixture, memberId: 100 + i })),
+          ),
+        );
+        expect(answers.map((a) => a.http)).toEqual(Array.from({ length: 20 }, () => 202));
+        answers.forEach((a, i) =>
+          accepted.set((a.body.data as { requestId: string }).requestId, String(100 + i)),
+        );
+        // Every request went out once.
+        expect(batchSizes.reduce((sum, size) => sum + size, 0)).toBe(20);
+        if (burst > 0) callsPerBurst.push(batchSizes.length);
+      }
+      expect(Math.min(...callsPerBurst)).toBeLessThan(20);
+
+      const received = new Map<string, string>();
+      for (let i = 0; i < 40 && received.size < accepted.size; i++) {
+        const out = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: burstQueues.requestQueueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+            MessageSystemAttributeNames: ['MessageGroupId', 'MessageDeduplicationId'],
+          }),
+        );
+        for (const m of out.Messages ?? []) {
+          const dedup = m.Attributes?.MessageDeduplicationId ?? '';
+          received.set(dedup, m.Attributes?.MessageGroupId ?? '');
+          expect((JSON.parse(m.Body ?? '{}') as { requestId?: string }).requestId).toBe(dedup);
+        }
+      }
+      expect(received).toEqual(accepted);
+    } finally {
+      await burstApi.close();
+      counted.destroy();
+    }
+  });
+
+  it("answers 413 when the queue refuses the message as too long (ElasticMQ's 256 KiB)", async () => {
+    // Valid and under the API's 1 MiB, over ElasticMQ's 256 KiB: 12 × 500 submissions.
+    const submission = { isSuccess: true, submittedAt: '2025-06-10T14:30:00.123456' };
+    const big = JSON.stringify({
+      memberId: 1,
+      personalChallenges: [],
+      groupChallenges: Array.from({ length: 12 }, (_, i) => ({
+        id: i + 1,
+        title: '친환경 제품 사용하기',
+        startDate: '2025-06-09T00:00:00',
+        endDate: '2025-06-15T23:59:59',
+        submissions: Array.from({ length: 500 }, () => submission),
+      })),
+    });
+    expect(Buffer.byteLength(big)).toBeGreaterThan(256 * 1024);
+    const { http, body } = await post(api.url, big);
+    expect(http).toBe(413);
+    expect(body.status).toBe(413);
+  });
+
   it('answers 400 with the field errors for each invalid fixture', async () => {
     for (const name of ['both-lists-empty.json', 'feb-30.json', 'member-id-negative.json', 'month-13.json']) {
       const { http, body } = await post(api.url, fixtureText(`invalid/${name}`));

@@ -4,7 +4,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createApp } from '../../src/api/app';
 import type { ApiAuth } from '../../src/config';
 import { createLogger } from '../../src/shared/logger';
@@ -18,7 +18,14 @@ const BODY = JSON.stringify({
 });
 
 let sent = 0;
-const sqs = { send: async () => ((sent += 1), {}) } as unknown as SQSClient;
+/** Accepts every message of a SendMessageBatch, counting them. */
+const sqs = {
+  send: async (command: SendMessageBatchCommand) => {
+    const entries = command.input.Entries ?? [];
+    sent += entries.length;
+    return { Successful: entries.map((e) => ({ Id: e.Id, MessageId: `m-${e.Id}` })), Failed: [] };
+  },
+} as unknown as SQSClient;
 
 async function serve(auth: ApiAuth, extra: { corsOrigins?: string[] } = {}) {
   const app = createApp({

@@ -116,7 +116,7 @@ describe('SIGTERM', () => {
       answeredAt = Date.now();
       return { status: res.status, body: (await res.json()) as { data: { requestId: string } } };
     });
-    await slowSqs.nextRequest('AmazonSQS.SendMessage');
+    await slowSqs.nextRequest('AmazonSQS.SendMessageBatch');
     const signalledAt = api.signal('SIGTERM');
     await api.waitForLog('Shutting down');
 
