@@ -142,7 +142,7 @@ export class FifoSender {
   private async sendBatch(messages: readonly FifoMessage[]): Promise<Array<string | Error>> {
     const results: Array<string | Error | undefined> = new Array(messages.length);
     await Promise.all(
-      packBySize(messages.map((m) => Buffer.byteLength(m.body, 'utf8'))).map(async (indices) => {
+      packBySize(messages.map(messageBytes)).map(async (indices) => {
         try {
           const out = await this.sqs.send(
             new SendMessageBatchCommand({
@@ -169,8 +169,8 @@ export class FifoSender {
 }
 
 /**
- * Groups consecutive messages (by index) into batches of at most 10 entries and 256 KiB of bodies;
- * a message over 256 KiB goes alone (the queue decides whether it is too long).
+ * Groups consecutive messages (by index) into batches of at most 10 entries and 256 KiB (bodies and
+ * attributes); a message over 256 KiB goes alone (the queue decides whether it is too long).
  */
 export function packBySize(sizes: readonly number[]): number[][] {
   const batches: number[][] = [];
@@ -187,6 +187,16 @@ export function packBySize(sizes: readonly number[]): number[][] {
   });
   if (current.length > 0) batches.push(current);
   return batches;
+}
+
+/** What SQS counts toward a message's size: its body and its attributes' names, types and values. */
+function messageBytes(message: FifoMessage): number {
+  let bytes = Buffer.byteLength(message.body, 'utf8');
+  for (const [name, value] of Object.entries(message.attributes ?? {})) {
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '');
+    bytes += Buffer.byteLength(value.StringValue ?? '') + (value.BinaryValue?.byteLength ?? 0);
+  }
+  return bytes;
 }
 
 function entryError(failed: BatchResultErrorEntry): Error {

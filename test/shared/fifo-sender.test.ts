@@ -91,6 +91,20 @@ describe('FifoSender', () => {
     expect(results[2]).toEqual({ status: 'fulfilled', value: 'id-d2' });
   });
 
+  it("counts the messages' attributes toward a call's 256 KiB", async () => {
+    const { client, calls } = fakeSqs();
+    const sender = new FifoSender(client, 'http://sqs/q.fifo', 1000);
+    const half = 'x'.repeat(128 * 1024);
+    const traced = { traceparent: { DataType: 'String', StringValue: '00-abc-def-01' } };
+    await Promise.all([
+      sender.send({ ...message(1, half), attributes: traced }),
+      sender.send({ ...message(2, half), attributes: traced }),
+    ]);
+    // Two bodies of exactly 128 KiB fit; with their attributes they do not.
+    expect(calls.map((c) => c.length)).toEqual([1, 1]);
+    expect(calls[0][0].MessageAttributes).toEqual(traced);
+  });
+
   it('rejects every message of a call that failed as a whole', async () => {
     const client = {
       send: async () => {
