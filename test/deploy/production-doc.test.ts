@@ -27,14 +27,19 @@ function allowed(sids: string[]): string[] {
     .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 }
 
-/** IAM actions for the SQS commands a directory's code sends (batch calls use the single action). */
-function sqsActionsIn(...dirs: string[]): string[] {
+/** IAM actions for the SQS commands the code in these directories or files sends (batch calls use the single action). */
+function sqsActionsIn(...paths: string[]): string[] {
   const actions = new Set<string>();
-  for (const dir of dirs) {
-    for (const file of readdirSync(join(ROOT, dir)).filter((f) => f.endsWith('.ts'))) {
-      for (const m of read(join(dir, file)).matchAll(/new (\w+)Command\(/g)) {
-        actions.add(`sqs:${m[1].replace(/Batch$/, '')}`);
-      }
+  const files = paths.flatMap((path) =>
+    path.endsWith('.ts')
+      ? [path]
+      : readdirSync(join(ROOT, path))
+          .filter((f) => f.endsWith('.ts'))
+          .map((f) => join(path, f)),
+  );
+  for (const file of files) {
+    for (const m of read(file).matchAll(/new (\w+)Command\(/g)) {
+      actions.add(`sqs:${m[1].replace(/Batch$/, '')}`);
     }
   }
   return [...actions].sort();
@@ -47,9 +52,14 @@ describe('docs/production.md', () => {
   });
 
   it.each([
-    ['api', ['SendFeedbackRequests'], ['src/api']],
-    ['sqs-bridge', ['ConsumeFeedbackRequests', 'DeadLetterInvalidRequests'], ['src/sqs-bridge']],
-    ['worker', ['PublishFeedbackResults'], ['src/activities', 'src/worker']],
+    // src/shared/health.ts: the queue check of each process's /ready.
+    ['api', ['SendFeedbackRequests'], ['src/api', 'src/shared/fifo-sender.ts', 'src/shared/health.ts']],
+    [
+      'sqs-bridge',
+      ['ConsumeFeedbackRequests', 'DeadLetterInvalidRequests'],
+      ['src/sqs-bridge', 'src/shared/health.ts'],
+    ],
+    ['worker', ['PublishFeedbackResults'], ['src/activities', 'src/worker', 'src/shared/health.ts']],
   ])('grants the %s every SQS action its code calls', (_name, sids, dirs) => {
     const calls = sqsActionsIn(...dirs);
     expect(calls.length).toBeGreaterThan(0);
