@@ -22,7 +22,7 @@ import { fromEpochMillis } from '../domain/datetime';
 import { startFeedbackWorkflow } from '../shared/feedback-start';
 import { webUiLink } from '../shared/temporal';
 import type { RedeliverInput } from '../workflows/redeliver';
-import { lookupFeedbackStatus } from './status';
+import { closedStage, lookupFeedbackStatus } from './status';
 
 /** An operator action that cannot be done; `code` becomes the CLI's exit code. */
 export class OperationError extends Error {
@@ -90,19 +90,12 @@ function stageCondition(stage: FeedbackStage): string {
 
 /** The stage of a listed run (from its visibility record), as the status view derives it. */
 export function listedStage(workflowStatus: string, stageAttribute: string | undefined): string | undefined {
-  switch (workflowStatus) {
-    case 'COMPLETED':
-      return 'delivered';
-    case 'FAILED':
-      return stageAttribute === 'expired' ? 'expired' : 'failed';
-    case 'TERMINATED':
-    case 'CANCELLED':
-    case 'TIMED_OUT':
-      return 'failed';
-    default:
-      return stageAttribute;
-  }
+  return CLOSED_STATUSES.has(workflowStatus)
+    ? closedStage(workflowStatus, stageAttribute === 'expired')
+    : stageAttribute;
 }
+
+const CLOSED_STATUSES = new Set(['COMPLETED', 'FAILED', 'TERMINATED', 'CANCELLED', 'TIMED_OUT']);
 
 export async function listFeedback(
   client: Client,

@@ -51,6 +51,16 @@ export interface StatusParts {
 const isStage = (value: unknown): value is FeedbackStage =>
   typeof value === 'string' && (FEEDBACK_STAGES as readonly string[]).includes(value);
 
+/**
+ * The stage of a closed run, from how it ended: completed runs delivered (since lean-history-v2 they
+ * do not say so in `FeedbackStage`), failed ones failed or expired, any other end (terminated,
+ * cancelled, timed out) delivered nothing. Shared by the status view and `feedback list`.
+ */
+export function closedStage(workflowStatus: string, expired: boolean): FeedbackStage {
+  if (workflowStatus === 'COMPLETED') return 'delivered';
+  return workflowStatus === 'FAILED' && expired ? 'expired' : 'failed';
+}
+
 export function toStatusView(parts: StatusParts): FeedbackStatusView {
   const { description: d, query, outcome, failure } = parts;
   const memo = d.memo ?? {};
@@ -69,6 +79,8 @@ export function toStatusView(parts: StatusParts): FeedbackStatusView {
     ...(Object.keys(memo).length > 0 ? { summary: memo } : {}),
     ...(parts.webUiUrl ? { webUiUrl: parts.webUiUrl } : {}),
   };
+  if (d.status !== 'RUNNING')
+    view.stage = closedStage(d.status, failure?.type === FailureTypes.RequestExpired);
   switch (d.status) {
     case 'RUNNING':
       view.stage = query?.stage ?? (isStage(d.stageAttribute) ? d.stageAttribute : 'queued');
@@ -78,25 +90,19 @@ export function toStatusView(parts: StatusParts): FeedbackStatusView {
       if (query?.content !== undefined) view.content = query.content;
       break;
     case 'COMPLETED':
-      view.stage = 'delivered';
       if (outcome) {
         view.content = outcome.content;
         view.attempts.generations = outcome.generations;
       }
       break;
     case 'FAILED':
-      view.stage = 'failed';
       view.lastError = failure?.message;
       // GenerationFailed runs delivered the recoverable "500" before they failed, expired ones "408".
       if (failure?.type === FailureTypes.GenerationFailed) view.content = RECOVERABLE_FAILURE_CONTENT;
-      if (failure?.type === FailureTypes.RequestExpired) {
-        view.stage = 'expired';
-        view.content = EXPIRED_CONTENT;
-      }
+      if (failure?.type === FailureTypes.RequestExpired) view.content = EXPIRED_CONTENT;
       break;
     default:
       // TERMINATED, CANCELLED, TIMED_OUT: nothing was delivered by this run.
-      view.stage = 'failed';
       view.lastError = `workflow ${d.status.toLowerCase().replace('_', ' ')}`;
   }
   if (view.lastError === undefined) delete view.lastError;
