@@ -53,7 +53,7 @@ import { llmActivities, WORKFLOWS_PATH } from '../src/worker/worker';
 const ROOT = join(__dirname, '..');
 const OUT_DIR = join(ROOT, 'test', 'histories');
 const ENDPOINTS = join(ROOT, '.data', 'test', 'endpoints.json');
-const REQUEST_FIXTURE = join(ROOT, '..', 'shared', 'contracts', 'fixtures', 'request-iso-dates.json');
+const REQUEST_FIXTURE = join(ROOT, 'test', 'fixtures', 'contract', 'request-iso-dates.json');
 /** Fixed names keep the recorded files stable between recordings (event times and run ids still change). */
 const TASK_QUEUE = 'feedback-history-recording';
 const LLM_TASK_QUEUE = 'feedback-history-recording-llm';

@@ -1,8 +1,8 @@
-/** The BE contract fixtures live in ../shared/contracts/fixtures (beside the repository); read them there. */
+/** The BE contract fixtures, copied from the shared contract into the repository (test/fixtures/contract). */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const FIXTURES_DIR = join(__dirname, '..', '..', '..', 'shared', 'contracts', 'fixtures');
+export const FIXTURES_DIR = join(__dirname, '..', 'fixtures', 'contract');
 
 function ensureFixtures(): void {
   if (!existsSync(FIXTURES_DIR)) throw new Error(`contract fixtures not found at ${FIXTURES_DIR}`);
