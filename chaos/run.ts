@@ -99,6 +99,7 @@ async function main(): Promise<void> {
     requestQueueUrl: viaProxy(queues.requestQueueUrl),
     dlqUrl: viaProxy(queues.dlqUrl),
     resultQueueUrl: viaProxy(queues.resultQueueUrl),
+    resultDlqUrl: viaProxy(queues.resultDlqUrl),
   };
   // The BE's own sender goes through the proxy too: when "SQS" is down, it is down for everyone.
   const beSqs = createSqsClient(

@@ -136,6 +136,7 @@ JSON
       AWS_ENDPOINT_URL_SQS: e.sqsEndpoint, AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local",
       AWS_SQS_FEEDBACK_QUEUE_URL: e.queues.requestQueueUrl, AWS_SQS_FEEDBACK_DLQ_URL: e.queues.dlqUrl,
       AWS_SQS_FEEDBACK_RESULT_QUEUE_URL: e.queues.resultQueueUrl,
+      AWS_SQS_FEEDBACK_RESULT_DLQ_QUEUE_URL: e.queues.resultDlqUrl,
     };
     process.stdout.write(Object.entries(lines).map(([k, v]) => `export ${k}=${v}`).join("\n") + "\n");
   ' "$DATA/endpoints.json" > "$DATA/endpoints.env"

@@ -48,8 +48,12 @@ export const envSchema = z.object({
   AWS_REGION: z.string().min(1).default('ap-northeast-2'),
   AWS_ENDPOINT_URL_SQS: optionalUrl,
   AWS_SQS_FEEDBACK_QUEUE_URL: optionalUrl,
+  /** The BE's name for the request queue: an alias of AWS_SQS_FEEDBACK_QUEUE_URL (one config map for both). */
+  AWS_SQS_FEEDBACK_REQUEST_QUEUE_URL: optionalUrl,
   AWS_SQS_FEEDBACK_DLQ_URL: optionalUrl,
   AWS_SQS_FEEDBACK_RESULT_QUEUE_URL: optionalUrl,
+  /** The result queue's DLQ (the BE's variable; the BE polls it). Used by the BE double and the docs' checks. */
+  AWS_SQS_FEEDBACK_RESULT_DLQ_QUEUE_URL: optionalUrl,
   SQS_REQUEST_TIMEOUT_MS: int(100, 60_000).default(3000),
 
   // API
@@ -96,8 +100,16 @@ export const envSchema = z.object({
   DELIVERY_RETRY_MAX_INTERVAL_SECONDS: int(1, 3600).default(60),
   DELIVERY_GIVE_UP_AFTER_HOURS: int(1, 24 * 30).default(24),
 
-  // Delivery
-  DELIVERY_MODE: z.enum(DELIVERY_MODES).default('callback'),
+  // Delivery. `queue` is what the BE runs: its result-queue subscriber understands "500"; its callback
+  // controller stores any content as feedback (docs/be-contract.md).
+  DELIVERY_MODE: z.enum(DELIVERY_MODES).default('queue'),
+  /** Post a terminal failure's status code ("500", "408") to the callback too; only for a BE that reads codes there. */
+  CALLBACK_POST_FAILURES: optionalBool,
+  /**
+   * A recoverable failure of a queue request is sent no earlier than this after the message's
+   * SentTimestamp: the BE re-publishes the same body at once, and SQS drops it within 5 minutes.
+   */
+  FEEDBACK_FAILURE_HOLD_SECONDS: int(0, 24 * 3600).default(330),
   BE_CALLBACK_BASE_URL: optionalUrl,
   BE_CALLBACK_AUTHORIZATION: optionalString,
   /** When set, callbacks carry X-Leafresh-Timestamp and X-Leafresh-Signature (HMAC-SHA256). */
@@ -191,7 +203,9 @@ export type Requirement = 'requestQueue' | 'dlq' | 'delivery' | 'apiAuth';
 function missingFor(requirement: Requirement, env: Env): string[] {
   switch (requirement) {
     case 'requestQueue':
-      return env.AWS_SQS_FEEDBACK_QUEUE_URL ? [] : ['AWS_SQS_FEEDBACK_QUEUE_URL: required for this process'];
+      return requestQueueUrl(env)
+        ? []
+        : ['AWS_SQS_FEEDBACK_QUEUE_URL (or AWS_SQS_FEEDBACK_REQUEST_QUEUE_URL): required for this process'];
     case 'apiAuth':
       if (env.API_AUTH_MODE === 'bearer' && !env.API_AUTH_TOKEN) {
         return [
@@ -215,6 +229,10 @@ function missingFor(requirement: Requirement, env: Env): string[] {
       return missing;
     }
   }
+}
+
+function requestQueueUrl(env: Env): string | undefined {
+  return env.AWS_SQS_FEEDBACK_QUEUE_URL ?? env.AWS_SQS_FEEDBACK_REQUEST_QUEUE_URL;
 }
 
 /**
@@ -285,6 +303,7 @@ export interface AppConfig {
     requestQueueUrl?: string;
     dlqUrl?: string;
     resultQueueUrl?: string;
+    resultDlqUrl?: string;
     requestTimeoutMs: number;
   };
   api: { port: number; host: string; auth: ApiAuth; corsOrigins?: string[] };
@@ -415,6 +434,15 @@ export function loadConfig(
   }
   const env = parsed.data;
   problems.push(...temporalTlsProblems(env));
+  if (
+    env.AWS_SQS_FEEDBACK_QUEUE_URL &&
+    env.AWS_SQS_FEEDBACK_REQUEST_QUEUE_URL &&
+    env.AWS_SQS_FEEDBACK_QUEUE_URL !== env.AWS_SQS_FEEDBACK_REQUEST_QUEUE_URL
+  ) {
+    problems.push(
+      'AWS_SQS_FEEDBACK_REQUEST_QUEUE_URL: differs from AWS_SQS_FEEDBACK_QUEUE_URL (set one, or both to the same queue)',
+    );
+  }
   for (const requirement of requirements) problems.push(...missingFor(requirement, env));
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -431,9 +459,10 @@ export function loadConfig(
     sqs: {
       region: env.AWS_REGION,
       endpoint: env.AWS_ENDPOINT_URL_SQS,
-      requestQueueUrl: env.AWS_SQS_FEEDBACK_QUEUE_URL,
+      requestQueueUrl: requestQueueUrl(env),
       dlqUrl: env.AWS_SQS_FEEDBACK_DLQ_URL,
       resultQueueUrl: env.AWS_SQS_FEEDBACK_RESULT_QUEUE_URL,
+      resultDlqUrl: env.AWS_SQS_FEEDBACK_RESULT_DLQ_QUEUE_URL,
       requestTimeoutMs: env.SQS_REQUEST_TIMEOUT_MS,
     },
     api: {
@@ -477,6 +506,8 @@ export function loadConfig(
       deliveryRetryMaxIntervalSeconds: env.DELIVERY_RETRY_MAX_INTERVAL_SECONDS,
       deliveryGiveUpAfterHours: env.DELIVERY_GIVE_UP_AFTER_HOURS,
       deliveryMode: env.DELIVERY_MODE,
+      postFailuresToCallback: env.CALLBACK_POST_FAILURES ?? false,
+      failureHoldSeconds: env.FEEDBACK_FAILURE_HOLD_SECONDS,
       llmTaskQueue: env.LLM_TASK_QUEUE ?? `${env.TEMPORAL_TASK_QUEUE}-llm`,
       maxAgeMinutes: env.REQUEST_MAX_AGE_MINUTES,
     },

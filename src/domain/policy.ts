@@ -18,6 +18,18 @@ export interface FeedbackPolicy {
   deliveryGiveUpAfterHours: number;
   deliveryMode: 'callback' | 'queue' | 'both';
   /**
+   * Whether a terminal failure's status code goes to the callback as well. The BE's callback
+   * controller stores any content as the member's feedback, so by default only the result queue
+   * carries it (and a callback-only run ends failed without delivering).
+   */
+  postFailuresToCallback: boolean;
+  /**
+   * A recoverable failure of a queue request is delivered no earlier than this many seconds after
+   * the message's send time (`FeedbackWorkflowInput.sentAt`): the BE re-publishes the same body, with
+   * the same deduplication id, the moment it reads the failure.
+   */
+  failureHoldSeconds: number;
+  /**
    * The task queue of generateFeedback (its workers hold the LLM concurrency limit). Absent (runs
    * started before flow control): the run's own task queue.
    */
@@ -40,5 +52,7 @@ export const DEFAULT_POLICY: FeedbackPolicy = {
   deliveryTimeoutSeconds: 15,
   deliveryRetryMaxIntervalSeconds: 60,
   deliveryGiveUpAfterHours: 24,
-  deliveryMode: 'callback',
+  deliveryMode: 'queue',
+  postFailuresToCallback: false,
+  failureHoldSeconds: 330,
 };

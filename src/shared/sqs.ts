@@ -36,18 +36,30 @@ export interface FeedbackQueues {
   requestQueueUrl: string;
   dlqUrl: string;
   resultQueueUrl: string;
+  /** Where SQS moves a result the BE received `resultMaxReceiveCount` times without deleting it. */
+  resultDlqUrl: string;
 }
 
 export interface QueueSetupOptions {
   /** Receives of one message before SQS moves it to the DLQ (redrive). */
   maxReceiveCount?: number;
   visibilityTimeoutSeconds?: number;
+  /** Receives of one result before SQS moves it to the result DLQ (default RESULT_MAX_RECEIVE_COUNT). */
+  resultMaxReceiveCount?: number;
 }
 
 /**
+ * The BE leaves a result it cannot process undeleted (unknown member, unparsable body) and polls the
+ * result DLQ for them. Its subscriber receives every 20 s at most while it runs and its visibility is
+ * the queue's 30 s default, so 100 receives last at least an hour of failed processing before a
+ * result is moved; while the BE is down nothing is received and nothing counts toward it.
+ */
+export const RESULT_MAX_RECEIVE_COUNT = 100;
+
+/**
  * Creates (or finds, CreateQueue is idempotent for equal attributes) the FIFO request queue, its FIFO
- * dead-letter queue with a redrive policy, and the FIFO result queue: `<prefix>.fifo`,
- * `<prefix>-dlq.fifo`, `<prefix>-result.fifo`.
+ * dead-letter queue with a redrive policy, and the FIFO result queue with its own FIFO DLQ by redrive:
+ * `<prefix>.fifo`, `<prefix>-dlq.fifo`, `<prefix>-result.fifo`, `<prefix>-result-dlq.fifo`.
  */
 export async function ensureFeedbackQueues(
   client: SQSClient,
@@ -72,8 +84,18 @@ export async function ensureFeedbackQueues(
       maxReceiveCount: options.maxReceiveCount ?? 10,
     }),
   });
-  const resultQueueUrl = await createQueue(client, `${prefix}-result.fifo`, fifo);
-  return { requestQueueUrl, dlqUrl, resultQueueUrl };
+  const resultDlqUrl = await createQueue(client, `${prefix}-result-dlq.fifo`, {
+    ...fifo,
+    MessageRetentionPeriod: String(14 * 24 * 3600),
+  });
+  const resultQueueUrl = await createQueue(client, `${prefix}-result.fifo`, {
+    ...fifo,
+    RedrivePolicy: JSON.stringify({
+      deadLetterTargetArn: await queueArn(client, resultDlqUrl),
+      maxReceiveCount: options.resultMaxReceiveCount ?? RESULT_MAX_RECEIVE_COUNT,
+    }),
+  });
+  return { requestQueueUrl, dlqUrl, resultQueueUrl, resultDlqUrl };
 }
 
 async function createQueue(
