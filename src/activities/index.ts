@@ -10,7 +10,7 @@ import type { AppConfig } from '../config';
 import { checkFeedback, type GuardrailVerdict } from '../domain/guardrail';
 import { buildPromptMessages, promptText, type ChatMessage } from '../domain/prompt';
 import type { FeedbackResult } from '../domain/result';
-import { FailureTypes, type DeliveryChannel, type FeedbackWorkflowInput } from '../domain/workflow';
+import { FailureTypes, type DeliveryChannel } from '../domain/workflow';
 import type { FeedbackRequest } from '../domain/request';
 import { describeNetworkError, isRetryableStatus, joinUrl, postJson } from '../shared/http';
 import { signatureHeaders } from '../shared/signing';
@@ -38,8 +38,11 @@ export interface DeliverInput {
   result: FeedbackResult;
   /** The workflow id: the BE (or its proxy) de-duplicates repeated callbacks with it. */
   idempotencyKey: string;
-  /** The result-queue message's deduplication id; default the requestId (one result per request). */
-  deduplicationId?: string;
+  /**
+   * The result-queue message's deduplication id, unique to the run (its run id): retries of one
+   * delivery deduplicate, while a new run's result is never swallowed by an earlier run's.
+   */
+  deduplicationId: string;
 }
 
 /**
@@ -48,7 +51,6 @@ export interface DeliverInput {
  */
 export interface CheckedGenerateInput {
   request: Pick<FeedbackRequest, 'personalChallenges' | 'groupChallenges'>;
-  requestedAt: string;
   /** The guardrail's length bound (FeedbackPolicy.maxFeedbackChars). */
   maxChars: number;
 }
@@ -67,7 +69,7 @@ export function checkedGeneration(
   complete: (messages: ChatMessage[]) => Promise<ChatCompletionAnswer>,
 ): (input: CheckedGenerateInput) => Promise<CheckedFeedback> {
   return async (input) => {
-    const messages = buildPromptMessages(input.request, input.requestedAt, promptTemplate);
+    const messages = buildPromptMessages(input.request, promptTemplate);
     const answer = await complete(messages);
     return { ...answer, verdict: checkFeedback(answer.text, promptText(messages), input.maxChars) };
   };
@@ -75,31 +77,11 @@ export function checkedGeneration(
 
 export function createActivities(deps: ActivityDeps) {
   return {
-    /** Runs from before `lean-history-v1` only (a local activity there). */
-    async buildPrompt(input: Pick<FeedbackWorkflowInput, 'request' | 'requestedAt'>): Promise<ChatMessage[]> {
-      return buildPromptMessages(input.request, input.requestedAt, deps.promptTemplate);
-    },
-
     /**
-     * Builds the prompt, asks vLLM and checks the answer with the guardrail (runs since the
-     * `lean-history-v1` patch). A rejected answer is a verdict, not an error: the workflow decides
-     * whether to regenerate.
+     * Builds the prompt, asks vLLM and checks the answer with the guardrail. A rejected answer is a
+     * verdict, not an error: the workflow decides whether to regenerate.
      */
     generateCheckedFeedback: checkedGeneration(deps.promptTemplate, (messages) => callVllm(deps, messages)),
-
-    /** Runs from before `lean-history-v1` only: asks vLLM with the prompt built by buildPrompt. */
-    async generateFeedback(input: { messages: ChatMessage[] }): Promise<ChatCompletionAnswer> {
-      return callVllm(deps, input.messages);
-    },
-
-    /** Runs from before `lean-history-v1` only (a local activity there). */
-    async validateFeedback(input: {
-      text: string;
-      prompt: string;
-      maxChars: number;
-    }): Promise<GuardrailVerdict> {
-      return checkFeedback(input.text, input.prompt, input.maxChars);
-    },
 
     async deliverResult(input: DeliverInput): Promise<void> {
       if (input.channel === 'callback') await deliverByCallback(deps, input);
@@ -222,9 +204,12 @@ async function deliverByCallback(deps: ActivityDeps, input: DeliverInput): Promi
       FailureTypes.DeliveryUnavailable,
     );
   }
-  if (response.status >= 200 && response.status < 300) return;
+  // 409: the BE has this member's week stored already (an earlier attempt of ours went through).
+  if ((response.status >= 200 && response.status < 300) || response.status === 409) return;
   const message = `callback answered ${response.status}: ${response.text.slice(0, 200)}`;
-  if (isRetryableStatus(response.status)) {
+  // The BE answers 404 for an unknown member and for any unexpected exception alike, so a 404 may
+  // heal: it is retried with backoff until the delivery gives up.
+  if (isRetryableStatus(response.status) || response.status === 404) {
     throw ApplicationFailure.create({
       message,
       type: FailureTypes.DeliveryUnavailable,
@@ -242,7 +227,7 @@ async function deliverByCallback(deps: ActivityDeps, input: DeliverInput): Promi
 async function deliverToResultQueue(
   deps: ActivityDeps,
   result: FeedbackResult,
-  deduplicationId = result.requestId,
+  deduplicationId: string,
 ): Promise<void> {
   if (!deps.resultQueueUrl) {
     throw ApplicationFailure.nonRetryable(
@@ -250,7 +235,7 @@ async function deliverToResultQueue(
       FailureTypes.DeliveryRejected,
     );
   }
-  // FIFO: group per member keeps one member's results in order; the request id de-duplicates retries.
+  // FIFO: group per member keeps one member's results in order; the run's id de-duplicates retries.
   await deps.sqs.send(
     new SendMessageCommand({
       QueueUrl: deps.resultQueueUrl,

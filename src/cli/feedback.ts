@@ -46,6 +46,7 @@ function printStatus(io: CliIo, view: FeedbackStatusView): void {
     ['request', view.requestId],
     ['workflow', view.workflowId],
     ['stage', view.stage],
+    ['holding until', view.holdUntil],
     ['temporal status', view.workflowStatus],
     ['member', view.memberId],
     ['generations', view.attempts.generations],

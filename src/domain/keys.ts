@@ -1,6 +1,6 @@
 /**
- * Workflow ids derived from the request, so that a duplicated or redelivered message finds the
- * workflow that already exists. Not for workflow code (uses node:crypto).
+ * Request and workflow ids, so that a redelivered message finds the workflow that already exists.
+ * Not for workflow code (uses node:crypto).
  */
 import { createHash } from 'node:crypto';
 import { WORKFLOW_ID_PREFIX } from './workflow';
@@ -12,13 +12,13 @@ export function sha256Hex(text: string): string {
 }
 
 /**
- * The request key: our API's `requestId`; otherwise `<memberId>-<sha256 hex of the body>`, which is
- * exactly the MessageDeduplicationId the BE computes for the messages it sends itself. We compute it
- * from the body rather than trusting the attribute, so the same body under another dedup id (a
- * retried send by another producer) is still the same request.
+ * The request id of a queue message: our API's `requestId`; for a message the BE put on the queue
+ * itself, `<memberId>-<MessageId>`. One message is one request: SQS keeps a message's MessageId across
+ * redeliveries, while an identical body sent as a new message (the BE's next week, or its re-request
+ * after a failure) is a new request. The BE's own repeated sends are dropped by SQS deduplication.
  */
-export function requestKey(input: { requestId?: string; memberId: number; rawBody: string }): string {
-  return input.requestId ?? `${input.memberId}-${sha256Hex(input.rawBody)}`;
+export function requestKey(input: { requestId?: string; memberId: number; messageId: string }): string {
+  return input.requestId ?? `${input.memberId}-${input.messageId}`;
 }
 
 export function workflowIdFor(key: string): string {

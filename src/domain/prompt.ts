@@ -9,7 +9,7 @@
  * the instructions declare to be data, and `<`/`>` are removed from titles, so a title can neither
  * close the block nor start a line of its own ("ignore the above and …" stays a quoted title).
  */
-import { epochMillis, localDate } from './datetime';
+import { localDate } from './datetime';
 import { normalizeText, type FeedbackRequest, type GroupChallenge, type PersonalChallenge } from './request';
 
 export interface ChatMessage {
@@ -21,7 +21,7 @@ export interface ChatMessage {
  * Version of DEFAULT_PROMPT_TEMPLATE, searchable as `PromptVersion`. Change it with the template, so
  * that feedback can be compared across prompt changes.
  */
-export const DEFAULT_PROMPT_VERSION = 'v2-fenced';
+export const DEFAULT_PROMPT_VERSION = 'v3-be-week';
 
 export const PERSONAL_PLACEHOLDER = '{personal_challenges}';
 export const GROUP_PLACEHOLDER = '{group_challenges}';
@@ -44,8 +44,6 @@ export const NO_PERSONAL = '참여한 개인 챌린지가 없습니다.';
 export const NO_GROUP = '참여한 단체 챌린지가 없습니다.';
 export const NO_RECENT_GROUP = '최근 일주일 동안 참여한 단체 챌린지가 없습니다.';
 
-const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
-
 export const DATA_OPEN = '<data>';
 export const DATA_CLOSE = '</data>';
 
@@ -62,26 +60,22 @@ export function formatPersonalChallenges(challenges: readonly PersonalChallenge[
 }
 
 /**
- * Group challenges with at least one submission in the 7 days before `requestedAt`, with their period
- * and the success ratio of those submissions. The week is measured from the request's timestamp, not
- * from when a retry happens to run.
+ * Group challenges that have submissions, with their period and the success ratio of those
+ * submissions. The BE chooses the week (last Monday–Sunday) and sends only that week's submissions,
+ * next to every participation the member ever had (most without any): every submission counts, none is
+ * re-filtered by a clock here.
  */
-export function formatGroupChallenges(challenges: readonly GroupChallenge[], requestedAt: string): string {
+export function formatGroupChallenges(challenges: readonly GroupChallenge[]): string {
   if (challenges.length === 0) return NO_GROUP;
-  const end = epochMillis(requestedAt);
-  const start = end - WEEK_MS;
   const lines: string[] = [];
   for (const challenge of challenges) {
-    const recent = challenge.submissions.filter((s) => {
-      const at = epochMillis(s.submittedAt);
-      return at >= start && at <= end;
-    });
-    if (recent.length === 0) continue;
-    const succeeded = recent.filter((s) => s.isSuccess).length;
+    const submissions = challenge.submissions;
+    if (submissions.length === 0) continue;
+    const succeeded = submissions.filter((s) => s.isSuccess).length;
     lines.push(
       `- ${fenceTitle(challenge.title)}\n` +
         `  기간: ${localDate(challenge.startDate)} ~ ${localDate(challenge.endDate)}\n` +
-        `  최근 일주일 성공률: ${succeeded}/${recent.length}`,
+        `  최근 일주일 성공률: ${succeeded}/${submissions.length}`,
     );
   }
   return lines.length > 0 ? fence(lines) : NO_RECENT_GROUP;
@@ -90,11 +84,10 @@ export function formatGroupChallenges(challenges: readonly GroupChallenge[], req
 /** Fills the template. Placeholders are replaced literally (no `$` patterns), data last. */
 export function renderPrompt(
   request: Pick<FeedbackRequest, 'personalChallenges' | 'groupChallenges'>,
-  requestedAt: string,
   template: string = DEFAULT_PROMPT_TEMPLATE,
 ): string {
   const personal = formatPersonalChallenges(request.personalChallenges);
-  const group = formatGroupChallenges(request.groupChallenges, requestedAt);
+  const group = formatGroupChallenges(request.groupChallenges);
   return template
     .split(PERSONAL_PLACEHOLDER)
     .map((part) => part.split(GROUP_PLACEHOLDER).join(group))
@@ -104,10 +97,9 @@ export function renderPrompt(
 
 export function buildPromptMessages(
   request: Pick<FeedbackRequest, 'personalChallenges' | 'groupChallenges'>,
-  requestedAt: string,
   template?: string,
 ): ChatMessage[] {
-  return [{ role: 'user', content: renderPrompt(request, requestedAt, template) }];
+  return [{ role: 'user', content: renderPrompt(request, template) }];
 }
 
 /** The prompt as one text (what the guardrail compares an answer with). */

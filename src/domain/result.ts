@@ -1,4 +1,5 @@
 /** What the AI side hands back to the BE (`FeedbackResultRequestDto` plus fields it ignores). */
+import type { FeedbackPolicy } from './policy';
 
 export interface FeedbackResult {
   memberId: number;
@@ -48,6 +49,18 @@ export function buildFeedbackResult(input: {
 /** The channels a delivery mode delivers to. */
 export function deliveryChannels(mode: 'callback' | 'queue' | 'both'): Array<'callback' | 'queue'> {
   return mode === 'both' ? ['callback', 'queue'] : [mode];
+}
+
+/**
+ * The channels a result goes to: the delivery mode's, except that a status code goes only where the BE
+ * reads codes (the result queue; the callback only if the policy says so).
+ */
+export function resultChannels(
+  policy: Pick<FeedbackPolicy, 'deliveryMode' | 'postFailuresToCallback'>,
+  isFailure: boolean,
+): Array<'callback' | 'queue'> {
+  const channels = deliveryChannels(policy.deliveryMode);
+  return isFailure && !policy.postFailuresToCallback ? channels.filter((c) => c === 'queue') : channels;
 }
 
 /** The BE's own rule for results: memberId positive, content not blank. */

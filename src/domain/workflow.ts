@@ -20,26 +20,49 @@ export function requestIdOf(workflowId: string | undefined): string | undefined 
 export type RequestSource = 'api' | 'queue';
 
 export interface FeedbackWorkflowInput {
-  /** The request key (our API's requestId, or the BE-style hash key); also the result's requestId. */
+  /**
+   * The request id: our API's requestId, or `<memberId>-<SQS MessageId>` for a message the BE put on
+   * the queue itself (keys.ts); also the result's requestId.
+   */
   requestId: string;
   /** The validated request, dates in canonical form. */
   request: Omit<FeedbackRequest, 'requestId' | 'timestamp'>;
-  /** When the request was made (canonical ISO); the prompt's "last week" ends here. */
+  /** When the request was made (canonical ISO): the API's timestamp, else the message's send time. */
   requestedAt: string;
   source: RequestSource;
   policy: FeedbackPolicy;
   /**
-   * When the request reached our queue (SQS SentTimestamp); the request's age for expiry counts from
-   * here. Absent in runs started before expiry existed.
+   * When the request reached us (canonical ISO): the message's SentTimestamp, or the time of an
+   * operator's retry. The request's age for expiry counts from here.
    */
-  acceptedAt?: string;
+  acceptedAt: string;
+  /**
+   * When the message was sent to the request queue (its SentTimestamp, canonical ISO); a retry keeps
+   * it. SQS deduplicates the BE's re-publish of the same body within 5 minutes of this, so a failure
+   * result of a queue request is held until `sentAt + policy.failureHoldSeconds`.
+   */
+  sentAt: string;
+}
+
+/**
+ * Until when a failure result waits (epoch ms): `sentAt + failureHoldSeconds` for a request the BE put
+ * on the queue itself, whose re-publish SQS would deduplicate before then; none for API requests.
+ */
+export function failureHoldUntil(
+  input: Pick<FeedbackWorkflowInput, 'source' | 'sentAt' | 'policy'>,
+): number | undefined {
+  const sent = Date.parse(input.sentAt);
+  if (input.source !== 'queue' || !Number.isFinite(sent) || input.policy.failureHoldSeconds <= 0)
+    return undefined;
+  return sent + input.policy.failureHoldSeconds * 1000;
 }
 
 export const FEEDBACK_STAGES = [
   'queued',
   'generating',
-  'validating',
   'delivering',
+  /** Generation failed for good; the failure result waits for the BE's deduplication window to pass. */
+  'holding',
   'delivered',
   'failed',
   'expired',
@@ -48,6 +71,8 @@ export type FeedbackStage = (typeof FEEDBACK_STAGES)[number];
 
 export interface FeedbackStatus {
   stage: FeedbackStage;
+  /** While `holding`: when the failure result is sent (canonical ISO). */
+  holdUntil?: string;
   /** Generation attempts that reached the guardrail (regenerations included). */
   generations: number;
   lastError?: string;
@@ -78,8 +103,8 @@ export const statusQuery = defineQuery<FeedbackStatus>('status');
 
 export const MemberIdSearchAttribute = defineSearchAttributeKey('MemberId', SearchAttributeType.INT);
 /**
- * The run's stage while it runs, then `failed` or `expired` if it fails. Runs since lean-history-v2 do
- * not upsert `delivered`: a completed run (`ExecutionStatus = 'Completed'`) keeps `delivering`.
+ * The run's stage while it runs, then `failed` or `expired` if it fails. `delivered` is never upserted:
+ * a completed run (`ExecutionStatus = 'Completed'`) delivered, and keeps `delivering`.
  */
 export const FeedbackStageSearchAttribute = defineSearchAttributeKey(
   'FeedbackStage',
@@ -120,7 +145,7 @@ export interface FeedbackMemo {
   personalChallenges: number;
   groupChallenges: number;
   promptVersion: string;
-  /** Added by the run when generation ends (runs with flow control). */
+  /** Added by the run when generation ends. */
   tokens?: TokenUsage;
 }
 
@@ -139,4 +164,9 @@ export const FailureTypes = {
   RequestExpired: 'RequestExpired',
   /** The run's own failure: the result could not be delivered. */
   DeliveryFailed: 'DeliveryFailed',
+  /**
+   * The run's own failure: generation failed for good and no channel may carry the status code (the
+   * BE's callback would store it as feedback); nothing was delivered, `feedback retry` runs it again.
+   */
+  FailureNotDelivered: 'FailureNotDelivered',
 } as const;

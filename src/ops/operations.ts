@@ -3,12 +3,13 @@
  * again, send a stored result again. Each returns data; src/cli/feedback.ts prints it.
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { defaultPayloadConverter, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { AppConfig } from '../config';
 import { workflowIdFor } from '../domain/keys';
-import { buildFeedbackResult, deliveryChannels, type FeedbackResult } from '../domain/result';
+import { buildFeedbackResult, resultChannels, type FeedbackResult } from '../domain/result';
 import {
   FEEDBACK_WORKFLOW_TYPE,
+  failureHoldUntil,
   FEEDBACK_STAGES,
   FeedbackStageSearchAttribute,
   MemberIdSearchAttribute,
@@ -22,7 +23,7 @@ import { fromEpochMillis } from '../domain/datetime';
 import { startFeedbackWorkflow } from '../shared/feedback-start';
 import { webUiLink } from '../shared/temporal';
 import type { RedeliverInput } from '../workflows/redeliver';
-import { closedStage, lookupFeedbackStatus } from './status';
+import { closedStage, lookupFeedbackStatus, type FeedbackStatusView } from './status';
 
 /** An operator action that cannot be done; `code` becomes the CLI's exit code. */
 export class OperationError extends Error {
@@ -76,7 +77,7 @@ function stageCondition(stage: FeedbackStage): string {
   const attribute = FeedbackStageSearchAttribute.name;
   switch (stage) {
     case 'delivered':
-      // Runs since lean-history-v2 do not upsert `delivered`: a run completes only once delivered.
+      // `delivered` is never upserted: a run completes only once delivered.
       return `ExecutionStatus = 'Completed'`;
     case 'expired':
       return `ExecutionStatus = 'Failed' AND ${attribute} = 'expired'`;
@@ -142,6 +143,22 @@ export interface RetryResult {
   previousRunId: string;
 }
 
+/** Why a run that is still open cannot be retried or redelivered now. */
+function openRunRefusal(requestId: string, view: FeedbackStatusView, action: string): OperationError {
+  if (view.stage === 'holding') {
+    return new OperationError(
+      `${requestId} is holding its failure result "${view.content ?? ''}" until ${view.holdUntil ?? 'its hold ends'}: ` +
+        "sent earlier, the BE's re-request would be dropped by SQS deduplication. The run delivers it " +
+        `then by itself; ${action} is not needed.`,
+      'refused',
+    );
+  }
+  return new OperationError(
+    `${requestId} is running (stage ${view.stage}); only a closed run can be ${action === 'retry' ? 'retried' : 'redelivered'}`,
+    'refused',
+  );
+}
+
 /**
  * A new run for a request whose last run failed (or was terminated, cancelled or timed out), with the
  * same request and the policy of the current configuration. Refused for running or completed runs.
@@ -153,22 +170,23 @@ export async function retryFeedback(
 ): Promise<RetryResult> {
   const view = await lookupFeedbackStatus(client, requestId, { temporal: config.temporal });
   if (!view) throw new OperationError(`no run for ${requestId}`, 'not-found');
-  if (view.workflowStatus === 'RUNNING' || view.workflowStatus === 'COMPLETED') {
-    throw new OperationError(
-      `${requestId} is ${view.workflowStatus.toLowerCase()}; only a failed request can be retried`,
-      'refused',
-    );
+  if (view.workflowStatus === 'RUNNING') throw openRunRefusal(requestId, view, 'retry');
+  if (view.workflowStatus === 'COMPLETED') {
+    throw new OperationError(`${requestId} is completed; only a failed request can be retried`, 'refused');
   }
   const previous = await runInput(client, requestId, view.runId);
   try {
     const started = await startFeedbackWorkflow(
       client,
-      // A retry is a new acceptance: an expired request gets a fresh maximum age.
+      // A retry is a new acceptance: an expired request gets a fresh maximum age. It keeps the send
+      // time, from which the BE's deduplication window (and so the failure hold) counts.
       { ...previous, policy: config.policy, acceptedAt: fromEpochMillis(Date.now()) },
       {
         taskQueue: config.temporal.taskQueue,
         promptVersion: config.prompt.version,
         priority: config.flow.priority,
+        // The bridge rejects every duplicate; an operator's retry of a closed, failed run is allowed.
+        reusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       },
     );
     return { requestId, ...started, previousRunId: view.runId ?? '' };
@@ -189,8 +207,9 @@ export interface RedeliverResult {
 
 /**
  * Sends the result of a closed run again: the feedback of a completed run, or the "500" of a run whose
- * generation failed for good. Runs RedeliverWorkflow (durable, retried like the first delivery) and,
- * unless `wait` is false, waits for it.
+ * generation failed for good (like the first run's: to the result queue only, after the request's
+ * failure hold). Runs RedeliverWorkflow (durable, retried like the first delivery) and, unless `wait`
+ * is false, waits for it.
  */
 export async function redeliverFeedback(
   client: Client,
@@ -200,7 +219,8 @@ export async function redeliverFeedback(
 ): Promise<RedeliverResult> {
   const view = await lookupFeedbackStatus(client, requestId, { temporal: config.temporal });
   if (!view) throw new OperationError(`no run for ${requestId}`, 'not-found');
-  if (view.content === undefined || view.workflowStatus === 'RUNNING') {
+  if (view.workflowStatus === 'RUNNING') throw openRunRefusal(requestId, view, 'redeliver');
+  if (view.content === undefined) {
     throw new OperationError(
       `${requestId} has no stored result to send (${view.workflowStatus.toLowerCase()}, stage ${view.stage})`,
       'refused',
@@ -208,12 +228,22 @@ export async function redeliverFeedback(
   }
   const input = await runInput(client, requestId, view.runId);
   const handle = client.workflow.getHandle(workflowIdFor(requestId), view.runId);
-  let channels = deliveryChannels(config.delivery.mode);
+  let channels: DeliveryChannel[];
   let failure: string | undefined;
+  let notBefore: number | undefined;
   if (view.workflowStatus === 'COMPLETED') {
     channels = ((await handle.result()) as FeedbackOutcome).deliveredTo;
   } else {
     failure = view.lastError?.replace(/; the BE was sent content "\d{3}"$/, '');
+    channels = resultChannels(config.policy, true);
+    if (channels.length === 0) {
+      throw new OperationError(
+        `${requestId} failed; its status code goes only to the result queue (the BE's callback would ` +
+          `store it as feedback) and DELIVERY_MODE=${config.delivery.mode} has none: use feedback retry`,
+        'refused',
+      );
+    }
+    notBefore = failureHoldUntil({ ...input, policy: config.policy });
   }
   const result = buildFeedbackResult({
     requestId,
@@ -230,6 +260,9 @@ export async function redeliverFeedback(
     channels,
     idempotencyKey: workflowId,
     policy: config.policy,
+    ...(notBefore !== undefined && notBefore > (options.now ?? Date.now)()
+      ? { notBefore: new Date(notBefore).toISOString() }
+      : {}),
   };
   const run = await client.workflow.start('RedeliverWorkflow', {
     taskQueue: config.temporal.taskQueue,

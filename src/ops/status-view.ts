@@ -32,6 +32,10 @@ export const feedbackStatusViewSchema = z
       })
       .meta({ description: 'Attempts so far.' }),
     lastError: z.string().optional(),
+    holdUntil: z.string().optional().meta({
+      description:
+        "While `holding`: when the failure result goes to the result queue (after the BE's deduplication window).",
+    }),
     content: z
       .string()
       .optional()

@@ -52,9 +52,9 @@ const isStage = (value: unknown): value is FeedbackStage =>
   typeof value === 'string' && (FEEDBACK_STAGES as readonly string[]).includes(value);
 
 /**
- * The stage of a closed run, from how it ended: completed runs delivered (since lean-history-v2 they
- * do not say so in `FeedbackStage`), failed ones failed or expired, any other end (terminated,
- * cancelled, timed out) delivered nothing. Shared by the status view and `feedback list`.
+ * The stage of a closed run, from how it ended: completed runs delivered (they do not say so in
+ * `FeedbackStage`), failed ones failed or expired, any other end (terminated, cancelled, timed out)
+ * delivered nothing. Shared by the status view and `feedback list`.
  */
 export function closedStage(workflowStatus: string, expired: boolean): FeedbackStage {
   if (workflowStatus === 'COMPLETED') return 'delivered';
@@ -80,7 +80,10 @@ export function toStatusView(parts: StatusParts): FeedbackStatusView {
     ...(parts.webUiUrl ? { webUiUrl: parts.webUiUrl } : {}),
   };
   if (d.status !== 'RUNNING')
-    view.stage = closedStage(d.status, failure?.type === FailureTypes.RequestExpired);
+    view.stage = closedStage(
+      d.status,
+      failure?.type === FailureTypes.RequestExpired || d.stageAttribute === 'expired',
+    );
   switch (d.status) {
     case 'RUNNING':
       view.stage = query?.stage ?? (isStage(d.stageAttribute) ? d.stageAttribute : 'queued');
@@ -88,6 +91,7 @@ export function toStatusView(parts: StatusParts): FeedbackStatusView {
       if (pending) view.attempts.current = { activity: pending.activity, attempt: pending.attempt };
       view.lastError = query?.lastError ?? pending?.lastFailure;
       if (query?.content !== undefined) view.content = query.content;
+      if (query?.holdUntil !== undefined) view.holdUntil = query.holdUntil;
       break;
     case 'COMPLETED':
       if (outcome) {
@@ -97,7 +101,8 @@ export function toStatusView(parts: StatusParts): FeedbackStatusView {
       break;
     case 'FAILED':
       view.lastError = failure?.message;
-      // GenerationFailed runs delivered the recoverable "500" before they failed, expired ones "408".
+      // GenerationFailed runs delivered the recoverable "500" before they failed, expired ones "408";
+      // FailureNotDelivered runs (callback only) delivered nothing.
       if (failure?.type === FailureTypes.GenerationFailed) view.content = RECOVERABLE_FAILURE_CONTENT;
       if (failure?.type === FailureTypes.RequestExpired) view.content = EXPIRED_CONTENT;
       break;

@@ -3,7 +3,7 @@
  * (`feedback retry`): workflow id, reuse policy, search attributes and memo.
  */
 import type { Client } from '@temporalio/client';
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { WorkflowIdConflictPolicy, type WorkflowIdReusePolicy } from '@temporalio/common';
 import { workflowIdFor } from '../domain/keys';
 import { DEFAULT_PROMPT_VERSION } from '../domain/prompt';
 import {
@@ -29,12 +29,17 @@ export interface FeedbackStartSettings {
    * the member id is the fairness key (FlowSettings). Default: the server's (3, no fairness key).
    */
   priority?: { api: number; queue: number; fairness: boolean };
+  /**
+   * Whether a closed run's id may start again: the bridge rejects every duplicate (one message, one
+   * run); an operator's `feedback retry` of a failed run allows it. The conflict policy with an open
+   * run is always FAIL.
+   */
+  reusePolicy: WorkflowIdReusePolicy;
 }
 
 /**
- * Starts the run for `input.requestId`. A completed request is never run twice; a failed one (the BE
- * got "500" and re-requests with the same body, or an operator retries it) may run again. Throws
- * WorkflowExecutionAlreadyStartedError when a run is open or completed.
+ * Starts the run for `input.requestId`. Throws WorkflowExecutionAlreadyStartedError when a run is open,
+ * or closed and `settings.reusePolicy` does not allow another.
  */
 export async function startFeedbackWorkflow(
   client: Client,
@@ -48,7 +53,7 @@ export async function startFeedbackWorkflow(
     taskQueue: settings.taskQueue,
     workflowId,
     args: [input],
-    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+    workflowIdReusePolicy: settings.reusePolicy,
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
     ...(settings.priority
       ? {

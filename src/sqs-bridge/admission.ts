@@ -18,7 +18,11 @@
  * quota.
  */
 import type { Client } from '@temporalio/client';
-import { FEEDBACK_WORKFLOW_TYPE, FeedbackSourceSearchAttribute } from '../domain/workflow';
+import {
+  FEEDBACK_WORKFLOW_TYPE,
+  FeedbackSourceSearchAttribute,
+  FeedbackStageSearchAttribute,
+} from '../domain/workflow';
 
 export interface QueueAdmissionOptions {
   maxOpen: number;
@@ -77,11 +81,14 @@ export class QueueAdmission {
   }
 }
 
-/** Counts the open FeedbackWorkflow runs of bulk (queue) requests with Temporal's visibility. */
+/**
+ * Counts the open FeedbackWorkflow runs of bulk (queue) requests with Temporal's visibility, except
+ * those holding a failure result: they wait only for a timer, never for vLLM.
+ */
 export function openQueueRunsCounter(client: Client): () => Promise<number> {
   const query =
     `WorkflowType = '${FEEDBACK_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' ` +
-    `AND ${FeedbackSourceSearchAttribute.name} = 'queue'`;
+    `AND ${FeedbackSourceSearchAttribute.name} = 'queue' AND ${FeedbackStageSearchAttribute.name} != 'holding'`;
   return async () => (await client.workflow.count(query)).count;
 }
 

@@ -19,6 +19,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { fromEpochMillis } from '../domain/datetime';
 import { requestKey, workflowIdFor } from '../domain/keys';
 import type { FeedbackPolicy } from '../domain/policy';
@@ -224,18 +225,23 @@ export class SqsBridge {
       return 'dead-lettered';
     }
     const request = validation.value;
-    const requestId = requestKey({ requestId: request.requestId, memberId: request.memberId, rawBody: body });
+    const requestId = requestKey({
+      requestId: request.requestId,
+      memberId: request.memberId,
+      messageId: message.MessageId ?? '',
+    });
     const workflowId = workflowIdFor(requestId);
-    const sentAt = Number(message.Attributes?.SentTimestamp);
-    const acceptedAt = fromEpochMillis(Number.isFinite(sentAt) ? sentAt : Date.now());
+    const sent = Number(message.Attributes?.SentTimestamp);
+    const sentAt = fromEpochMillis(Number.isFinite(sent) ? sent : Date.now());
     const { requestId: _ignored, timestamp, ...fields } = request;
     const input: FeedbackWorkflowInput = {
       requestId,
       request: fields,
-      requestedAt: timestamp ?? acceptedAt,
+      requestedAt: timestamp ?? sentAt,
       source: request.requestId ? 'api' : 'queue',
       policy: this.options.policy,
-      acceptedAt,
+      acceptedAt: sentAt,
+      sentAt,
     };
     const log = this.options.logger.child({ requestId, workflowId, memberId: request.memberId });
     // A bulk request waits here (invisible, in hand) while the bound of open bulk runs is reached.
@@ -256,6 +262,9 @@ export class SqsBridge {
             promptVersion: this.options.promptVersion,
             searchAttributes: this.options.searchAttributes,
             priority: this.options.priority,
+            // A redelivered message never starts a second run, not even after a failed one: the BE's
+            // re-request after a failure is a new message, hence a new request id.
+            reusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           }),
       );
       log.info({ receiveCount: message.Attributes?.ApproximateReceiveCount }, 'Workflow started');

@@ -70,14 +70,11 @@ export interface LlmWorkerOptions {
   tracing?: Pick<Tracing, 'processor' | 'resource'>;
 }
 
-/** The activities of the LLM task queue: the current one and the one runs from before lean-history-v1 call. */
-export type LlmActivities = Pick<FeedbackActivities, 'generateCheckedFeedback' | 'generateFeedback'>;
+/** The activity of the LLM task queue. */
+export type LlmActivities = Pick<FeedbackActivities, 'generateCheckedFeedback'>;
 
 export function llmActivities(activities: LlmActivities): LlmActivities {
-  return {
-    generateCheckedFeedback: activities.generateCheckedFeedback,
-    generateFeedback: activities.generateFeedback,
-  };
+  return { generateCheckedFeedback: activities.generateCheckedFeedback };
 }
 
 /**
