@@ -4,13 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import {
-  checkedGeneration,
-  createActivities,
-  type DeliverInput,
-  type FeedbackActivities,
-} from '../../src/activities';
+import { checkedGeneration, type DeliverInput, type FeedbackActivities } from '../../src/activities';
 import type { ChatCompletionAnswer } from '../../src/activities/vllm';
 import { DEFAULT_POLICY, type FeedbackPolicy } from '../../src/domain/policy';
 import { validateFeedbackRequest } from '../../src/domain/request';
@@ -41,83 +35,105 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-function input(policy: Partial<FeedbackPolicy> = {}): FeedbackWorkflowInput {
+function input(
+  policy: Partial<FeedbackPolicy> = {},
+  extra: Partial<FeedbackWorkflowInput> = {},
+): FeedbackWorkflowInput {
   const parsed = validateFeedbackRequest(fixtureJson('request-iso-dates.json'));
   if (!parsed.ok) throw new Error('fixture invalid');
   const { requestId: _r, timestamp: _t, ...request } = parsed.value;
+  const now = new Date().toISOString();
   return {
     requestId: randomUUID(),
     request,
     requestedAt: '2025-06-16T09:00:00+09:00',
     source: 'api',
     policy: { ...DEFAULT_POLICY, ...policy },
+    acceptedAt: now,
+    sentAt: now,
+    ...extra,
   };
 }
 
-/** Real prompt and guardrail activities; generation and delivery replaced per test. */
-/** Overrides; a scripted generateFeedback stands for vLLM's answer (whatever the prompt). */
-type Overrides = Partial<Omit<FeedbackActivities, 'generateFeedback'>> & {
-  generateFeedback?: () => Promise<ChatCompletionAnswer>;
-};
+/** Overrides of the activities; `answer` stands for vLLM's answer (whatever the prompt). */
+type Overrides = Partial<FeedbackActivities> & { answer?: () => Promise<ChatCompletionAnswer> };
 
-function activities(overrides: Overrides): FeedbackActivities & { delivered: DeliverInput[] } {
-  const delivered: DeliverInput[] = [];
-  const real = createActivities({
-    vllm: {
-      baseUrl: 'http://unused',
-      chatCompletionsUrl: 'http://unused',
-      model: 'm',
-      temperature: 0.7,
-      maxTokens: 64,
-    },
-    delivery: { mode: 'callback' },
-    sqs: {} as SQSClient,
-  });
-  // A scripted vLLM answer goes through the real prompt and guardrail (generateCheckedFeedback).
-  const generate = overrides.generateFeedback ?? (async () => ({ text: KOREAN_FEEDBACK }));
+interface Delivery extends DeliverInput {
+  /** The test server's time when the delivery ran. */
+  atMs: number;
+}
+
+/** The real prompt and guardrail around a scripted vLLM answer; deliveries recorded. */
+function activities(overrides: Overrides): FeedbackActivities & { delivered: Delivery[] } {
+  const delivered: Delivery[] = [];
+  const { answer = async () => ({ text: KOREAN_FEEDBACK }), ...rest } = overrides;
   return {
-    ...real,
-    generateFeedback: generate,
-    generateCheckedFeedback: checkedGeneration(undefined, generate),
+    generateCheckedFeedback: checkedGeneration(undefined, answer),
     deliverResult: async (d: DeliverInput) => {
-      delivered.push(d);
+      delivered.push({ ...d, atMs: await env.currentTimeMs() });
     },
-    ...overrides,
+    ...rest,
     delivered,
   };
 }
 
-async function run(acts: FeedbackActivities, wfInput: FeedbackWorkflowInput) {
-  const worker = await Worker.create({
+async function worker(acts: FeedbackActivities): Promise<Worker> {
+  return Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: acts,
   });
-  return worker.runUntil(
-    env.client.workflow.execute(FeedbackWorkflow, {
+}
+
+/** Runs the workflow to its end; resolves with its outcome or its WorkflowFailedError, and its run id. */
+async function run(
+  acts: FeedbackActivities,
+  wfInput: FeedbackWorkflowInput,
+): Promise<{ outcome?: FeedbackOutcome; error?: WorkflowFailedError; runId: string }> {
+  return (await worker(acts)).runUntil(async () => {
+    const handle = await env.client.workflow.start(FeedbackWorkflow, {
       taskQueue,
       workflowId: `feedback-${wfInput.requestId}`,
       args: [wfInput],
-    }),
-  );
+    });
+    const settled = await handle.result().then(
+      (outcome: FeedbackOutcome) => ({ outcome }),
+      (error: unknown) => {
+        if (error instanceof WorkflowFailedError) return { error };
+        throw error;
+      },
+    );
+    return { ...settled, runId: handle.firstExecutionRunId };
+  });
 }
 
+const failureType = (error: WorkflowFailedError | undefined) => (error?.cause as ApplicationFailure)?.type;
+
+const rejectedByVllm = async (): Promise<ChatCompletionAnswer> => {
+  throw ApplicationFailure.create({
+    message: 'vLLM answered 400: prompt too long',
+    type: FailureTypes.VllmRejected,
+    nonRetryable: true,
+  });
+};
+
 describe('FeedbackWorkflow', () => {
-  it('delivers the generated Korean feedback by callback with the workflow id as idempotency key', async () => {
+  it('delivers the generated Korean feedback to the result queue, deduplicated by its run id', async () => {
     const acts = activities({});
     const wfInput = input();
-    const outcome = await run(acts, wfInput);
+    const { outcome, runId } = await run(acts, wfInput);
     expect(outcome).toMatchObject({
       status: 'success',
       content: KOREAN_FEEDBACK,
       generations: 1,
-      deliveredTo: ['callback'],
+      deliveredTo: ['queue'],
     });
-    expect(acts.delivered).toEqual([
+    expect(acts.delivered.map(({ atMs: _at, ...d }) => d)).toEqual([
       {
-        channel: 'callback',
+        channel: 'queue',
         idempotencyKey: `feedback-${wfInput.requestId}`,
+        deduplicationId: runId,
         result: {
           memberId: 12345,
           content: KOREAN_FEEDBACK,
@@ -129,10 +145,24 @@ describe('FeedbackWorkflow', () => {
     ]);
   });
 
+  it('gives a new run of the same request its own result deduplication id', async () => {
+    const wfInput = input();
+    const first = activities({ answer: rejectedByVllm });
+    const second = activities({});
+    const one = await run(first, wfInput);
+    // An operator's retry: the same workflow id, started again after the failed run.
+    const two = await run(second, wfInput);
+    expect(one.error).toBeInstanceOf(WorkflowFailedError);
+    expect(two.outcome?.content).toBe(KOREAN_FEEDBACK);
+    expect(first.delivered[0].deduplicationId).toBe(one.runId);
+    expect(second.delivered[0].deduplicationId).toBe(two.runId);
+    expect(one.runId).not.toBe(two.runId);
+  });
+
   it('retries vLLM 500 twice and then succeeds', async () => {
     let calls = 0;
     const acts = activities({
-      generateFeedback: async () => {
+      answer: async () => {
         calls++;
         if (calls <= 2)
           throw ApplicationFailure.create({
@@ -142,9 +172,9 @@ describe('FeedbackWorkflow', () => {
         return { text: KOREAN_FEEDBACK };
       },
     });
-    const outcome = await run(acts, input());
+    const { outcome } = await run(acts, input());
     expect(calls).toBe(3);
-    expect(outcome.content).toBe(KOREAN_FEEDBACK);
+    expect(outcome?.content).toBe(KOREAN_FEEDBACK);
     expect(acts.delivered).toHaveLength(1);
   });
 
@@ -152,7 +182,7 @@ describe('FeedbackWorkflow', () => {
     let downUntil = 0;
     let calls = 0;
     const acts = activities({
-      generateFeedback: async () => {
+      answer: async () => {
         const now = await env.currentTimeMs();
         downUntil ||= now + 30 * 60_000;
         calls++;
@@ -164,8 +194,8 @@ describe('FeedbackWorkflow', () => {
         return { text: KOREAN_FEEDBACK };
       },
     });
-    const outcome = await run(acts, input());
-    expect(outcome.content).toBe(KOREAN_FEEDBACK);
+    const { outcome } = await run(acts, input());
+    expect(outcome?.content).toBe(KOREAN_FEEDBACK);
     // Backoff from 1 s doubling to a 60 s cap: ~6 quick attempts, then one a minute for the rest.
     expect(calls).toBeGreaterThan(20);
     expect(calls).toBeLessThan(45);
@@ -174,21 +204,18 @@ describe('FeedbackWorkflow', () => {
   it('delivers content "500" with status error when vLLM answers 400, and ends failed', async () => {
     let calls = 0;
     const acts = activities({
-      generateFeedback: async () => {
+      answer: async () => {
         calls++;
-        throw ApplicationFailure.create({
-          message: 'vLLM answered 400: prompt too long',
-          type: FailureTypes.VllmRejected,
-          nonRetryable: true,
-        });
+        return rejectedByVllm();
       },
     });
     const wfInput = input();
-    const failure = await run(acts, wfInput).catch((e: unknown) => e);
-    expect(failure).toBeInstanceOf(WorkflowFailedError);
-    expect((failure as WorkflowFailedError).cause?.message).toMatch(/vLLM answered 400/);
+    const { error } = await run(acts, wfInput);
+    expect(error?.cause?.message).toMatch(/vLLM answered 400/);
+    expect(failureType(error)).toBe(FailureTypes.GenerationFailed);
     expect(calls).toBe(1);
     expect(acts.delivered).toHaveLength(1);
+    expect(acts.delivered[0].channel).toBe('queue');
     expect(acts.delivered[0].result).toMatchObject({
       memberId: 12345,
       content: '500',
@@ -200,26 +227,27 @@ describe('FeedbackWorkflow', () => {
 
   it('regenerates when the guardrail rejects an answer, within the configured bound', async () => {
     const answers = ['Great job!', '', KOREAN_FEEDBACK];
-    const acts = activities({ generateFeedback: async () => ({ text: answers.shift() ?? '' }) });
-    const outcome = await run(acts, input({ maxRegenerations: 2 }));
+    const acts = activities({ answer: async () => ({ text: answers.shift() ?? '' }) });
+    const { outcome } = await run(acts, input({ maxRegenerations: 2 }));
     expect(outcome).toMatchObject({ content: KOREAN_FEEDBACK, generations: 3 });
   });
 
   it('gives up with content "500" when every regeneration fails the guardrail', async () => {
     let calls = 0;
     const acts = activities({
-      generateFeedback: async () => {
+      answer: async () => {
         calls++;
         return { text: 'no Korean here' };
       },
     });
-    await expect(run(acts, input({ maxRegenerations: 1 }))).rejects.toThrow(WorkflowFailedError);
+    const { error } = await run(acts, input({ maxRegenerations: 1 }));
+    expect(error).toBeInstanceOf(WorkflowFailedError);
     expect(calls).toBe(2);
     expect(acts.delivered[0].result).toMatchObject({ content: '500', status: 'error' });
     expect(acts.delivered[0].result.error).toMatch(/guardrail rejected 2 answers, last: no-hangul/);
   });
 
-  it('retries a callback answered 503 and succeeds on 200', async () => {
+  it('retries a delivery answered 503 and succeeds on the next attempt', async () => {
     let attempts = 0;
     const acts = activities({
       deliverResult: async () => {
@@ -231,9 +259,9 @@ describe('FeedbackWorkflow', () => {
           });
       },
     });
-    const outcome = await run(acts, input());
+    const { outcome } = await run(acts, input({ deliveryMode: 'callback' }));
     expect(attempts).toBe(2);
-    expect(outcome.status).toBe('success');
+    expect(outcome?.status).toBe('success');
   });
 
   it('ends failed with a clear reason when the BE rejects the result with 400', async () => {
@@ -248,17 +276,16 @@ describe('FeedbackWorkflow', () => {
         });
       },
     });
-    const failure = await run(acts, input()).catch((e: unknown) => e);
+    const { error } = await run(acts, input({ deliveryMode: 'callback' }));
     expect(attempts).toBe(1);
-    expect((failure as WorkflowFailedError).cause?.message).toMatch(
-      /delivery failed: callback answered 400: bad body/,
-    );
+    expect(failureType(error)).toBe(FailureTypes.DeliveryFailed);
+    expect(error?.cause?.message).toMatch(/delivery failed: callback answered 400: bad body/);
   });
 
-  it('delivers to both channels when the delivery mode is both', async () => {
+  it('delivers feedback to both channels when the delivery mode is both', async () => {
     const acts = activities({});
-    const outcome = await run(acts, input({ deliveryMode: 'both' }));
-    expect(outcome.deliveredTo).toEqual(['callback', 'queue']);
+    const { outcome } = await run(acts, input({ deliveryMode: 'both' }));
+    expect(outcome?.deliveredTo).toEqual(['callback', 'queue']);
     expect(acts.delivered.map((d) => d.channel).sort()).toEqual(['callback', 'queue']);
   });
 
@@ -268,20 +295,16 @@ describe('FeedbackWorkflow', () => {
     let entered!: () => void;
     const generating = new Promise<void>((resolve) => (entered = resolve));
     const acts = activities({
-      generateFeedback: async () => {
+      answer: async () => {
         entered();
         await gate;
         return { text: KOREAN_FEEDBACK };
       },
     });
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: await workflowBundle(),
-      activities: acts,
-    });
     const wfInput = input();
-    await worker.runUntil(async () => {
+    await (
+      await worker(acts)
+    ).runUntil(async () => {
       const handle = await env.client.workflow.start(FeedbackWorkflow, {
         taskQueue,
         workflowId: `feedback-${wfInput.requestId}`,
@@ -300,10 +323,124 @@ describe('FeedbackWorkflow', () => {
   });
 });
 
-describe('FeedbackWorkflow with flow control (patches flow-control-v1, lean-history-v1)', () => {
+describe('FeedbackWorkflow failure results on the path that understands them', () => {
+  it('never posts a status code to the callback: in callback mode the run fails with the reason and delivers nothing', async () => {
+    const acts = activities({ answer: rejectedByVllm });
+    const { error } = await run(acts, input({ deliveryMode: 'callback' }, { source: 'queue' }));
+    expect(acts.delivered).toEqual([]);
+    expect(failureType(error)).toBe(FailureTypes.FailureNotDelivered);
+    expect(error?.cause?.message).toMatch(/vLLM answered 400: prompt too long; no result was delivered/);
+  });
+
+  it('posts the status code to the callback when the policy says the BE reads codes there', async () => {
+    const acts = activities({ answer: rejectedByVllm });
+    const { error } = await run(acts, input({ deliveryMode: 'callback', postFailuresToCallback: true }));
+    expect(failureType(error)).toBe(FailureTypes.GenerationFailed);
+    expect(acts.delivered.map((d) => [d.channel, d.result.content])).toEqual([['callback', '500']]);
+  });
+
+  it('sends a failure only to the result queue when the delivery mode is both', async () => {
+    const acts = activities({ answer: rejectedByVllm });
+    await run(acts, input({ deliveryMode: 'both' }));
+    expect(acts.delivered.map((d) => [d.channel, d.result.content])).toEqual([['queue', '500']]);
+  });
+});
+
+describe('FeedbackWorkflow failure hold (time-skipping)', () => {
+  const HOLD_SECONDS = 330;
+
+  it("holds a queue request's failure result until 5 min 30 s after the message was sent", async () => {
+    const acts = activities({ answer: rejectedByVllm });
+    const sentAtMs = await env.currentTimeMs();
+    const wfInput = input(
+      { failureHoldSeconds: HOLD_SECONDS },
+      { source: 'queue', sentAt: new Date(sentAtMs).toISOString() },
+    );
+    const { error } = await run(acts, wfInput);
+    expect(failureType(error)).toBe(FailureTypes.GenerationFailed);
+    expect(acts.delivered).toHaveLength(1);
+    expect(acts.delivered[0].result.content).toBe('500');
+    expect(acts.delivered[0].atMs).toBeGreaterThanOrEqual(sentAtMs + HOLD_SECONDS * 1000);
+    // Sent by the timer's end, not minutes later.
+    expect(acts.delivered[0].atMs).toBeLessThan(sentAtMs + (HOLD_SECONDS + 60) * 1000);
+  });
+
+  it('shows a held run as holding, with the time its result goes out', async () => {
+    const acts = activities({ answer: rejectedByVllm });
+    const sentAtMs = await env.currentTimeMs();
+    const wfInput = input(
+      { failureHoldSeconds: HOLD_SECONDS },
+      { source: 'queue', sentAt: new Date(sentAtMs).toISOString() },
+    );
+    await (
+      await worker(acts)
+    ).runUntil(async () => {
+      const handle = await env.client.workflow.start(FeedbackWorkflow, {
+        taskQueue,
+        workflowId: `feedback-${wfInput.requestId}`,
+        args: [wfInput],
+      });
+      // Time skips only while a result is awaited: until then the run stays in its hold.
+      const deadline = Date.now() + 30_000;
+      let status = await handle.query(statusQuery);
+      while (status.stage !== 'holding' && Date.now() < deadline) {
+        await new Promise((resolve) => setImmediate(resolve));
+        status = await handle.query(statusQuery);
+      }
+      expect(status).toMatchObject({
+        stage: 'holding',
+        content: '500',
+        holdUntil: new Date(sentAtMs + HOLD_SECONDS * 1000).toISOString(),
+      });
+      expect(acts.delivered).toEqual([]);
+      await handle.result().catch(() => undefined);
+      expect(acts.delivered.map((d) => d.result.content)).toEqual(['500']);
+    });
+  });
+
+  it('sends at once when the hold has already passed since the message was sent', async () => {
+    const acts = activities({ answer: rejectedByVllm });
+    const now = await env.currentTimeMs();
+    const sentAt = new Date(now - (HOLD_SECONDS + 10) * 1000).toISOString();
+    await run(acts, input({ failureHoldSeconds: HOLD_SECONDS }, { source: 'queue', sentAt }));
+    expect(acts.delivered).toHaveLength(1);
+    expect(acts.delivered[0].atMs - now).toBeLessThan(30_000);
+  });
+
+  it("does not hold an API request's failure (its message carries our own deduplication id)", async () => {
+    const acts = activities({ answer: rejectedByVllm });
+    const now = await env.currentTimeMs();
+    await run(
+      acts,
+      input({ failureHoldSeconds: HOLD_SECONDS }, { source: 'api', sentAt: new Date(now).toISOString() }),
+    );
+    expect(acts.delivered).toHaveLength(1);
+    expect(acts.delivered[0].atMs - now).toBeLessThan(30_000);
+  });
+
+  it('holds an expired queue request\'s "408" the same way', async () => {
+    const acts = activities({});
+    const now = await env.currentTimeMs();
+    const wfInput = input(
+      { failureHoldSeconds: HOLD_SECONDS, maxAgeMinutes: 60 },
+      // Reached us (and was sent) 2 minutes ago, but accepted long ago for the expiry's sake.
+      {
+        source: 'queue',
+        sentAt: new Date(now - 120_000).toISOString(),
+        acceptedAt: new Date(now - 3 * 3_600_000).toISOString(),
+      },
+    );
+    const { error } = await run(acts, wfInput);
+    expect(failureType(error)).toBe(FailureTypes.RequestExpired);
+    expect(acts.delivered.map((d) => d.result.content)).toEqual(['408']);
+    expect(acts.delivered[0].atMs).toBeGreaterThanOrEqual(now - 120_000 + HOLD_SECONDS * 1000);
+  });
+});
+
+describe('FeedbackWorkflow with flow control', () => {
   const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000).toISOString();
 
-  /** The feedback worker without generateFeedback, and a worker of the LLM task queue with it. */
+  /** The feedback worker without the vLLM activity, and a worker of the LLM task queue with it. */
   async function runWithLlmWorker(
     acts: FeedbackActivities,
     wfInput: FeedbackWorkflowInput,
@@ -312,12 +449,7 @@ describe('FeedbackWorkflow with flow control (patches flow-control-v1, lean-hist
     const wrongQueue = async () => {
       throw ApplicationFailure.nonRetryable('a vLLM call ran on the feedback task queue', 'Wrong');
     };
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: await workflowBundle(),
-      activities: { ...acts, generateFeedback: wrongQueue, generateCheckedFeedback: wrongQueue },
-    });
+    const feedbackWorker = await worker({ ...acts, generateCheckedFeedback: wrongQueue });
     const go = async () => {
       const handle = await env.client.workflow.start(FeedbackWorkflow, {
         taskQueue,
@@ -337,24 +469,22 @@ describe('FeedbackWorkflow with flow control (patches flow-control-v1, lean-hist
         history: await handle.fetchHistory(),
       };
     };
-    if (!llmWorker) return worker.runUntil(go);
+    if (!llmWorker) return feedbackWorker.runUntil(go);
     const llm = await Worker.create({
       connection: env.nativeConnection,
       taskQueue: wfInput.policy.llmTaskQueue as string,
       activities: llmActivities(acts),
     });
-    return llm.runUntil(worker.runUntil(go));
+    return llm.runUntil(feedbackWorker.runUntil(go));
   }
 
-  const flowInput = (policy: Partial<FeedbackPolicy>, acceptedAt?: string) => ({
-    ...input({ llmTaskQueue: `${taskQueue}-llm`, ...policy }),
-    ...(acceptedAt === undefined ? {} : { acceptedAt }),
-  });
+  const flowInput = (policy: Partial<FeedbackPolicy>, acceptedAt?: string) =>
+    input({ llmTaskQueue: `${taskQueue}-llm`, ...policy }, acceptedAt === undefined ? {} : { acceptedAt });
 
-  it("runs generateFeedback on the policy's LLM task queue and sums vLLM's token usage over regenerations", async () => {
+  it("runs generateCheckedFeedback on the policy's LLM task queue and sums vLLM's token usage over regenerations", async () => {
     let calls = 0;
     const acts = activities({
-      generateFeedback: async () => {
+      answer: async () => {
         calls++;
         const text = calls === 1 ? 'Great job this week!' : KOREAN_FEEDBACK;
         return { text, usage: { promptTokens: 700, completionTokens: 40 + calls } };
@@ -366,22 +496,15 @@ describe('FeedbackWorkflow with flow control (patches flow-control-v1, lean-hist
     expect(outcome?.tokens).toEqual({ prompt: 1400, completion: 41 + 42 });
   });
 
-  it('keeps the history lean (patch lean-history-v2): one vLLM activity checks its answer, no local activities', async () => {
+  it('keeps the history lean: no markers, one vLLM activity per generation, one delivery', async () => {
     let calls = 0;
     const acts = activities({
-      generateFeedback: async () => ({ text: ++calls === 1 ? 'Great job this week!' : KOREAN_FEEDBACK }),
+      answer: async () => ({ text: ++calls === 1 ? 'Great job this week!' : KOREAN_FEEDBACK }),
     });
     const { outcome, history } = await runWithLlmWorker(acts, flowInput({}, hoursAgo(1)), true);
     expect(outcome).toMatchObject({ content: KOREAN_FEEDBACK, generations: 2 });
     const events = history.events ?? [];
-    const markers = events.flatMap((e) => {
-      const marker = e.markerRecordedEventAttributes;
-      if (!marker) return [];
-      const data = marker.details?.['patch-data']?.payloads?.[0]?.data;
-      return [`${marker.markerName} ${data ? Buffer.from(data).toString() : ''}`.trim()];
-    });
-    // Only the newest patch marker: no local-activity markers, no lean-history-v1 or flow-control-v1.
-    expect(markers).toEqual([expect.stringMatching(/^core_patch .*"lean-history-v2"/)]);
+    expect(events.filter((e) => e.markerRecordedEventAttributes)).toEqual([]);
     const scheduled = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
     expect(scheduled).toEqual(['generateCheckedFeedback', 'generateCheckedFeedback', 'deliverResult']);
   });
@@ -389,7 +512,7 @@ describe('FeedbackWorkflow with flow control (patches flow-control-v1, lean-hist
   it('delivers "408" without calling vLLM when the request is older than its maximum age, and ends expired', async () => {
     let calls = 0;
     const acts = activities({
-      generateFeedback: async () => {
+      answer: async () => {
         calls++;
         return { text: KOREAN_FEEDBACK };
       },
@@ -401,8 +524,7 @@ describe('FeedbackWorkflow with flow control (patches flow-control-v1, lean-hist
     );
     expect(calls).toBe(0);
     expect(stage).toBe('expired');
-    expect(error?.cause).toBeInstanceOf(ApplicationFailure);
-    expect((error?.cause as ApplicationFailure).type).toBe(FailureTypes.RequestExpired);
+    expect(failureType(error)).toBe(FailureTypes.RequestExpired);
     expect(acts.delivered).toHaveLength(1);
     expect(acts.delivered[0].result).toMatchObject({ content: '408', status: 'error' });
     expect(acts.delivered[0].result.error).toMatch(/^expired: not generated within 60 minutes/);
@@ -417,7 +539,7 @@ describe('FeedbackWorkflow with flow control (patches flow-control-v1, lean-hist
       false,
     );
     expect(stage).toBe('expired');
-    expect((error?.cause as ApplicationFailure).type).toBe(FailureTypes.RequestExpired);
+    expect(failureType(error)).toBe(FailureTypes.RequestExpired);
     expect(acts.delivered.map((d) => d.result.content)).toEqual(['408']);
   });
 
