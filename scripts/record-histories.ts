@@ -16,9 +16,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
 import { historyFromJSON, historyToJSON, type History } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -29,25 +28,22 @@ import {
   Runtime,
   Worker,
 } from '@temporalio/worker';
-import {
-  checkedGeneration,
-  createActivities,
-  type DeliverInput,
-  type FeedbackActivities,
-} from '../src/activities';
+import { checkedGeneration, type DeliverInput, type FeedbackActivities } from '../src/activities';
 import { DEFAULT_POLICY, type FeedbackPolicy } from '../src/domain/policy';
 import { validateFeedbackRequest } from '../src/domain/request';
 import {
   CompletionTokensSearchAttribute,
   FailureTypes,
-  FEEDBACK_WORKFLOW_TYPE,
   PromptTokensSearchAttribute,
+  PromptVersionSearchAttribute,
   FeedbackSourceSearchAttribute,
   FeedbackStageSearchAttribute,
   MemberIdSearchAttribute,
   type FeedbackOutcome,
   type FeedbackWorkflowInput,
+  type RequestSource,
 } from '../src/domain/workflow';
+import { startFeedbackWorkflow } from '../src/shared/feedback-start';
 import { llmActivities, WORKFLOWS_PATH } from '../src/worker/worker';
 
 const ROOT = join(__dirname, '..');
@@ -63,13 +59,10 @@ const KOREAN_FEEDBACK = '하루 30분 걷기를 멋지게 해냈어요! 🌱 텀
 
 interface Scenario {
   policy?: Partial<FeedbackPolicy>;
-  /**
-   * When the request reached the queue (flow control's expiry), from the test server's clock (which
-   * earlier scenarios moved forward); default: absent, as before flow control.
-   */
+  /** Where the request came from (default `api`): a `queue` request's failure result is held. */
+  source?: RequestSource;
+  /** When the request reached us (expiry counts from here), from the test server's clock; default now. */
   acceptedAt?: (nowMs: number) => string;
-  /** Generation answers carry vLLM's usage (token accounting). */
-  usage?: boolean;
   /** Scripted vLLM: called once per attempt (1-based). */
   generate?: (attempt: number) => string;
   /** Scripted BE/result queue: called once per delivery attempt (1-based, across channels). */
@@ -96,7 +89,9 @@ const SCENARIOS: Record<string, Scenario> = {
     generate: (attempt) => (attempt === 1 ? 'Great job this week! Keep going.' : KOREAN_FEEDBACK),
     expect: { outcome: 'completed', generateCalls: 2, deliverCalls: 1 },
   },
+  // A BE queue request: the "500" waits for the failure hold (a timer) before it is sent.
   'terminal-failure': {
+    source: 'queue',
     generate: () => {
       throw ApplicationFailure.create({
         message: 'vLLM answered 400: prompt too long',
@@ -107,6 +102,7 @@ const SCENARIOS: Record<string, Scenario> = {
     expect: { outcome: 'failed', generateCalls: 1, deliverCalls: 1 },
   },
   'delivery-rejected': {
+    policy: { deliveryMode: 'callback' },
     deliver: () => {
       throw ApplicationFailure.create({
         message: 'callback answered 400: bad body',
@@ -116,29 +112,19 @@ const SCENARIOS: Record<string, Scenario> = {
     },
     expect: { outcome: 'failed', generateCalls: 1, deliverCalls: 1 },
   },
-  'both-channels': {
-    policy: { deliveryMode: 'both' },
-    expect: { outcome: 'completed', generateCalls: 1, deliverCalls: 2 },
-  },
-  // Patch flow-control-v1: generation on the LLM task queue, a maximum age, token totals.
-  'flow-control': {
-    policy: { llmTaskQueue: LLM_TASK_QUEUE, maxAgeMinutes: 72 * 60 },
-    acceptedAt: (nowMs) => new Date(nowMs).toISOString(),
-    usage: true,
-    generate: (attempt) => (attempt === 1 ? 'Great job this week! Keep going.' : KOREAN_FEEDBACK),
-    expect: { outcome: 'completed', generateCalls: 2, deliverCalls: 1 },
-  },
   expired: {
-    policy: { llmTaskQueue: LLM_TASK_QUEUE, maxAgeMinutes: 60 },
-    acceptedAt: () => '2025-06-16T00:00:00.000Z',
+    source: 'queue',
+    policy: { maxAgeMinutes: 60 },
+    acceptedAt: (nowMs) => new Date(nowMs - 3 * 3_600_000).toISOString(),
     expect: { outcome: 'failed', generateCalls: 0, deliverCalls: 1 },
   },
 };
 
 function workflowInput(
   scenario: string,
-  policy: Partial<FeedbackPolicy> = {},
-  acceptedAt?: string,
+  { source = 'api', policy = {} }: Scenario,
+  nowMs: number,
+  acceptedAt: string,
 ): FeedbackWorkflowInput {
   const parsed = validateFeedbackRequest(JSON.parse(readFileSync(REQUEST_FIXTURE, 'utf8')));
   if (!parsed.ok) throw new Error(`${REQUEST_FIXTURE} is not a valid request`);
@@ -147,33 +133,21 @@ function workflowInput(
     requestId: `replay-${scenario}`,
     request,
     requestedAt: REQUESTED_AT,
-    source: 'api',
-    policy: { ...DEFAULT_POLICY, ...policy },
-    ...(acceptedAt === undefined ? {} : { acceptedAt }),
+    source,
+    policy: { ...DEFAULT_POLICY, llmTaskQueue: LLM_TASK_QUEUE, maxAgeMinutes: 72 * 60, ...policy },
+    acceptedAt,
+    sentAt: new Date(nowMs).toISOString(),
   };
 }
 
 function scriptedActivities(scenario: Scenario) {
   const calls = { generate: 0, deliver: 0 };
-  const real = createActivities({
-    vllm: {
-      baseUrl: 'http://unused',
-      chatCompletionsUrl: 'http://unused',
-      model: 'm',
-      temperature: 0.7,
-      maxTokens: 64,
-    },
-    delivery: { mode: 'callback' },
-    sqs: {} as SQSClient,
-  });
   const generate = async () => {
     calls.generate++;
     const text = scenario.generate ? scenario.generate(calls.generate) : KOREAN_FEEDBACK;
-    return scenario.usage ? { text, usage: { promptTokens: 812, completionTokens: 96 } } : { text };
+    return { text, usage: { promptTokens: 812, completionTokens: 96 } };
   };
   const activities: FeedbackActivities = {
-    ...real,
-    generateFeedback: generate,
     generateCheckedFeedback: checkedGeneration(undefined, generate),
     deliverResult: async (_input: DeliverInput) => {
       calls.deliver++;
@@ -245,7 +219,9 @@ async function record(
   file: string,
 ): Promise<string> {
   const { activities, calls } = scriptedActivities(scenario);
-  const input = workflowInput(name, scenario.policy, scenario.acceptedAt?.(await env.currentTimeMs()));
+  const nowMs = await env.currentTimeMs();
+  const acceptedAt = scenario.acceptedAt?.(nowMs) ?? new Date(nowMs).toISOString();
+  const input = workflowInput(name, scenario, nowMs, acceptedAt);
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: TASK_QUEUE,
@@ -261,23 +237,12 @@ async function record(
   });
   const { handle, outcome } = await llmWorker.runUntil(
     worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(FEEDBACK_WORKFLOW_TYPE, {
+      // As the SQS bridge starts runs, so the histories include the stage and token upserts.
+      const { workflowId, runId } = await startFeedbackWorkflow(env.client, input, {
         taskQueue: TASK_QUEUE,
-        workflowId: `feedback-${input.requestId}`,
-        args: [input],
-        // As the SQS bridge starts runs, so the histories include the stage upserts.
-        typedSearchAttributes: [
-          { key: MemberIdSearchAttribute, value: input.request.memberId },
-          { key: FeedbackStageSearchAttribute, value: 'queued' },
-          { key: FeedbackSourceSearchAttribute, value: input.source },
-          ...(scenario.usage || scenario.acceptedAt
-            ? [
-                { key: PromptTokensSearchAttribute, value: 0 },
-                { key: CompletionTokensSearchAttribute, value: 0 },
-              ]
-            : []),
-        ],
+        reusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       });
+      const handle = env.client.workflow.getHandle(workflowId, runId);
       const outcome = await handle.result().then(
         (result: FeedbackOutcome) => ({ outcome: 'completed' as const, detail: result.content }),
         (err: unknown) => {
@@ -314,6 +279,7 @@ async function registerSearchAttributes(env: TestWorkflowEnvironment): Promise<v
       [MemberIdSearchAttribute.name]: INDEXED_VALUE_TYPE_INT,
       [FeedbackStageSearchAttribute.name]: INDEXED_VALUE_TYPE_KEYWORD,
       [FeedbackSourceSearchAttribute.name]: INDEXED_VALUE_TYPE_KEYWORD,
+      [PromptVersionSearchAttribute.name]: INDEXED_VALUE_TYPE_KEYWORD,
       [PromptTokensSearchAttribute.name]: INDEXED_VALUE_TYPE_INT,
       [CompletionTokensSearchAttribute.name]: INDEXED_VALUE_TYPE_INT,
     },

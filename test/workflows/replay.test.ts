@@ -16,7 +16,6 @@ import {
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { parseHistory } from '../../scripts/record-histories';
 import { workflowBundle } from '../support/temporal';
-import { LEAN_HISTORY_V2_PATCH } from '../../src/workflows/feedback';
 
 const HISTORIES_DIR = join(__dirname, '..', 'histories');
 const RECORDED_SCENARIOS = [
@@ -25,9 +24,6 @@ const RECORDED_SCENARIOS = [
   'guardrail-regeneration',
   'terminal-failure',
   'delivery-rejected',
-  'both-channels',
-  // Patch flow-control-v1 (LLM task queue, expiry, token totals).
-  'flow-control',
   'expired',
 ];
 
@@ -104,32 +100,34 @@ describe('FeedbackWorkflow replay', () => {
     expect([...scenarios]).toEqual(expect.arrayContaining(RECORDED_SCENARIOS));
   });
 
-  it('has every scenario recorded under the newest patch (lean-history-v2) as well', () => {
-    expect(historyFiles()).toEqual(
-      expect.arrayContaining(
-        RECORDED_SCENARIOS.map((scenario) => `${scenario}--${LEAN_HISTORY_V2_PATCH}.json`),
-      ),
-    );
-  });
-
-  it('records under lean-history-v2 one stage upsert per change and none for `delivered`', () => {
+  it('records one stage upsert per change, none for `delivered`, and the failure hold as a timer', () => {
+    const events = (scenario: string) =>
+      parseHistory(JSON.parse(readFileSync(join(HISTORIES_DIR, `${scenario}.json`), 'utf8'))).events ?? [];
     const upserts = (scenario: string) =>
-      (
-        parseHistory(
-          JSON.parse(readFileSync(join(HISTORIES_DIR, `${scenario}--${LEAN_HISTORY_V2_PATCH}.json`), 'utf8')),
-        ).events ?? []
-      ).flatMap((e) => {
+      events(scenario).flatMap((e) => {
         const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {};
         return Object.keys(fields)
           .filter((name) => name === 'FeedbackStage' || name === 'TemporalChangeVersion')
           .map((name) => `${name}=${Buffer.from(fields[name].data ?? []).toString()}`);
       });
-    const version = `TemporalChangeVersion=["${LEAN_HISTORY_V2_PATCH}"]`;
-    expect(upserts('success')).toEqual([version, 'FeedbackStage="generating"', 'FeedbackStage="delivering"']);
-    // Two generations, one `generating` upsert (lean-history-v1 upserted it again).
+    const timers = (scenario: string) => events(scenario).filter((e) => e.timerStartedEventAttributes).length;
+    expect(upserts('success')).toEqual(['FeedbackStage="generating"', 'FeedbackStage="delivering"']);
+    // Two generations, one `generating` upsert.
     expect(upserts('guardrail-regeneration')).toEqual(upserts('success'));
-    expect(upserts('terminal-failure')).toEqual([...upserts('success'), 'FeedbackStage="failed"']);
-    expect(upserts('expired')).toEqual([version, 'FeedbackStage="delivering"', 'FeedbackStage="expired"']);
+    expect(upserts('terminal-failure')).toEqual([
+      'FeedbackStage="generating"',
+      'FeedbackStage="holding"',
+      'FeedbackStage="delivering"',
+      'FeedbackStage="failed"',
+    ]);
+    expect(upserts('expired')).toEqual([
+      'FeedbackStage="holding"',
+      'FeedbackStage="delivering"',
+      'FeedbackStage="expired"',
+    ]);
+    expect(timers('terminal-failure')).toBe(1);
+    expect(timers('expired')).toBe(1);
+    expect(timers('success')).toBe(0);
   });
 
   it('replays every recorded history against the current workflow code', async () => {
