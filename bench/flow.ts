@@ -26,6 +26,7 @@ import { DEV_SERVER_DYNAMIC_CONFIG, startElasticMq, startTemporalDevServer } fro
 import { ProcessGroup, waitForHttp } from '../chaos/processes';
 import { percentile, pool, ProgressBar, sleep } from '../chaos/util';
 import { createCallbackReceiver } from '../src/dev/callback-receiver';
+import { workflowIdFor } from '../src/domain/keys';
 import { createSqsClient, ensureFeedbackQueues, type FeedbackQueues } from '../src/shared/sqs';
 import { overheadBreakdown, type OverheadBreakdown } from './breakdown';
 import {
@@ -485,8 +486,10 @@ async function runBurst(
       body: JSON.stringify(feedbackRequest(memberId)),
     });
     if (response.status !== 202) throw new Error(`API answered ${response.status}: ${await response.text()}`);
-    const { data } = (await response.json()) as { data: { workflowId: string } };
-    workflowIds.set(memberId, data.workflowId);
+    await response.arrayBuffer(); // drain the body (its data is null; the id is a header)
+    const requestId = response.headers.get('x-request-id');
+    if (!requestId) throw new Error('API answered 202 without X-Request-Id');
+    workflowIds.set(memberId, workflowIdFor(requestId));
   };
   const trickle = async (from: number, count: number) => {
     const members = Array.from({ length: count }, (_, i) => from + i);

@@ -518,9 +518,9 @@ async function main(): Promise<void> {
           body: JSON.stringify(body),
           signal: AbortSignal.timeout(5000),
         });
-        const envelope = (await res.json()) as { status: number; data?: { requestId?: string } };
-        if (res.status === 202 && envelope.data?.requestId)
-          return { requestId: envelope.data.requestId, sentAt, rejected };
+        await res.arrayBuffer(); // drain the body (the 202's data is null; the id is a header)
+        const requestId = res.headers.get('x-request-id');
+        if (res.status === 202 && requestId) return { requestId, sentAt, rejected };
         rejected++;
       } catch {
         rejected++;

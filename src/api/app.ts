@@ -1,8 +1,9 @@
 /**
  * The HTTP API (express): `POST /ai/feedback` validates, assigns requestId and timestamp, puts the
- * request on the FIFO request queue and answers 202; `GET /ai/feedback/:requestId` says where a request
- * is. Plus `/health`, `/ready`, `/metrics`, the OpenAPI document and Swagger UI at `/docs`. Routes are
- * listed in one table below; errors become envelopes in one place (`errorHandler`).
+ * request on the FIFO request queue and answers 202 (the requestId in `Location` and `X-Request-Id`);
+ * `GET /ai/feedback/:requestId` says where a request is. Plus `/health`, `/ready`, `/metrics`, the
+ * OpenAPI document and Swagger UI at `/docs`. Routes are listed in one table below; errors become
+ * envelopes in one place (`errorHandler`).
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -23,7 +24,7 @@ import { FifoSender } from '../shared/fifo-sender';
 import { contextFromHeaders, inSpan, SpanKind, traceMessageAttributes } from '../shared/tracing';
 import type { ApiMetrics, Registry } from '../shared/metrics';
 import { Messages, sendEnvelope } from './envelope';
-import { buildOpenApiDocument, REQUEST_ID_PATTERN } from './openapi';
+import { ACCEPTED_HEADERS, buildOpenApiDocument, feedbackLocation, REQUEST_ID_PATTERN } from './openapi';
 import { RecentRequests } from './recent';
 
 export interface ApiDeps {
@@ -56,7 +57,10 @@ export function createApp(deps: ApiDeps): express.Express {
   app.set('etag', false);
   // Security headers (no sniffing, no framing, a CSP that Swagger UI's own files satisfy, …).
   app.use(helmet());
-  if (deps.corsOrigins?.length) app.use(cors({ origin: deps.corsOrigins, methods: ['GET', 'POST'] }));
+  if (deps.corsOrigins?.length) {
+    // A browser's script sees only safelisted response headers unless told: the 202 carries its id in two.
+    app.use(cors({ origin: deps.corsOrigins, methods: ['GET', 'POST'], exposedHeaders: ACCEPTED_HEADERS }));
+  }
   const recent = deps.recent ?? new RecentRequests();
   const openApi = buildOpenApiDocument();
   if (deps.metrics) app.use(recordMetrics(deps.metrics.api));
@@ -178,7 +182,10 @@ function createFeedback(deps: ApiDeps, recent: RecentRequests): RequestHandler {
     }
     recent.add(requestId, { memberId: validation.value.memberId, acceptedAt: timestamp });
     log.info('Feedback request queued');
-    sendEnvelope(res, 202, Messages.accepted, { requestId, workflowId });
+    // The BE parses this body with a Jackson mapper that fails on unknown properties: `data` must be
+    // null (or only `content`), so the request id travels in headers.
+    res.set({ Location: feedbackLocation(requestId), 'X-Request-Id': requestId });
+    sendEnvelope(res, 202, Messages.accepted);
   };
 }
 

@@ -36,7 +36,7 @@ const envelope = (data: JsonSchema | null, description: string, example?: string
 });
 
 /** The version of the HTTP contract (not of the package): bump it when the API changes. */
-export const API_VERSION = '1.1.0';
+export const API_VERSION = '2.0.0';
 
 export function buildOpenApiDocument(): JsonSchema {
   const request = toSchema(feedbackRequestSchema, 'input');
@@ -61,17 +61,31 @@ export function buildOpenApiDocument(): JsonSchema {
           operationId: 'createFeedback',
           requestBody: { required: true, content: { 'application/json': { schema: request } } },
           responses: {
-            '202': envelope(
-              {
-                type: 'object',
-                required: ['requestId', 'workflowId'],
-                properties: { requestId: { type: 'string', format: 'uuid' }, workflowId: { type: 'string' } },
+            '202': {
+              ...envelope(
+                { type: 'object', nullable: true, enum: [null], description: 'Always null.' },
+                'Accepted: queued for a workflow. `data` is always null (the BE parses the body strictly); ' +
+                  'the request id is in the headers.',
+                Messages.accepted,
+              ),
+              headers: {
+                Location: {
+                  description: 'Where the request is: `/ai/feedback/<requestId>` (GET it for the status).',
+                  schema: { type: 'string', example: '/ai/feedback/152eb423-bae3-4029-bc88-bb053a860bc8' },
+                },
+                'X-Request-Id': {
+                  description: 'The requestId; the workflow id is `feedback-<requestId>`.',
+                  schema: { type: 'string', format: 'uuid' },
+                },
               },
-              'Accepted: queued for a workflow.',
-              Messages.accepted,
-            ),
+            },
             '400': envelope(errors, 'The body is not JSON or not a valid request.', Messages.invalid),
-            '413': envelope(null, 'The body is larger than 1 MiB.', Messages.tooLarge),
+            '413': envelope(
+              null,
+              'The body is larger than 1 MiB, or than the queue takes (ElasticMQ: 256 KiB). This size, ' +
+                'not a count, bounds the number of group challenges.',
+              Messages.tooLarge,
+            ),
             '415': envelope(null, 'Unsupported body encoding.', Messages.unsupportedMediaType),
             '503': envelope(null, 'The request queue is unreachable.', Messages.queueUnavailable),
           },
@@ -117,6 +131,12 @@ export function buildOpenApiDocument(): JsonSchema {
     },
   };
 }
+
+/** Headers of the 202 that name the accepted request (its body cannot: the BE parses it strictly). */
+export const ACCEPTED_HEADERS = ['Location', 'X-Request-Id'];
+
+/** The status route of a request: the `Location` of its 202. */
+export const feedbackLocation = (requestId: string): string => `/ai/feedback/${requestId}`;
 
 /** Our requestIds (UUIDs) and the BE's keys (`<memberId>-<64 hex>`) both match. */
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,199}$/;

@@ -6,10 +6,15 @@
 import { z } from 'zod';
 import { formatDateTime, parseLocalDateTime } from './datetime';
 
-/** Bounds of a request: a week of one member's challenges is far below them; garbage is not. */
+/**
+ * Bounds of a request: a week of one member's challenges is far below them; garbage is not. Group
+ * challenges have no count bound: the BE sends every participation the member ever had (hundreds for
+ * a long-time member), so only the body size (1 MiB; the queue's own limit) bounds them.
+ */
 export const LIMITS = {
+  /** Distinct personal challenges verified in one week (the BE groups verifications by challenge). */
   personalChallenges: 100,
-  groupChallenges: 100,
+  /** Verifications of one group challenge in one week: at most a handful. */
   submissionsPerGroupChallenge: 500,
   titleChars: 200,
   minYear: 2000,
@@ -71,10 +76,9 @@ const title = z
       .min(1, 'title must not be blank')
       .max(LIMITS.titleChars, `title must be at most ${LIMITS.titleChars} characters`),
   );
-const listOf = <T extends z.ZodType>(item: T, max: number) =>
-  z
-    .array(item)
-    .max(max, `at most ${max} entries`)
+/** An optional list (absent or null: empty), with at most `max` entries when `max` is given. */
+const listOf = <T extends z.ZodType>(item: T, max?: number) =>
+  (max === undefined ? z.array(item) : z.array(item).max(max, `at most ${max} entries`))
     .nullish()
     .transform((v) => v ?? []);
 
@@ -101,7 +105,7 @@ export const feedbackRequestSchema = z
   .object({
     memberId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
     personalChallenges: listOf(personalChallengeSchema, LIMITS.personalChallenges),
-    groupChallenges: listOf(groupChallengeSchema, LIMITS.groupChallenges),
+    groupChallenges: listOf(groupChallengeSchema),
     /** Set by our API; absent on messages the BE puts on the queue itself. */
     requestId: z.uuid().optional(),
     /** When the request was made; set by our API. */

@@ -1,11 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { z } from 'zod';
 import { createApp } from '../../src/api/app';
 import { createLogger } from '../../src/shared/logger';
 import { createSqsClient, type FeedbackQueues } from '../../src/shared/sqs';
-import { fixtureJson, fixtureText } from '../support/fixtures';
+import { Messages } from '../../src/api/envelope';
+import { fixtureJson, fixtureText, VALID_REQUEST_FIXTURES } from '../support/fixtures';
 import { NO_AUTH } from '../support/config';
+import { longTimeMember } from '../support/requests';
 import { freshQueues, LOCAL_CREDENTIALS, testConfig, testSqsClient } from '../support/stack';
 
 const logger = createLogger('api-test', 'silent');
@@ -30,9 +33,20 @@ async function post(url: string, body: string, contentType = 'application/json')
   });
   return {
     http: response.status,
+    headers: response.headers,
     body: (await response.json()) as { status: number; message: string; data: unknown },
   };
 }
+
+/**
+ * The BE's `AiFeedbackApiResponseDto` `{int status, String message, AiFeedbackResponseDto data}` with
+ * `data` = `{String content}`, as its plain Jackson ObjectMapper reads it: an unknown property fails.
+ */
+const beResponseDto = z.strictObject({
+  status: z.number().int(),
+  message: z.string(),
+  data: z.strictObject({ content: z.string() }).nullable(),
+});
 
 describe('API with the SQS emulator', () => {
   let sqs: SQSClient;
@@ -43,7 +57,15 @@ describe('API with the SQS emulator', () => {
     sqs = testSqsClient();
     queues = await freshQueues(sqs, 'api');
     api = await listen(
-      createApp({ sqs, requestQueueUrl: queues.requestQueueUrl, logger, sqsTimeoutMs: 3000, auth: NO_AUTH }),
+      createApp({
+        sqs,
+        requestQueueUrl: queues.requestQueueUrl,
+        logger,
+        sqsTimeoutMs: 3000,
+        auth: NO_AUTH,
+        // Temporal has no run for any request yet: the status route answers from the accepted ones.
+        status: async () => undefined,
+      }),
     );
   });
   afterAll(async () => {
@@ -53,12 +75,11 @@ describe('API with the SQS emulator', () => {
 
   it('answers 202 and puts the request on the FIFO queue with requestId, timestamp, member group and requestId dedup', async () => {
     const fixture = fixtureJson<{ memberId: number }>('request-iso-dates.json');
-    const { http, body } = await post(api.url, JSON.stringify(fixture));
+    const { http, headers, body } = await post(api.url, JSON.stringify(fixture));
     expect(http).toBe(202);
     expect(body.status).toBe(202);
-    const data = body.data as { requestId: string; workflowId: string };
-    expect(data.requestId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(data.workflowId).toBe(`feedback-${data.requestId}`);
+    const requestId = headers.get('x-request-id');
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
 
     const out = await sqs.send(
       new ReceiveMessageCommand({
@@ -70,11 +91,69 @@ describe('API with the SQS emulator', () => {
     const message = out.Messages?.[0];
     expect(message?.Attributes).toMatchObject({
       MessageGroupId: '12345',
-      MessageDeduplicationId: data.requestId,
+      MessageDeduplicationId: requestId,
     });
     const queued = JSON.parse(message?.Body ?? '{}') as Record<string, unknown>;
-    expect(queued).toMatchObject({ memberId: 12345, requestId: data.requestId });
+    expect(queued).toMatchObject({ memberId: 12345, requestId });
     expect(queued.timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?\+09:00$/);
+  });
+
+  it("answers 202 with a body the BE's strict DTO parses (status, message, data null) and the id in Location and X-Request-Id", async () => {
+    for (const name of VALID_REQUEST_FIXTURES) {
+      const { http, headers, body } = await post(api.url, fixtureText(name));
+      expect(http).toBe(202);
+      expect(Object.keys(body).sort()).toEqual(['data', 'message', 'status']);
+      const dto = beResponseDto.parse(body);
+      expect(dto).toEqual({ status: 202, message: Messages.accepted, data: null });
+      const requestId = headers.get('x-request-id');
+      expect(requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      expect(headers.get('location')).toBe(`/ai/feedback/${requestId}`);
+    }
+  });
+
+  it('answers a GET of the Location of a 202 with that request, queued', async () => {
+    const fixture = fixtureJson<{ memberId: number }>('request-jackson-array-dates.json');
+    const { http, headers } = await post(api.url, JSON.stringify(fixture));
+    expect(http).toBe(202);
+    const location = headers.get('location') ?? '';
+    const status = await fetch(new URL(location, api.url));
+    expect(status.status).toBe(200);
+    expect(((await status.json()) as { data: unknown }).data).toMatchObject({
+      requestId: headers.get('x-request-id'),
+      workflowId: `feedback-${headers.get('x-request-id')}`,
+      memberId: fixture.memberId,
+      stage: 'queued',
+    });
+  });
+
+  it('accepts a long-time member with 800 group challenges, most without submissions, and queues all of them', async () => {
+    const ownQueues = await freshQueues(sqs, 'api-long-member');
+    const ownApi = await listen(
+      createApp({
+        sqs,
+        requestQueueUrl: ownQueues.requestQueueUrl,
+        logger,
+        sqsTimeoutMs: 3000,
+        auth: NO_AUTH,
+      }),
+    );
+    try {
+      const { http, headers, body } = await post(ownApi.url, JSON.stringify(longTimeMember(777, 800)));
+      expect(http).toBe(202);
+      expect(body).toEqual({ status: 202, message: Messages.accepted, data: null });
+      const out = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: ownQueues.requestQueueUrl, WaitTimeSeconds: 1 }),
+      );
+      const queued = JSON.parse(out.Messages?.[0]?.Body ?? '{}') as {
+        requestId?: string;
+        groupChallenges?: Array<{ submissions: unknown[] }>;
+      };
+      expect(queued.requestId).toBe(headers.get('x-request-id'));
+      expect(queued.groupChallenges).toHaveLength(800);
+      expect(queued.groupChallenges?.filter((g) => g.submissions.length > 0)).toHaveLength(3);
+    } finally {
+      await ownApi.close();
+    }
   });
 
   it('accepts requests that arrive together in shared SendMessageBatch calls, each message with its own group and dedup id', async () => {
@@ -112,9 +191,7 @@ describe('API with the SQS emulator', () => {
           ),
         );
         expect(answers.map((a) => a.http)).toEqual(Array.from({ length: 20 }, () => 202));
-        answers.forEach((a, i) =>
-          accepted.set((a.body.data as { requestId: string }).requestId, String(100 + i)),
-        );
+        answers.forEach((a, i) => accepted.set(a.headers.get('x-request-id') ?? '', String(100 + i)));
         // Every request went out once.
         expect(batchSizes.reduce((sum, size) => sum + size, 0)).toBe(20);
         if (burst > 0) callsPerBurst.push(batchSizes.length);

@@ -110,6 +110,8 @@ it('sends CORS headers only for the configured origins', async () => {
       headers: { origin: 'https://admin.leafresh.example' },
     });
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://admin.leafresh.example');
+    // A browser's script may read where a 202 points (not safelisted headers otherwise).
+    expect(allowed.headers.get('access-control-expose-headers')).toBe('Location,X-Request-Id');
     const other = await fetch(`${api.url}/health`, { headers: { origin: 'https://evil.example' } });
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
   } finally {

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createApp } from '../../src/api/app';
-import { buildOpenApiDocument } from '../../src/api/openapi';
+import { ACCEPTED_HEADERS, buildOpenApiDocument } from '../../src/api/openapi';
 import { validateFeedbackRequest } from '../../src/domain/request';
 import { createLogger } from '../../src/shared/logger';
 import { NO_AUTH } from '../support/config';
@@ -9,6 +9,9 @@ import { fixtureJson, VALID_REQUEST_FIXTURES } from '../support/fixtures';
 
 type Schema = {
   type?: string;
+  nullable?: boolean;
+  enum?: unknown[];
+  maxItems?: number;
   required?: string[];
   properties?: Record<string, Schema>;
   items?: Schema;
@@ -18,7 +21,19 @@ type Schema = {
 describe('OpenAPI document', () => {
   const doc = buildOpenApiDocument() as {
     openapi: string;
-    paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: Schema }> } }>>;
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          requestBody?: { content: Record<string, { schema: Schema }> };
+          responses: Record<
+            string,
+            { headers?: Record<string, unknown>; content?: Record<string, { schema: Schema }> }
+          >;
+        }
+      >
+    >;
   };
   const requestSchema = doc.paths['/ai/feedback'].post.requestBody?.content['application/json']
     .schema as Schema;
@@ -29,6 +44,19 @@ describe('OpenAPI document', () => {
       ['/ai/feedback', '/ai/feedback/{requestId}', '/health', '/metrics', '/ready'].sort(),
     );
     expect(JSON.stringify(doc)).not.toContain('$ref');
+  });
+
+  it('describes the 202 with data always null and the request id in Location and X-Request-Id', () => {
+    const accepted = doc.paths['/ai/feedback'].post.responses['202'];
+    const data = accepted.content?.['application/json'].schema.properties?.data;
+    expect(data).toMatchObject({ nullable: true, enum: [null] });
+    expect(Object.keys(accepted.headers ?? {})).toEqual(ACCEPTED_HEADERS);
+  });
+
+  it('bounds the group challenges by no count (the BE sends every participation ever)', () => {
+    const groups = requestSchema.properties?.groupChallenges as Schema;
+    expect(groups.type).toBe('array');
+    expect(groups.maxItems).toBeUndefined();
   });
 
   it('describes the request with the schema the API validates with (required fields, date-time shapes)', () => {

@@ -1,4 +1,4 @@
-import { parseFeedbackRequestBody, validateFeedbackRequest } from '../../src/domain/request';
+import { LIMITS, parseFeedbackRequestBody, validateFeedbackRequest } from '../../src/domain/request';
 import {
   fixtureJson,
   fixtureText,
@@ -6,6 +6,7 @@ import {
   VALID_REQUEST_FIXTURES,
   type BeQueueMessageFixture,
 } from '../support/fixtures';
+import { longTimeMember } from '../support/requests';
 
 describe('feedback request schema', () => {
   it.each(VALID_REQUEST_FIXTURES)('accepts the valid contract fixture %s', (name) => {
@@ -81,5 +82,42 @@ describe('feedback request schema', () => {
       personalChallenges: [{ id: 1, title: 't', isSuccess: true }],
     });
     expect(result.ok).toBe(false);
+  });
+
+  it('accepts a long-time member: 800 group challenges (every participation ever), most without submissions', () => {
+    const result = validateFeedbackRequest(longTimeMember(42, 800));
+    if (!result.ok) throw new Error(JSON.stringify(result.errors.slice(0, 3)));
+    expect(result.value.groupChallenges).toHaveLength(800);
+    expect(result.value.groupChallenges.filter((g) => g.submissions.length === 0)).toHaveLength(797);
+    expect(result.value.groupChallenges[799].submissions.map((s) => s.submittedAt)).toEqual([
+      '2025-06-10T13:08:16.710986+09:00',
+      '2025-06-11T09:00:00+09:00',
+    ]);
+  });
+
+  it('accepts 1000 group challenges each with a small list of submissions, a body under 1 MiB', () => {
+    const request = longTimeMember(43, 1000, 1000);
+    expect(Buffer.byteLength(JSON.stringify(request))).toBeLessThan(1024 * 1024);
+    const result = validateFeedbackRequest(request);
+    expect(result.ok && result.value.groupChallenges.length).toBe(1000);
+  });
+
+  it('still refuses garbage: too many personal challenges or submissions, an over-long title', () => {
+    const member = longTimeMember(44, 2, 2);
+    const personal = { id: 1, title: 't', isSuccess: true };
+    const submission = { isSuccess: true, submittedAt: '2025-06-10T09:00:00' };
+    const refusedAt = (request: unknown) => {
+      const result = validateFeedbackRequest(request);
+      return result.ok ? [] : result.errors.map((e) => e.path);
+    };
+    expect(
+      refusedAt({ ...member, personalChallenges: Array(LIMITS.personalChallenges + 1).fill(personal) }),
+    ).toEqual(['personalChallenges']);
+    const flooded = structuredClone(member);
+    flooded.groupChallenges[1].submissions = Array(LIMITS.submissionsPerGroupChallenge + 1).fill(submission);
+    expect(refusedAt(flooded)).toEqual(['groupChallenges[1].submissions']);
+    const longTitle = structuredClone(member);
+    longTitle.groupChallenges[0].title = '가'.repeat(LIMITS.titleChars + 1);
+    expect(refusedAt(longTitle)).toEqual(['groupChallenges[0].title']);
   });
 });

@@ -4,6 +4,7 @@
  * prompt is refused by the guardrail and generated again.
  */
 import { DATA_CLOSE, DATA_OPEN, DEFAULT_PROMPT_TEMPLATE } from '../../src/domain/prompt';
+import { acceptedRequest } from '../support/accepted';
 import { startPipeline, workflowResult, type Pipeline } from '../support/pipeline';
 
 jest.setTimeout(120_000);
@@ -36,8 +37,7 @@ it('fences injection-style titles in the prompt vLLM receives, and regenerates a
       personalChallenges: titles.map((title, i) => ({ id: i, title, isSuccess: i % 2 === 0 })),
     }),
   });
-  expect(response.status).toBe(202);
-  const { workflowId } = ((await response.json()) as { data: { workflowId: string } }).data;
+  const { workflowId } = await acceptedRequest(response);
   const outcome = (await workflowResult(pipeline.temporal, workflowId)) as {
     generations: number;
     content: string;

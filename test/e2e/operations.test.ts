@@ -11,6 +11,7 @@ import { runCli, ExitCodes } from '../../src/cli/feedback';
 import { lookupFeedbackStatus, type FeedbackStatusView } from '../../src/ops/status';
 import { createLogger } from '../../src/shared/logger';
 import { DLQ_ATTRIBUTES } from '../../src/sqs-bridge/bridge';
+import { acceptedRequest } from '../support/accepted';
 import { NO_AUTH } from '../support/config';
 import { startPipeline, workflowResult, type Pipeline } from '../support/pipeline';
 import { freshQueues, testStack } from '../support/stack';
@@ -55,8 +56,7 @@ async function post(
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ memberId, personalChallenges: [{ id: 1, title, isSuccess: true }] }),
   });
-  expect(response.status).toBe(202);
-  return ((await response.json()) as Envelope<{ requestId: string; workflowId: string }>).data;
+  return await acceptedRequest(response);
 }
 
 async function status(requestId: string): Promise<{ code: number; body: Envelope<FeedbackStatusView> }> {
@@ -138,7 +138,7 @@ describe('GET /ai/feedback/:requestId', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ memberId: 5, personalChallenges: [{ id: 1, title: 'x', isSuccess: true }] }),
       });
-      const { requestId } = ((await accepted.json()) as Envelope<{ requestId: string }>).data;
+      const { requestId } = await acceptedRequest(accepted);
       const response = await fetch(`${url}/ai/feedback/${requestId}`);
       expect(response.status).toBe(200);
       expect(((await response.json()) as Envelope<FeedbackStatusView>).data).toMatchObject({

@@ -1,6 +1,7 @@
 import { SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { sha256Hex } from '../../src/domain/keys';
 import { DLQ_ATTRIBUTES } from '../../src/sqs-bridge/bridge';
+import { acceptedRequest } from '../support/accepted';
 import { fixtureJson, VALID_REQUEST_FIXTURES, type BeQueueMessageFixture } from '../support/fixtures';
 import { startPipeline, workflowResult, type Pipeline } from '../support/pipeline';
 
@@ -65,18 +66,11 @@ describe('the pipeline on the local stack', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(fixture),
       });
-      const envelope = (await response.json()) as {
-        status: number;
-        data: { requestId: string; workflowId: string };
-      };
       expect(response.status).toBe(202);
-      expect(envelope.status).toBe(202);
-      expect(envelope.data.workflowId).toBe(`feedback-${envelope.data.requestId}`);
+      const { requestId, workflowId } = await acceptedRequest(response);
 
-      await workflowResult(pipeline.temporal, envelope.data.workflowId);
-      const callbacks = pipeline.receiver
-        .attempts()
-        .filter((a) => a.idempotencyKey === envelope.data.workflowId);
+      await workflowResult(pipeline.temporal, workflowId);
+      const callbacks = pipeline.receiver.attempts().filter((a) => a.idempotencyKey === workflowId);
       expect(callbacks).toHaveLength(1);
       expect(callbacks[0].path).toBe('/api/members/feedback/result');
       const body = callbacks[0].body as {
@@ -87,7 +81,7 @@ describe('the pipeline on the local stack', () => {
       };
       expect(body).toMatchObject({
         memberId: fixture.memberId,
-        requestId: envelope.data.requestId,
+        requestId,
         status: 'success',
       });
       expect(body.content).toMatch(HANGUL);

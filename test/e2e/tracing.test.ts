@@ -5,6 +5,7 @@
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { loadConfig } from '../../src/config';
 import { setupTracing, type Tracing } from '../../src/shared/tracing';
+import { acceptedRequest } from '../support/accepted';
 import { startPipeline, workflowResult, type Pipeline } from '../support/pipeline';
 
 jest.setTimeout(120_000);
@@ -34,9 +35,7 @@ it('turns one request into one connected trace from the API to the callback', as
       personalChallenges: [{ id: 1, title: '텀블러 사용하기', isSuccess: true }],
     }),
   });
-  const { workflowId, requestId } = (
-    (await response.json()) as { data: { workflowId: string; requestId: string } }
-  ).data;
+  const { workflowId, requestId } = await acceptedRequest(response);
   await workflowResult(pipeline.temporal, workflowId);
 
   // Workflow spans reach the exporter through a sink after the workflow task: wait for the last ones.

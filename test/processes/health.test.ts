@@ -14,6 +14,7 @@ import type { FeedbackQueues } from '../../src/shared/sqs';
 import { createVllmSimulator, type VllmSimulator } from '../../src/simulator/vllm-simulator';
 import { serviceEnv, spawnEntryPoint, type EntryPoint } from '../support/processes';
 import { freshQueues, testSqsClient } from '../support/stack';
+import { acceptedRequest } from '../support/accepted';
 import { fixtureJson } from '../support/fixtures';
 import { workflowBundle } from '../support/temporal';
 
@@ -78,8 +79,7 @@ describe('API process with Temporal unreachable', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ ...fixtureJson('request-iso-dates.json'), memberId: 4242 }),
       });
-      expect(accepted.status).toBe(202);
-      const { requestId } = ((await accepted.json()) as { data: { requestId: string } }).data;
+      const { requestId } = await acceptedRequest(accepted);
       // Not this process's queued record: ask for another request, which needs Temporal.
       const status = await fetch(`${url}/ai/feedback/${randomUUID()}`);
       expect(status.status).toBe(503);
