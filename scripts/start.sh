@@ -78,7 +78,7 @@ cat <<EOT
   Logs           $LOGS/
 
   Try:
-    curl -s -X POST http://127.0.0.1:$API_PORT/ai/feedback \\
+    curl -si -X POST http://127.0.0.1:$API_PORT/ai/feedback \\
       -H 'content-type: application/json' \\
       -d '{"memberId":42,"personalChallenges":[{"id":1,"title":"텀블러 사용하기","isSuccess":true}]}'
 
