@@ -13,12 +13,10 @@ import { FailureTypes } from '../../src/domain/workflow';
 import type { FeedbackResult } from '../../src/domain/result';
 import { createVllmSimulator, type VllmSimulator } from '../../src/simulator/vllm-simulator';
 
-const MESSAGES = [
-  {
-    role: 'user' as const,
-    content: '개인 챌린지:\n- 플로깅 하기 (성공)\n\n단체 챌린지:\n참여한 단체 챌린지가 없습니다.',
-  },
-];
+const CHECKED_INPUT = {
+  request: { personalChallenges: [{ id: 1, title: '플로깅 하기', isSuccess: true }], groupChallenges: [] },
+  maxChars: 500,
+};
 const RESULT: FeedbackResult = {
   memberId: 7,
   content: '잘했어요 🌱',
@@ -61,7 +59,7 @@ beforeEach(() => simulator.setFaults([]));
 const env = () => new MockActivityEnvironment({ startToCloseTimeoutMs: 5000, heartbeatTimeoutMs: 3000 });
 
 function generate(activityDeps: ActivityDeps, activityEnv = env()): Promise<ChatCompletionAnswer> {
-  return activityEnv.run(createActivities(activityDeps).generateFeedback, { messages: MESSAGES });
+  return activityEnv.run(createActivities(activityDeps).generateCheckedFeedback, CHECKED_INPUT);
 }
 
 function deliver(input: DeliverInput): Promise<void> {
@@ -78,7 +76,7 @@ async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure>
   return err;
 }
 
-describe('generateFeedback', () => {
+describe('generateCheckedFeedback: the vLLM call', () => {
   it('returns the answer and token usage of vLLM', async () => {
     const answer = await generate(deps);
     expect(answer.text).toContain('플로깅 하기');
@@ -87,9 +85,7 @@ describe('generateFeedback', () => {
 
   it('raises a retryable failure for a 500 in the flat error shape', async () => {
     simulator.setFaults([{ kind: 'error500', count: 1 }]);
-    const failure = await failureOf(
-      env().run(createActivities(deps).generateFeedback, { messages: MESSAGES }),
-    );
+    const failure = await failureOf(generate(deps));
     expect(failure.type).toBe(FailureTypes.VllmUnavailable);
     expect(failure.nonRetryable).toBe(false);
     expect(failure.message).toMatch(/^vLLM answered 500: /);
@@ -109,7 +105,7 @@ describe('generateFeedback', () => {
       ...deps,
       vllm: { ...deps.vllm, chatCompletionsUrl: 'http://127.0.0.1:1/v1/chat/completions' },
     });
-    const failure = await failureOf(env().run(down.generateFeedback, { messages: MESSAGES }));
+    const failure = await failureOf(env().run(down.generateCheckedFeedback, CHECKED_INPUT));
     expect(failure).toMatchObject({ type: FailureTypes.VllmUnavailable, nonRetryable: false });
   });
 
@@ -134,14 +130,9 @@ describe('generateFeedback', () => {
   });
 });
 
-describe('generateCheckedFeedback', () => {
-  const request = {
-    personalChallenges: [{ id: 1, title: '플로깅 하기', isSuccess: true }],
-    groupChallenges: [],
-  };
-  const input = { request, requestedAt: '2025-06-16T09:00:00+09:00', maxChars: 500 };
+describe('generateCheckedFeedback: prompt and guardrail', () => {
   const generateChecked = (activityDeps = deps): Promise<CheckedFeedback> =>
-    env().run(createActivities(activityDeps).generateCheckedFeedback, input);
+    env().run(createActivities(activityDeps).generateCheckedFeedback, CHECKED_INPUT);
   /** The prompt of the simulator's latest request. */
   const lastPrompt = async () => {
     const records = (await (await fetch(`${deps.vllm.baseUrl}/sim/requests`)).json()) as { prompt: string }[];
@@ -173,17 +164,16 @@ describe('generateCheckedFeedback', () => {
     await generateChecked({ ...deps, promptTemplate: template });
     expect(await lastPrompt()).toMatch(/^짧게 칭찬해 주세요\.\n<data>\n- 플로깅 하기 \(성공\)\n<\/data>/);
   });
-
-  it('raises the same failures as generateFeedback for vLLM errors', async () => {
-    simulator.setFaults([{ kind: 'error500', count: 1 }]);
-    const failure = await failureOf(env().run(createActivities(deps).generateCheckedFeedback, input));
-    expect(failure).toMatchObject({ type: FailureTypes.VllmUnavailable, nonRetryable: false });
-  });
 });
 
 describe('deliverResult by callback', () => {
   it('posts the result to <base>/api/members/feedback/result with the Authorization and Idempotency-Key headers', async () => {
-    await deliver({ channel: 'callback', result: RESULT, idempotencyKey: 'feedback-r-1' });
+    await deliver({
+      channel: 'callback',
+      result: RESULT,
+      idempotencyKey: 'feedback-r-1',
+      deduplicationId: 'run-1',
+    });
     const attempt = receiver.attempts().at(-1);
     expect(attempt).toMatchObject({
       path: '/api/members/feedback/result',
@@ -197,13 +187,58 @@ describe('deliverResult by callback', () => {
   it('raises a retryable failure on 503 and a non-retryable one on 400, without the token in the message', async () => {
     receiver.failNext(1, 503);
     const unavailable = await failureOf(
-      deliver({ channel: 'callback', result: RESULT, idempotencyKey: 'k2' }),
+      deliver({ channel: 'callback', result: RESULT, idempotencyKey: 'k2', deduplicationId: 'run-2' }),
     );
     expect(unavailable).toMatchObject({ type: FailureTypes.DeliveryUnavailable, nonRetryable: false });
     receiver.failNext(1, 400);
-    const rejected = await failureOf(deliver({ channel: 'callback', result: RESULT, idempotencyKey: 'k3' }));
+    const rejected = await failureOf(
+      deliver({ channel: 'callback', result: RESULT, idempotencyKey: 'k3', deduplicationId: 'run-3' }),
+    );
     expect(rejected).toMatchObject({ type: FailureTypes.DeliveryRejected, nonRetryable: true });
     expect(`${unavailable.message} ${rejected.message}`).not.toContain('be-secret');
+  });
+
+  it("treats the BE's 409 (that member's week is stored already) as delivered", async () => {
+    receiver.failNext(1, 409);
+    await expect(
+      deliver({ channel: 'callback', result: RESULT, idempotencyKey: 'k4', deduplicationId: 'run-4' }),
+    ).resolves.toBeUndefined();
+    expect(receiver.attempts().at(-1)?.status).toBe(409);
+  });
+
+  it("retries the BE's 404, which it answers for any unexpected exception too", async () => {
+    receiver.failNext(1, 404);
+    const failure = await failureOf(
+      deliver({ channel: 'callback', result: RESULT, idempotencyKey: 'k5', deduplicationId: 'run-5' }),
+    );
+    expect(failure).toMatchObject({ type: FailureTypes.DeliveryUnavailable, nonRetryable: false });
+    expect(failure.message).toMatch(/^callback answered 404/);
+  });
+});
+
+describe('deliverResult to the result queue', () => {
+  it("sends the result in the member's group with the run's deduplication id", async () => {
+    const sent: unknown[] = [];
+    const sqs = { send: async (command: { input: unknown }) => void sent.push(command.input) };
+    const queueDeps: ActivityDeps = {
+      ...deps,
+      resultQueueUrl: 'http://sqs.local/000000000000/results.fifo',
+      sqs: sqs as unknown as SQSClient, // only send() is used
+    };
+    await env().run(createActivities(queueDeps).deliverResult, {
+      channel: 'queue' as const,
+      result: RESULT,
+      idempotencyKey: 'feedback-r-1',
+      deduplicationId: 'run-id-1',
+    });
+    expect(sent).toEqual([
+      {
+        QueueUrl: 'http://sqs.local/000000000000/results.fifo',
+        MessageBody: JSON.stringify(RESULT),
+        MessageGroupId: '7',
+        MessageDeduplicationId: 'run-id-1',
+      },
+    ]);
   });
 });
 
@@ -221,6 +256,7 @@ describe('signed callbacks', () => {
         channel: 'callback' as const,
         result: RESULT,
         idempotencyKey: 'signed-1',
+        deduplicationId: 'run-s1',
       });
       expect(signing.attempts()).toEqual([expect.objectContaining({ status: 200, signatureValid: true })]);
 
@@ -234,6 +270,7 @@ describe('signed callbacks', () => {
           channel: 'callback' as const,
           result: RESULT,
           idempotencyKey: 'signed-2',
+          deduplicationId: 'run-s2',
         }),
       );
       expect(refused).toMatchObject({ type: FailureTypes.DeliveryRejected, nonRetryable: true });
