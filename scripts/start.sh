@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm start`: the whole service locally with its embedded defaults. Installs what is missing, starts
-# the Temporal dev server (with Web UI) and ElasticMQ, builds, then runs the vLLM simulator, a
-# callback receiver standing in for the BE, and the three processes (api, sqs-bridge, worker).
+# the Temporal dev server (with Web UI) and ElasticMQ, builds, then runs the vLLM simulator, the BE
+# double (src/dev/be-double: consumes the result queue and serves the callback as the BE does), and the
+# three processes (api, sqs-bridge, worker).
 # Ctrl-C stops everything. Any setting of .env.example can be overridden in the environment, e.g.
 # VLLM_API_URL=http://gpu-host:8800 npm start (the simulator is then not started).
 set -euo pipefail
@@ -18,9 +19,10 @@ set -a
 # shellcheck disable=SC1091
 source .data/dev/endpoints.env
 set +a
-export DELIVERY_MODE="${DELIVERY_MODE:-both}"
-export CALLBACK_RECEIVER_PORT="${CALLBACK_RECEIVER_PORT:-8081}"
-export BE_CALLBACK_BASE_URL="${BE_CALLBACK_BASE_URL:-http://127.0.0.1:$CALLBACK_RECEIVER_PORT}"
+# Queue mode, as the BE runs in production (the double also serves the callback for DELIVERY_MODE=callback|both).
+export DELIVERY_MODE="${DELIVERY_MODE:-queue}"
+export BE_DOUBLE_PORT="${BE_DOUBLE_PORT:-8081}"
+export BE_CALLBACK_BASE_URL="${BE_CALLBACK_BASE_URL:-http://127.0.0.1:$BE_DOUBLE_PORT}"
 export API_PORT="${API_PORT:-8000}"
 # A local run: the API without authentication unless you configure it (the API logs a warning).
 export API_AUTH_MODE="${API_AUTH_MODE:-none}"
@@ -52,8 +54,8 @@ if [ -z "${VLLM_API_URL:-}" ]; then
   run vllm-simulator start:vllm-sim
   vllm_note="   (vLLM simulator)"
 fi
-# The receiver's lines (deliveries) are shown on the console as well as in its log.
-node dist/src/dev/callback-receiver-main.js > >(tee -a "$LOGS/callback-receiver.log") 2>&1 &
+# The double's lines (stored feedbacks) are shown on the console as well as in its log.
+node dist/src/dev/be-double-main.js > >(tee -a "$LOGS/be-double.log") 2>&1 &
 pids+=($!)
 run worker start:worker
 run sqs-bridge start:bridge
@@ -74,7 +76,7 @@ cat <<EOT
   Metrics        http://127.0.0.1:$API_PORT/metrics, bridge :${BRIDGE_HEALTH_PORT:-8091}/metrics, worker :${WORKER_HEALTH_PORT:-8092}/metrics
   Temporal UI    $TEMPORAL_WEB_UI_URL
   vLLM           $VLLM_API_URL$vllm_note
-  BE stand-in    $BE_CALLBACK_BASE_URL   (deliveries are printed below)
+  BE double      result queue + callback $BE_CALLBACK_BASE_URL   (delivery: $DELIVERY_MODE; stored feedbacks are printed below)
   Logs           $LOGS/
 
   Try:
@@ -83,6 +85,7 @@ cat <<EOT
       -d '{"memberId":42,"personalChallenges":[{"id":1,"title":"텀블러 사용하기","isSuccess":true}]}'
 
   Operator CLI (another terminal):  npm run feedback -- status <requestId>
+  Publish as the BE (another terminal):  npm run be -- publish <memberId> <request.json>
   Ctrl-C stops everything.
 
 EOT

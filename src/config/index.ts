@@ -184,8 +184,8 @@ export const envSchema = z.object({
   /** Over-commitment cost (src/simulator/vllm-simulator.ts): 0.5 = up to 1.5 × the latency while requests wait. */
   VLLM_SIM_OVERCOMMIT_PENALTY: z.coerce.number().min(0).max(100).default(0),
 
-  // Callback receiver (a development tool that stands in for the BE)
-  CALLBACK_RECEIVER_PORT: int(0, 65535).default(8081),
+  // BE double (a development tool that behaves like the BE: src/dev/be-double): its callback port
+  BE_DOUBLE_PORT: int(0, 65535).default(8081),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -350,7 +350,7 @@ export interface AppConfig {
     latencyPerTokenMs: number;
     overcommitPenalty: number;
   };
-  callbackReceiver: { port: number };
+  beDouble: { port: number };
 }
 
 /** LLM flow control: the LLM task queue, its concurrency limit and the requests' priorities. */
@@ -545,6 +545,6 @@ export function loadConfig(
       latencyPerTokenMs: env.VLLM_SIM_LATENCY_PER_TOKEN_MS,
       overcommitPenalty: env.VLLM_SIM_OVERCOMMIT_PENALTY,
     },
-    callbackReceiver: { port: env.CALLBACK_RECEIVER_PORT },
+    beDouble: { port: env.BE_DOUBLE_PORT },
   };
 }

@@ -1,0 +1,320 @@
+/**
+ * The BE double's memory: its clock, the members it knows with the last request body it sent for each,
+ * the weekly feedbacks it stored and everything else it saw (duplicates, re-publishes, results it could
+ * not process, DLQ failures). Tests and the chaos run read it and wait on it; `verdict` judges a run.
+ */
+import { fromEpochMillis, localDate } from '../../domain/datetime';
+
+/** A result content the BE reads as a recoverable failure (an HTTP status code as a string). */
+export const STATUS_CODE_CONTENT = /^[45]\d\d$/;
+
+export type Channel = 'queue' | 'callback';
+
+export interface MemberWeek {
+  memberId: number;
+  /** Monday (`yyyy-MM-dd`, Seoul) of the week the feedback is about. */
+  week: string;
+}
+
+/** A feedback as the BE received it (stored, or refused as a duplicate). */
+export interface ReceivedFeedback extends MemberWeek {
+  content: string;
+  via: Channel;
+  /** The double's clock at receipt. */
+  at: number;
+  /** Wall-clock time of receipt (Date.now()), for latencies. */
+  receivedAt: number;
+  /** Fields the BE ignores, kept to tell deliveries apart. */
+  requestId?: string;
+  idempotencyKey?: string;
+}
+
+export interface Republish {
+  memberId: number;
+  /** The status code that asked for it. */
+  content: string;
+  at: number;
+  body?: string;
+  deduplicationId?: string;
+  sent: boolean;
+  error?: string;
+}
+
+/** A result the subscriber left undeleted (it comes back until the redrive moves it to the DLQ). */
+export interface Rejection {
+  body: string;
+  reason: string;
+  at: number;
+  messageId?: string;
+  receiveCount?: number;
+}
+
+export interface DlqFailure {
+  body: string;
+  at: number;
+  messageId?: string;
+}
+
+export interface ExpectedWeek extends MemberWeek {
+  /**
+   * Requests sent for this member-week (default 1). More real deliveries than this on one channel is a
+   * double: each request is delivered at most once per channel.
+   */
+  requests?: number;
+}
+
+export interface Verdict {
+  ok: boolean;
+  /** Expected member-weeks without a stored feedback. */
+  missing: MemberWeek[];
+  /** Member-weeks whose stored feedback is a status code (the callback stores whatever it gets). */
+  statusCodeStored: Array<MemberWeek & { content: string }>;
+  /** Member-weeks that got more real feedbacks on one channel than requests were sent. */
+  doubled: Array<MemberWeek & { channel: Channel; deliveries: number; requests: number }>;
+  /** Feedbacks of expected members stored under a week that was not expected (e.g. delivered late). */
+  unexpected: MemberWeek[];
+}
+
+export interface BeClock {
+  now(): number;
+  /** From now on the clock reads `ms` and runs on from there. */
+  setNow(ms: number): void;
+  advance(ms: number): void;
+}
+
+/** Real time plus an offset, so a set clock keeps running (results arrive while a test waits). */
+export function createClock(startMs?: number): BeClock {
+  let offset = startMs === undefined ? 0 : startMs - Date.now();
+  return {
+    now: () => Date.now() + offset,
+    setNow(ms) {
+      offset = ms - Date.now();
+    },
+    advance(ms) {
+      offset += ms;
+    },
+  };
+}
+
+const DAY_MS = 24 * 3_600_000;
+
+/**
+ * The week a feedback received at `ms` is filed under: the Monday of the previous week in Seoul (the
+ * BE requests feedback about last Monday–Sunday and stores a result under the week of its receipt).
+ */
+export function feedbackWeek(ms: number): string {
+  const seoulDay = new Date(ms + 9 * 3_600_000).getUTCDay();
+  const sinceMonday = (seoulDay + 6) % 7;
+  return localDate(fromEpochMillis(ms - (sinceMonday + 7) * DAY_MS));
+}
+
+export type StoreOutcome =
+  | { stored: true; feedback: ReceivedFeedback }
+  | { stored: false; duplicate: ReceivedFeedback; existing: ReceivedFeedback };
+
+export class BeStore {
+  /** memberId → the last request body published for it (undefined: known without a body). */
+  private readonly members = new Map<number, string | undefined>();
+  private readonly byMemberWeek = new Map<string, ReceivedFeedback>();
+  private readonly storedList: ReceivedFeedback[] = [];
+  private readonly duplicateList: ReceivedFeedback[] = [];
+  private readonly republishList: Republish[] = [];
+  private readonly rejectionList: Rejection[] = [];
+  private readonly dlqList: DlqFailure[] = [];
+  private readonly changeListeners = new Set<() => void>();
+  private readonly storedListeners = new Set<(feedback: ReceivedFeedback) => void>();
+
+  constructor(
+    readonly clock: BeClock,
+    /** 'any': every positive memberId is a member (the BE's member table has everyone). */
+    private readonly memberPolicy: 'known' | 'any' = 'known',
+  ) {}
+
+  /** Makes `memberId` a known member; with `body`, the request the BE would assemble for it again. */
+  remember(memberId: number, body?: string): void {
+    if (body !== undefined || !this.members.has(memberId)) this.members.set(memberId, body);
+    this.changed();
+  }
+
+  isKnown(memberId: number): boolean {
+    return this.memberPolicy === 'any' || this.members.has(memberId);
+  }
+
+  lastBody(memberId: number): string | undefined {
+    return this.members.get(memberId);
+  }
+
+  /** Stores a feedback for the member's week at the double's clock, or records a duplicate. */
+  store(input: Omit<ReceivedFeedback, 'week' | 'at' | 'receivedAt'>): StoreOutcome {
+    const at = this.clock.now();
+    const received: ReceivedFeedback = { ...input, week: feedbackWeek(at), at, receivedAt: Date.now() };
+    const key = memberWeekKey(received);
+    const existing = this.byMemberWeek.get(key);
+    if (existing) {
+      this.duplicateList.push(received);
+      this.changed();
+      return { stored: false, duplicate: received, existing };
+    }
+    this.byMemberWeek.set(key, received);
+    this.storedList.push(received);
+    for (const listener of this.storedListeners) listener(received);
+    this.changed();
+    return { stored: true, feedback: received };
+  }
+
+  recordRepublish(republish: Omit<Republish, 'at'>): Republish {
+    const record = { ...republish, at: this.clock.now() };
+    this.republishList.push(record);
+    this.changed();
+    return record;
+  }
+
+  recordRejection(rejection: Omit<Rejection, 'at'>): Rejection {
+    const record = { ...rejection, at: this.clock.now() };
+    this.rejectionList.push(record);
+    this.changed();
+    return record;
+  }
+
+  recordDlqFailure(failure: Omit<DlqFailure, 'at'>): DlqFailure {
+    const record = { ...failure, at: this.clock.now() };
+    this.dlqList.push(record);
+    this.changed();
+    return record;
+  }
+
+  /** Every stored feedback, in order of storage. */
+  feedbacks(): ReceivedFeedback[] {
+    return [...this.storedList];
+  }
+
+  feedback(memberId: number, week: string): ReceivedFeedback | undefined {
+    return this.byMemberWeek.get(memberWeekKey({ memberId, week }));
+  }
+
+  duplicates(): ReceivedFeedback[] {
+    return [...this.duplicateList];
+  }
+
+  republishes(): Republish[] {
+    return [...this.republishList];
+  }
+
+  rejections(): Rejection[] {
+    return [...this.rejectionList];
+  }
+
+  dlqFailures(): DlqFailure[] {
+    return [...this.dlqList];
+  }
+
+  /** Calls `listener` for each feedback stored from now on; returns how to stop. */
+  onStored(listener: (feedback: ReceivedFeedback) => void): () => void {
+    this.storedListeners.add(listener);
+    return () => this.storedListeners.delete(listener);
+  }
+
+  /** Calls `listener` after every change of the store (and of the callback's attempts). */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  changed(): void {
+    for (const listener of this.changeListeners) listener();
+  }
+
+  /**
+   * Resolves with the predicate's first truthy value, checked now and after every change of the store;
+   * rejects after `timeoutMs` naming `what`.
+   */
+  waitFor<T>(
+    predicate: () => T | undefined | false,
+    timeoutMs = 30_000,
+    what: string | (() => string) = 'a condition',
+  ): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const first = predicate();
+      if (first) return resolve(first);
+      const stop = this.onChange(() => {
+        const value = predicate();
+        if (!value) return;
+        stop();
+        clearTimeout(timer);
+        resolve(value);
+      });
+      const timer = setTimeout(() => {
+        stop();
+        const described = typeof what === 'string' ? what : what();
+        reject(new Error(`BE double: timed out after ${timeoutMs} ms waiting for ${described}`));
+      }, timeoutMs);
+    });
+  }
+
+  /**
+   * Judges a run: every expected member-week has exactly one real feedback (stored, not a status
+   * code, not delivered more often than requested on a channel) and nothing was filed under a week
+   * the run did not expect for its members.
+   */
+  verdict(expected: ExpectedWeek[]): Verdict {
+    const wanted = new Map(expected.map((e) => [memberWeekKey(e), e]));
+    const members = new Set(expected.map((e) => e.memberId));
+    const missing: MemberWeek[] = [];
+    const statusCodeStored: Verdict['statusCodeStored'] = [];
+    for (const e of wanted.values()) {
+      const stored = this.feedback(e.memberId, e.week);
+      if (!stored) missing.push({ memberId: e.memberId, week: e.week });
+      else if (STATUS_CODE_CONTENT.test(stored.content))
+        statusCodeStored.push({ memberId: e.memberId, week: e.week, content: stored.content });
+    }
+    const doubled: Verdict['doubled'] = [];
+    for (const [key, count] of this.realDeliveries()) {
+      const [memberId, week, channel] = key.split('|');
+      const e = wanted.get(memberWeekKey({ memberId: Number(memberId), week }));
+      if (!e) continue;
+      const requests = e.requests ?? 1;
+      if (count > requests)
+        doubled.push({
+          memberId: e.memberId,
+          week,
+          channel: channel as Channel,
+          deliveries: count,
+          requests,
+        });
+    }
+    const unexpected = this.storedList
+      .filter((f) => members.has(f.memberId) && !wanted.has(memberWeekKey(f)))
+      .map((f) => ({ memberId: f.memberId, week: f.week }));
+    return {
+      ok: missing.length + statusCodeStored.length + doubled.length + unexpected.length === 0,
+      missing,
+      statusCodeStored,
+      doubled,
+      unexpected,
+    };
+  }
+
+  /**
+   * Real (non-status-code) deliveries per member-week and channel, stored or refused as duplicates. A
+   * callback repeated under the same idempotency key (a retry after a timeout) counts once.
+   */
+  private realDeliveries(): Map<string, number> {
+    const counts = new Map<string, number>();
+    const seenKeys = new Set<string>();
+    for (const f of [...this.storedList, ...this.duplicateList]) {
+      if (STATUS_CODE_CONTENT.test(f.content)) continue;
+      const key = `${f.memberId}|${f.week}|${f.via}`;
+      if (f.via === 'callback' && f.idempotencyKey !== undefined) {
+        const delivery = `${key}|${f.idempotencyKey}`;
+        if (seenKeys.has(delivery)) continue;
+        seenKeys.add(delivery);
+      }
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    return counts;
+  }
+}
+
+function memberWeekKey(mw: MemberWeek): string {
+  return `${mw.memberId}|${mw.week}`;
+}
