@@ -26,7 +26,7 @@ export async function processBody(config: AppConfig, body: string, messageId: st
   if (!parsed.ok) throw new Error(`invalid request: ${parsed.errors.map((e) => e.message).join('; ')}`);
   const request = parsed.value;
   const timestamp = request.timestamp ?? fromEpochMillis(Date.now());
-  const content = await generate(config, buildPromptMessages(request, timestamp, config.prompt.template));
+  const content = await generate(config, buildPromptMessages(request, config.prompt.template));
   const result: FeedbackResult = {
     memberId: request.memberId,
     content,

@@ -16,11 +16,9 @@ function request(name: string): FeedbackRequest {
   return result.value;
 }
 
-const REQUESTED_AT = '2025-06-16T09:00:00+09:00';
-
 describe('feedback prompt', () => {
   it('renders the seed prompt, plus the data rule, for the ISO fixture: instructions first, fenced member data last', () => {
-    expect(renderPrompt(request('request-iso-dates.json'), REQUESTED_AT)).toBe(
+    expect(renderPrompt(request('request-iso-dates.json'))).toBe(
       [
         '다음 개인 챌린지와 단체 챌린지 기록을 통합하여 요약하고, 사용자의 노력을 인정하고 격려하는 피드백을 한글로 생성해주세요.',
         '실패한 챌린지에 대해서는 위로와 함께 다음 기회를 기대한다는 메시지를 포함해주세요.',
@@ -47,8 +45,8 @@ describe('feedback prompt', () => {
   });
 
   it('gives every member the same prompt head up to their data, so vLLM prefix caching can share it', () => {
-    const a = renderPrompt(request('request-iso-dates.json'), REQUESTED_AT);
-    const b = renderPrompt(request('request-jackson-array-dates.json'), REQUESTED_AT);
+    const a = renderPrompt(request('request-iso-dates.json'));
+    const b = renderPrompt(request('request-jackson-array-dates.json'));
     let shared = 0;
     while (shared < a.length && a[shared] === b[shared]) shared++;
     // Everything before the first member-specific character is the fixed instructions.
@@ -58,30 +56,51 @@ describe('feedback prompt', () => {
     expect(shared / a.length).toBeGreaterThan(0.6);
   });
 
-  it('counts only submissions in the 7 days before the request timestamp, not before "now"', () => {
+  it('counts every submission the request carries: the BE chose the week, the prompt does not re-filter by a clock', () => {
     const jackson = request('request-jackson-array-dates.json');
-    expect(renderPrompt(jackson, '2025-06-16T09:00:00+09:00')).toContain(
+    expect(renderPrompt(jackson)).toContain(
       '- 제로웨이스트 실천\n  기간: 2025-06-09 ~ 2025-06-15\n  최근 일주일 성공률: 2/3',
     );
-    // A week later the same submissions are out of the window.
-    expect(renderPrompt(jackson, '2025-06-23T09:00:00+09:00')).toContain(NO_RECENT_GROUP);
-    // From 2025-06-17T22:00 the window starts 06-10T22:00: the 10th 13:08 falls out, the 11th and 12th stay.
-    expect(renderPrompt(jackson, '2025-06-17T22:00:00+09:00')).toContain('최근 일주일 성공률: 1/2');
+  });
+
+  it('lists only the group challenges with submissions, however many participations a long-time member has', () => {
+    const participations = Array.from({ length: 400 }, (_, i) => ({
+      id: i + 1,
+      title: `오래된 챌린지 ${i + 1}`,
+      startDate: '2024-01-01T00:00:00+09:00',
+      endDate: '2024-01-31T23:59:59+09:00',
+      submissions: [],
+    }));
+    const lastMonday = {
+      id: 999,
+      title: '월요일 분리수거',
+      startDate: '2025-06-09T00:00:00+09:00',
+      endDate: '2025-06-15T23:59:59+09:00',
+      // Last Monday at 00:05: the first minutes of the BE's week.
+      submissions: [{ isSuccess: true, submittedAt: '2025-06-09T00:05:00+09:00' }],
+    };
+    const prompt = renderPrompt({ personalChallenges: [], groupChallenges: [...participations, lastMonday] });
+    expect(prompt).toContain('- 월요일 분리수거\n  기간: 2025-06-09 ~ 2025-06-15\n  최근 일주일 성공률: 1/1');
+    expect(prompt).not.toContain('오래된 챌린지');
+    expect(prompt).not.toContain(NO_RECENT_GROUP);
+    expect(
+      renderPrompt({ personalChallenges: [], groupChallenges: participations }).endsWith(NO_RECENT_GROUP),
+    ).toBe(true);
   });
 
   it('uses the seed sentences for empty lists', () => {
     const onlyGroup = request('request-jackson-array-dates.json');
-    expect(renderPrompt(onlyGroup, REQUESTED_AT)).toContain(`개인 챌린지:\n${NO_PERSONAL}`);
+    expect(renderPrompt(onlyGroup)).toContain(`개인 챌린지:\n${NO_PERSONAL}`);
     const onlyPersonal = {
       personalChallenges: [{ id: 1, title: '플로깅 하기', isSuccess: true }],
       groupChallenges: [],
     };
-    expect(renderPrompt(onlyPersonal, REQUESTED_AT)).toContain(`단체 챌린지:\n${NO_GROUP}`);
+    expect(renderPrompt(onlyPersonal)).toContain(`단체 챌린지:\n${NO_GROUP}`);
   });
 
   it('fills a custom template literally, even when data contains $ patterns', () => {
     const data = { personalChallenges: [{ id: 1, title: "$& $' $1", isSuccess: true }], groupChallenges: [] };
-    expect(renderPrompt(data, REQUESTED_AT, 'P={personal_challenges} G={group_challenges}')).toBe(
+    expect(renderPrompt(data, 'P={personal_challenges} G={group_challenges}')).toBe(
       `P=<data>\n- $& $' $1 (성공)\n</data> G=${NO_GROUP}`,
     );
   });
@@ -99,7 +118,7 @@ describe('feedback prompt', () => {
       ],
       groupChallenges: [],
     };
-    const prompt = renderPrompt(attack, REQUESTED_AT);
+    const prompt = renderPrompt(attack);
     const lines = prompt.split('\n');
     const open = lines.indexOf('<data>');
     const close = lines.indexOf('</data>');
@@ -117,14 +136,14 @@ describe('feedback prompt', () => {
   });
 
   it('produces one user message, which Mistral-7B-Instruct-v0.3 accepts', () => {
-    const messages = buildPromptMessages(request('request-iso-dates.json'), REQUESTED_AT);
+    const messages = buildPromptMessages(request('request-iso-dates.json'));
     expect(messages).toHaveLength(1);
     expect(messages[0].role).toBe('user');
   });
 });
 
 describe('feedback guardrail', () => {
-  const prompt = renderPrompt(request('request-iso-dates.json'), REQUESTED_AT);
+  const prompt = renderPrompt(request('request-iso-dates.json'));
 
   it('accepts a short Korean text and trims it', () => {
     expect(checkFeedback('  이번 주도 멋졌어요! 🌱  ', prompt, 600)).toEqual({

@@ -166,7 +166,7 @@ describe('the request schema', () => {
         const request = { ...input, personalChallenges: [{ id: 1, title: `x${injected}`, isSuccess: true }] };
         const result = validateFeedbackRequest(request);
         if (!result.ok) return;
-        const lines = renderPrompt(result.value, '2026-11-26T09:00:00+09:00').split('\n');
+        const lines = renderPrompt(result.value).split('\n');
         const open = lines.indexOf('<data>');
         expect(lines[open + 2]).toBe('</data>');
         expect(lines[open + 1]).toMatch(/^- x.* \(성공\)$/);

@@ -22,7 +22,7 @@ function parts(overrides: Partial<StatusParts> & { status: string; stageAttribut
 }
 
 describe('toStatusView', () => {
-  it.each(['queued', 'generating', 'validating', 'delivering'] as const)(
+  it.each(['queued', 'generating', 'holding', 'delivering'] as const)(
     'reports a running run in stage %s from the status query',
     (stage) => {
       const view = toStatusView(parts({ status: 'RUNNING', query: { stage, generations: 1 } }));
@@ -41,15 +41,25 @@ describe('toStatusView', () => {
     },
   );
 
+  it('shows a held run as holding, with the time its failure result goes out', () => {
+    const view = toStatusView(
+      parts({
+        status: 'RUNNING',
+        query: { stage: 'holding', generations: 1, content: '500', holdUntil: '2026-11-26T01:05:30.000Z' },
+      }),
+    );
+    expect(view).toMatchObject({ stage: 'holding', content: '500', holdUntil: '2026-11-26T01:05:30.000Z' });
+  });
+
   it('uses the search attribute, the pending attempt and its last failure without a query answer', () => {
     const p = parts({ status: 'RUNNING', stageAttribute: 'generating' });
     p.description.pendingActivities = [
-      { activity: 'generateFeedback', attempt: 3, lastFailure: 'vLLM answered 500: boom' },
+      { activity: 'generateCheckedFeedback', attempt: 3, lastFailure: 'vLLM answered 500: boom' },
     ];
     const view = toStatusView(p);
     expect(view).toMatchObject({
       stage: 'generating',
-      attempts: { current: { activity: 'generateFeedback', attempt: 3 } },
+      attempts: { current: { activity: 'generateCheckedFeedback', attempt: 3 } },
       lastError: 'vLLM answered 500: boom',
     });
     expect(view.attempts.generations).toBeUndefined();
@@ -107,6 +117,16 @@ describe('toStatusView', () => {
     expect(at({ prompt: 1624, completion: 192 }).tokens).toEqual({ prompt: 1624, completion: 192 });
     expect(at({ prompt: 0, completion: 0 }).tokens).toBeUndefined();
     expect(at({}).tokens).toBeUndefined();
+  });
+
+  it('reports a callback-only failure that was not posted as failed without content (expired by its stage)', () => {
+    const failure = { message: 'generation failed: …; no result was delivered', type: 'FailureNotDelivered' };
+    const failed = toStatusView(parts({ status: 'FAILED', stageAttribute: 'failed', failure }));
+    expect(failed).toMatchObject({ stage: 'failed', lastError: failure.message });
+    expect(failed.content).toBeUndefined();
+    expect(toStatusView(parts({ status: 'FAILED', stageAttribute: 'expired', failure })).stage).toBe(
+      'expired',
+    );
   });
 
   it('reports a delivery failure as failed without content', () => {

@@ -224,6 +224,8 @@ describe('SIGTERM', () => {
         },
         requestedAt: '2025-06-16T09:00:00+09:00',
         source: 'api',
+        acceptedAt: new Date().toISOString(),
+        sentAt: new Date().toISOString(),
         // the vLLM call goes to the LLM task queue of this worker (as the bridge would set it).
         policy: {
           ...testConfig().policy,
