@@ -1,5 +1,13 @@
-/** Temporal test helpers: the installed test-server binaries and one workflow bundle per test file. */
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+/**
+ * Temporal test helpers: the installed test-server binaries, one workflow bundle per test file, and a
+ * time-skipping environment whose teardown stops the workers the tests left behind.
+ */
+import {
+  bundleWorkflowCode,
+  Worker,
+  type WorkerOptions,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   TRACING_WORKFLOW_INTERCEPTOR_MODULES,
@@ -7,6 +15,7 @@ import {
 } from '../../src/worker/bundle-path';
 import { WORKFLOWS_PATH } from '../../src/worker/worker';
 import { testStack } from './stack';
+import { releaseAll, withDeadline } from './teardown';
 
 const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 
@@ -35,6 +44,83 @@ export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: testStack().temporalTestServer } },
   });
+}
+
+/**
+ * A test file's time-skipping environment, with every Worker the file creates (`Worker.create`, which
+ * the tests call directly) tracked from `setup()` on:
+ *
+ *   const temporal = timeSkippingEnv();
+ *   let env: TestWorkflowEnvironment;
+ *   beforeAll(async () => (env = await temporal.setup()), 120_000);
+ *   afterAll(() => temporal.teardown(), 60_000);
+ *
+ * `teardown()` first stops the workers still holding the environment's connection (one a timed-out
+ * test left running, one created but never run because the next step failed), then closes the
+ * environment. A native worker left behind keeps jest from exiting, and the SDK's own teardown cannot
+ * close a connection a worker still holds. It tolerates a setup that failed half-way (environment
+ * never created, bundle failed) and never throws: what it could not release is printed, and the
+ * original failure stays the one reported.
+ */
+export interface TimeSkippingEnv {
+  /** Starts the test server and bundles the workflows (a bundle error fails here, not per test). */
+  setup(): Promise<TestWorkflowEnvironment>;
+  teardown(): Promise<void>;
+}
+
+export function timeSkippingEnv(): TimeSkippingEnv {
+  let env: TestWorkflowEnvironment | undefined;
+  let spy: jest.SpyInstance | undefined;
+  const runs = new Map<Worker, Promise<void> | undefined>();
+  return {
+    async setup() {
+      const create = Worker.create.bind(Worker);
+      spy = jest.spyOn(Worker, 'create').mockImplementation(async (options: WorkerOptions) => {
+        // A worker whose activity ignores cancellation would otherwise never finish shutting down.
+        const worker = await create({ shutdownForceTime: '10s', ...options });
+        const run = worker.run.bind(worker);
+        // runUntil goes through run(): keep its promise, teardown waits for it.
+        worker.run = () => {
+          const running = run();
+          runs.set(
+            worker,
+            running.then(
+              () => undefined,
+              () => undefined,
+            ),
+          );
+          return running;
+        };
+        runs.set(worker, undefined);
+        return worker;
+      });
+      env = await createTimeSkippingEnv();
+      await workflowBundle();
+      return env;
+    },
+    async teardown() {
+      await releaseAll([
+        ...[...runs.keys()].map(
+          (worker, i) =>
+            [`stop worker ${i + 1} (${worker.options.taskQueue})`, () => stopWorker(worker, runs)] as const,
+        ),
+        ['close the time-skipping environment', () => env?.teardown()],
+        ['restore Worker.create', () => spy?.mockRestore()],
+      ]);
+    },
+  };
+}
+
+/** Stops a worker in whatever state it is, and waits until it released its connection. */
+async function stopWorker(worker: Worker, runs: Map<Worker, Promise<void> | undefined>): Promise<void> {
+  const state = worker.getState();
+  if (state === 'INITIALIZED') {
+    // Never run: running it until at once is the public way to release its native worker.
+    await worker.runUntil(Promise.resolve());
+    return;
+  }
+  if (state === 'RUNNING') worker.shutdown();
+  await withDeadline(runs.get(worker) ?? Promise.resolve(), 12_000, 'worker shutdown');
 }
 
 const noop = () => undefined;

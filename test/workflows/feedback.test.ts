@@ -17,7 +17,7 @@ import {
 import { FeedbackWorkflow } from '../../src/workflows';
 import { llmActivities } from '../../src/worker/worker';
 import { fixtureJson } from '../support/fixtures';
-import { createTimeSkippingEnv, workflowBundle } from '../support/temporal';
+import { timeSkippingEnv, workflowBundle } from '../support/temporal';
 
 let taskQueue = '';
 beforeEach(() => {
@@ -25,15 +25,15 @@ beforeEach(() => {
 });
 const KOREAN_FEEDBACK = '하루 30분 걷기를 멋지게 해냈어요! 🌱 텀블러는 다음 주에 다시 도전해봐요.';
 
+// The time-skipping environment; teardown also stops any worker a failed test left running.
+const temporal = timeSkippingEnv();
 let env: TestWorkflowEnvironment;
 
 beforeAll(async () => {
-  env = await createTimeSkippingEnv();
+  env = await temporal.setup();
 }, 120_000);
 
-afterAll(async () => {
-  await env?.teardown();
-});
+afterAll(() => temporal.teardown(), 60_000);
 
 function input(
   policy: Partial<FeedbackPolicy> = {},
