@@ -1,7 +1,6 @@
 import { getEventListeners } from 'node:events';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { sha256Hex } from '../../src/domain/keys';
 import { DLQ_ATTRIBUTES, type SqsBridge } from '../../src/sqs-bridge/bridge';
 import type { FeedbackQueues } from '../../src/shared/sqs';
 import { fixtureJson, type BeQueueMessageFixture } from '../support/fixtures';
@@ -29,23 +28,48 @@ const receive = (queueUrl: string, visibilityTimeout?: number) =>
 const visibleCount = (queueUrl: string) => messageCount(sqs, queueUrl);
 
 describe('SqsBridge', () => {
-  it('starts a BE message as feedback-<memberId>-<sha256 of body>, dated by SentTimestamp, and deletes it', async () => {
+  it('starts a BE message as feedback-<memberId>-<MessageId>, dated by SentTimestamp, never reusing the id, and deletes it', async () => {
     const queues = await freshQueues(sqs, 'bridge-key');
     const fixture = fixtureJson<BeQueueMessageFixture>('be-queue-message.json');
     await send(queues.requestQueueUrl, fixture.MessageBody, 'be-dedup');
+    const received = await receive(queues.requestQueueUrl);
+    const messageId = received[0].MessageId;
+    const sentAt = Number(received[0].Attributes?.SentTimestamp);
     const temporal = fakeTemporal(async () => undefined);
-    const report = await bridge(queues, temporal.client).processBatch(await receive(queues.requestQueueUrl));
+    const report = await bridge(queues, temporal.client).processBatch(received);
 
     expect(report).toMatchObject({ started: 1, failed: 0, deleteFailures: 0 });
     const call = temporal.calls[0];
     expect(call.workflowType).toBe('FeedbackWorkflow');
-    expect(call.options.workflowId).toBe(`feedback-7-${sha256Hex(fixture.MessageBody)}`);
-    expect(call.options.workflowIdReusePolicy).toBe('ALLOW_DUPLICATE_FAILED_ONLY');
+    expect(call.options.workflowId).toBe(`feedback-7-${messageId}`);
+    // A redelivered message never starts a second run, not even after a failed one.
+    expect(call.options.workflowIdReusePolicy).toBe('REJECT_DUPLICATE');
     expect(call.options.workflowIdConflictPolicy).toBe('FAIL');
     const input = call.options.args[0];
-    expect(input).toMatchObject({ requestId: `7-${sha256Hex(fixture.MessageBody)}`, source: 'queue' });
-    expect(Math.abs(Date.parse(input.requestedAt) - Date.now())).toBeLessThan(60_000);
+    expect(input).toMatchObject({ requestId: `7-${messageId}`, source: 'queue' });
+    expect(Date.parse(input.sentAt)).toBe(sentAt);
+    expect(Date.parse(input.acceptedAt)).toBe(sentAt);
+    expect(Date.parse(input.requestedAt)).toBe(sentAt);
     expect(await visibleCount(queues.requestQueueUrl)).toBe(0);
+  });
+
+  it('gives an identical body sent as a new message a new request id', async () => {
+    const queues = await freshQueues(sqs, 'bridge-same-body');
+    const body = validBody(8);
+    // Two sends with different deduplication ids (the BE's next week, or after the 5-minute window).
+    await send(queues.requestQueueUrl, body, 'week-1');
+    await send(queues.requestQueueUrl, body, 'week-2');
+    const temporal = fakeTemporal(async () => undefined);
+    const b = bridge(queues, temporal.client);
+    let received = await receive(queues.requestQueueUrl);
+    while (received.length > 0) {
+      await b.processBatch(received);
+      received = await receive(queues.requestQueueUrl);
+    }
+    const ids = temporal.calls.map((c) => c.options.workflowId);
+    expect(ids).toHaveLength(2);
+    expect(new Set(ids).size).toBe(2);
+    for (const id of ids) expect(id).toMatch(/^feedback-8-[0-9a-f-]{36}$/);
   });
 
   it("uses the API's requestId and timestamp when the body carries them", async () => {
