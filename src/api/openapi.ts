@@ -101,7 +101,7 @@ export function buildOpenApiDocument(): JsonSchema {
               in: 'path',
               required: true,
               schema: { type: 'string', pattern: REQUEST_ID_PATTERN.source, maxLength: 200 },
-              description: "The API's requestId, or `<memberId>-<sha256 of the body>` for BE queue messages.",
+              description: "The API's requestId, or `<memberId>-<SQS MessageId>` for BE queue messages.",
             },
           ],
           responses: {
@@ -138,5 +138,5 @@ export const ACCEPTED_HEADERS = ['Location', 'X-Request-Id'];
 /** The status route of a request: the `Location` of its 202. */
 export const feedbackLocation = (requestId: string): string => `/ai/feedback/${requestId}`;
 
-/** Our requestIds (UUIDs) and the BE's keys (`<memberId>-<64 hex>`) both match. */
+/** Our requestIds (UUIDs) and the keys of BE queue messages (`<memberId>-<MessageId>`) both match. */
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,199}$/;
