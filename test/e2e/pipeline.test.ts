@@ -45,8 +45,9 @@ function beBody(memberId: number, title: string): string {
   });
 }
 
-async function sendBeMessage(body: string, dedupId: string): Promise<void> {
-  await pipeline.sqs.send(
+/** Sends as the BE does; resolves with the message's id (the request id's second half). */
+async function sendBeMessage(body: string, dedupId: string): Promise<string> {
+  const sent = await pipeline.sqs.send(
     new SendMessageCommand({
       QueueUrl: pipeline.queues.requestQueueUrl,
       MessageBody: body,
@@ -54,6 +55,8 @@ async function sendBeMessage(body: string, dedupId: string): Promise<void> {
       MessageDeduplicationId: dedupId,
     }),
   );
+  if (!sent.MessageId) throw new Error('SendMessage returned no MessageId');
+  return sent.MessageId;
 }
 
 describe('the pipeline on the local stack', () => {
@@ -93,7 +96,7 @@ describe('the pipeline on the local stack', () => {
     const fixture = fixtureJson<BeQueueMessageFixture>('be-queue-message.json');
     const body = fixture.MessageBody;
     const memberId = (JSON.parse(body) as { memberId: number }).memberId;
-    await sendBeMessage(body, `${memberId}-${sha256Hex(body)}`);
+    const messageId = await sendBeMessage(body, `${memberId}-${sha256Hex(body)}`);
 
     const results = await pipeline.results.waitFor((m) => resultOf(m).memberId === 7);
     expect(results).toHaveLength(1);
@@ -101,35 +104,40 @@ describe('the pipeline on the local stack', () => {
     expect(result.content.trim()).not.toBe('');
     expect(result.content).not.toMatch(STATUS_CODE);
     expect(result.content).toContain('플로깅 하기');
-    expect(result.requestId).toBe(`7-${sha256Hex(body)}`);
+    expect(result.requestId).toBe(`7-${messageId}`);
   });
 
-  it('runs one workflow and delivers one result for a BE message sent twice and again under another dedup id', async () => {
-    const body = beBody(8801, '장바구니 챙기기');
-    const beDedupId = `8801-${sha256Hex(body)}`;
-    await sendBeMessage(body, beDedupId);
-    await sendBeMessage(body, beDedupId);
-    await sendBeMessage(body, 'another-producer-dedup-id');
+  it('runs one workflow for a BE message sent twice, and a new one for the same body sent as a new message', async () => {
+    // A member id of its own: the test stack's Temporal keeps the runs of earlier test runs.
+    const member = 8_800_000 + Math.floor(Math.random() * 100_000);
+    const body = beBody(member, '장바구니 챙기기');
+    const beDedupId = `${member}-${sha256Hex(body)}`;
+    const first = await sendBeMessage(body, beDedupId);
+    // The BE's repeated send within 5 minutes: SQS drops it (same MessageId, no second message).
+    expect(await sendBeMessage(body, beDedupId)).toBe(first);
+    // The same body as a new message (the BE's next week): a new request, answered too.
+    const second = await sendBeMessage(body, `${beDedupId}-next-week`);
+    expect(second).not.toBe(first);
 
-    const workflowId = `feedback-${beDedupId}`;
-    await workflowResult(pipeline.temporal, workflowId);
-    // Give the bridge time to see (and drop) the third copy, then count what reached the BE.
-    const results = await pipeline.results.waitFor((m) => resultOf(m).memberId === 8801, 2, 8_000);
-    expect(results).toHaveLength(1);
-    expect(pipeline.receiver.attempts().filter((a) => a.idempotencyKey === workflowId)).toHaveLength(1);
+    const results = await pipeline.results.waitFor((m) => resultOf(m).memberId === member, 2);
+    expect(results.map((m) => resultOf(m).requestId).sort()).toEqual(
+      [`${member}-${first}`, `${member}-${second}`].sort(),
+    );
+    for (const messageId of [first, second])
+      await workflowResult(pipeline.temporal, `feedback-${member}-${messageId}`);
     const runs = [];
-    for await (const wf of pipeline.temporal.workflow.list({ query: `WorkflowId = '${workflowId}'` }))
-      runs.push(wf);
-    expect(runs).toHaveLength(1);
+    for await (const wf of pipeline.temporal.workflow.list({ query: `MemberId = ${member}` }))
+      runs.push(wf.workflowId);
+    expect(runs.sort()).toEqual([`feedback-${member}-${first}`, `feedback-${member}-${second}`].sort());
   });
 
   it('moves a poison message to the DLQ with its reason while the next good message is processed', async () => {
     const poison = '{"memberId": "seven", "personalChallenges": []}';
     await sendBeMessage(poison, 'poison-1');
     const good = beBody(8802, '대중교통 이용하기');
-    await sendBeMessage(good, `8802-${sha256Hex(good)}`);
+    const goodId = await sendBeMessage(good, `8802-${sha256Hex(good)}`);
 
-    await workflowResult(pipeline.temporal, `feedback-8802-${sha256Hex(good)}`);
+    await workflowResult(pipeline.temporal, `feedback-8802-${goodId}`);
     const deadLetters = pipeline.deadLetters;
     if (!deadLetters) throw new Error('this pipeline collects its DLQ');
     const dead = await deadLetters.waitFor(() => true);
