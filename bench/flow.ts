@@ -25,7 +25,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DEV_SERVER_DYNAMIC_CONFIG, startElasticMq, startTemporalDevServer } from '../chaos/infra';
 import { ProcessGroup, waitForHttp } from '../chaos/processes';
 import { percentile, pool, ProgressBar, sleep } from '../chaos/util';
-import { createCallbackReceiver } from '../src/dev/callback-receiver';
+import { createBeDouble } from '../src/dev/be-double';
 import { workflowIdFor } from '../src/domain/keys';
 import { createSqsClient, ensureFeedbackQueues, type FeedbackQueues } from '../src/shared/sqs';
 import { overheadBreakdown, type OverheadBreakdown } from './breakdown';
@@ -327,12 +327,13 @@ async function runCapacity(
   const phases = [64, 16, 64];
   const P = options.phaseSeconds;
   await configureSimulator(SIM, { capacity: phases[0], latencyMs: L, overcommitPenalty: PENALTY });
-  const receiver = createCallbackReceiver();
+  // The BE double's callback: the members go straight onto the queue, so any member is known.
+  const receiver = createBeDouble({ members: 'any' });
   const callbackUrl = await receiver.listen(0);
   let delivered = 0;
-  receiver.onAccepted = () => {
+  receiver.onStored(() => {
     delivered++;
-  };
+  });
   const run = await startRun(
     stack,
     `${index}-capacity-${mode}`,
@@ -467,12 +468,13 @@ async function runBurst(
   const C = 24;
   const L = 4000;
   await configureSimulator(SIM, { capacity: C, latencyMs: L, overcommitPenalty: PENALTY });
-  const receiver = createCallbackReceiver();
+  // The BE double's callback: members come through the API and the queue, so any member is known.
+  const receiver = createBeDouble({ members: 'any' });
   const callbackUrl = await receiver.listen(0);
   const deliveredAt = new Map<number, number>();
-  receiver.onAccepted = (result) => {
-    if (!deliveredAt.has(result.memberId)) deliveredAt.set(result.memberId, Date.now());
-  };
+  receiver.onStored((feedback) => {
+    if (!deliveredAt.has(feedback.memberId)) deliveredAt.set(feedback.memberId, Date.now());
+  });
   const run = await startRun(stack, `${index}-burst-${mode}`, mode, FIXED_LIMIT_BURST, callbackUrl, true);
   const interactiveBase = 20_000_000 * (index + 1);
   const bulkBase = interactiveBase + 1_000_000;

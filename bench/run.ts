@@ -71,7 +71,7 @@ import {
   waitForTemporal,
 } from '../chaos/infra';
 import { paced, percentile, pool, ProgressBar, sleep } from '../chaos/util';
-import { createCallbackReceiver } from '../src/dev/callback-receiver';
+import { createBeDouble } from '../src/dev/be-double';
 import { fromEpochMillis } from '../src/domain/datetime';
 import { workflowIdFor } from '../src/domain/keys';
 import { createSqsClient, ensureFeedbackQueues, type FeedbackQueues } from '../src/shared/sqs';
@@ -587,12 +587,13 @@ async function runQueueSystem(
     latencyMs: scenario.latencyMs,
     overcommitPenalty: 0,
   });
-  const receiver = createCallbackReceiver();
+  // The BE double's callback: the bench's members go straight onto the queue, so any member is known.
+  const receiver = createBeDouble({ members: 'any' });
   const callbackUrl = await receiver.listen(0);
   const deliveredAt = new Map<number, number>();
-  receiver.onAccepted = (result) => {
-    if (!deliveredAt.has(result.memberId)) deliveredAt.set(result.memberId, Date.now());
-  };
+  receiver.onStored((feedback) => {
+    if (!deliveredAt.has(feedback.memberId)) deliveredAt.set(feedback.memberId, Date.now());
+  });
   const memberBase = (ctx.runIndex + 1) * 1_000_000;
   const notes: string[] = [];
 

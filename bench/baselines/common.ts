@@ -6,7 +6,7 @@
 import type { ChatCompletionRequest } from '../../src/activities/vllm';
 import { parseChatCompletion } from '../../src/activities/vllm';
 import { loadConfig, type AppConfig } from '../../src/config';
-import { RESULT_PATH } from '../../src/dev/callback-receiver';
+import { RESULT_PATH } from '../../src/dev/be-double';
 import { fromEpochMillis } from '../../src/domain/datetime';
 import { buildPromptMessages } from '../../src/domain/prompt';
 import { parseFeedbackRequestBody } from '../../src/domain/request';

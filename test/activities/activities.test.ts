@@ -8,7 +8,7 @@ import {
   type DeliverInput,
 } from '../../src/activities';
 import type { ChatCompletionAnswer } from '../../src/activities/vllm';
-import { createCallbackReceiver, type CallbackReceiver } from '../../src/dev/callback-receiver';
+import { createBeDouble, type BeDouble } from '../../src/dev/be-double';
 import { FailureTypes } from '../../src/domain/workflow';
 import type { FeedbackResult } from '../../src/domain/result';
 import { createVllmSimulator, type VllmSimulator } from '../../src/simulator/vllm-simulator';
@@ -26,13 +26,13 @@ const RESULT: FeedbackResult = {
 };
 
 let simulator: VllmSimulator;
-let receiver: CallbackReceiver;
+let receiver: BeDouble;
 let deps: ActivityDeps;
 
 beforeAll(async () => {
   simulator = createVllmSimulator({ maxNumSeqs: 4, latencyMs: 10 });
   const { url } = await simulator.listen(0);
-  receiver = createCallbackReceiver();
+  receiver = createBeDouble({ members: 'any' });
   const callbackBase = await receiver.listen(0);
   deps = {
     vllm: {
@@ -245,7 +245,7 @@ describe('deliverResult to the result queue', () => {
 describe('signed callbacks', () => {
   it('carry X-Leafresh-Timestamp and X-Leafresh-Signature that a BE verifies over the raw body', async () => {
     const secret = 'b'.repeat(40);
-    const signing = createCallbackReceiver({ signingSecret: secret });
+    const signing = createBeDouble({ members: 'any', signingSecret: secret });
     const base = await signing.listen(0);
     try {
       const signed: ActivityDeps = {

@@ -273,13 +273,20 @@ describe('operator CLI', () => {
     expect(after.content).toMatch(/[\uAC00-\uD7A3]/);
 
     // redeliver: the stored content goes to the callback and the result queue again, under new keys.
-    const callbacksBefore = pipeline.receiver.accepted().filter((r) => r.requestId === ok.requestId).length;
+    // The BE (double) files one feedback per member and week, so it answers the repeat with 409.
+    const reachedBe = () =>
+      pipeline.receiver
+        .attempts()
+        .filter((a) => a.week !== undefined && (a.body as { requestId?: string }).requestId === ok.requestId);
+    const callbacksBefore = reachedBe().length;
     const redelivered = await cli('redeliver', ok.requestId);
     expect(redelivered.code).toBe(ExitCodes.ok);
     expect(redelivered.out).toMatch(/^redelivered: .* callback \+ queue/);
-    const callbacks = pipeline.receiver.accepted().filter((r) => r.requestId === ok.requestId);
+    const callbacks = reachedBe();
     expect(callbacks).toHaveLength(callbacksBefore + 1);
-    expect(callbacks[callbacks.length - 1].content).toBe(callbacks[0].content);
+    expect(callbacks[callbacks.length - 1].status).toBe(409);
+    const contents = callbacks.map((a) => (a.body as { content: string }).content);
+    expect(contents[contents.length - 1]).toBe(contents[0]);
     const queued = await pipeline.results.waitFor(
       (m) => (JSON.parse(m.Body ?? '{}') as { requestId?: string }).requestId === ok.requestId,
       2,

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { createCallbackReceiver, type CallbackReceiver } from '../../src/dev/callback-receiver';
+import { createBeDouble, type BeDouble } from '../../src/dev/be-double';
 import { createVllmSimulator, type VllmSimulator } from '../../src/simulator/vllm-simulator';
 import { serviceEnv, spawnEntryPoint, type EntryPoint } from '../support/processes';
 import { freshQueues, testSqsClient } from '../support/stack';
@@ -27,7 +27,7 @@ const NEEDLES = Object.values(SECRETS).flatMap((v) => [v, v.replace(/^Bearer /, 
 
 let sqs: SQSClient;
 let simulator: VllmSimulator;
-let receiver: CallbackReceiver;
+let receiver: BeDouble;
 let bundleDir: string;
 const children: EntryPoint[] = [];
 const bodies: string[] = [];
@@ -35,7 +35,7 @@ const bodies: string[] = [];
 beforeAll(async () => {
   sqs = testSqsClient();
   simulator = createVllmSimulator({ maxNumSeqs: 4, latencyMs: 20 });
-  receiver = createCallbackReceiver({ signingSecret: SECRETS.BE_CALLBACK_SIGNING_SECRET });
+  receiver = createBeDouble({ members: 'any', signingSecret: SECRETS.BE_CALLBACK_SIGNING_SECRET });
   bundleDir = mkdtempSync(join(tmpdir(), 'secrets-test-'));
   writeFileSync(join(bundleDir, 'bundle.js'), (await workflowBundle()).code);
 });

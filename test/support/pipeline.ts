@@ -1,7 +1,7 @@
 /**
  * The whole pipeline in one test process against the real local stack: Temporal dev server and
- * ElasticMQ (started by `npm test`), the vLLM simulator, a callback receiver, and the API, bridge and
- * worker built by the same factories their entry points use.
+ * ElasticMQ (started by `npm test`), the vLLM simulator, the BE double's callback, and the API, bridge
+ * and worker built by the same factories their entry points use.
  */
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -28,7 +28,7 @@ import {
   createMetricsRegistry,
   type Registry,
 } from '../../src/shared/metrics';
-import { createCallbackReceiver, type CallbackReceiver } from '../../src/dev/callback-receiver';
+import { createBeDouble, type BeDouble } from '../../src/dev/be-double';
 import { createVllmSimulator, type VllmSimulator } from '../../src/simulator/vllm-simulator';
 import { SqsBridge } from '../../src/sqs-bridge/bridge';
 import { createLogger } from '../../src/shared/logger';
@@ -48,7 +48,11 @@ export interface Pipeline {
   sqs: SQSClient;
   temporal: Client;
   simulator: VllmSimulator;
-  receiver: CallbackReceiver;
+  /**
+   * The BE double's callback (any member is known). Its subscriber does not run: `results` collects
+   * the result queue. It files one feedback per member and week (409 for a second one), as the BE does.
+   */
+  receiver: BeDouble;
   bridge: SqsBridge;
   taskQueue: string;
   results: QueueCollector;
@@ -93,7 +97,8 @@ export async function startPipeline(
 
   const simulator = createVllmSimulator({ maxNumSeqs: 16, latencyMs: 20 });
   const { url: vllmUrl } = await simulator.listen(0);
-  const receiver = createCallbackReceiver();
+  // Members reach the pipeline through its API and raw queue messages, not through the double.
+  const receiver = createBeDouble({ members: 'any' });
   const callbackBaseUrl = await receiver.listen(0);
   config.delivery = { ...config.delivery, callbackBaseUrl };
 
