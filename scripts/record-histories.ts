@@ -271,7 +271,7 @@ async function record(
 }
 
 /** The search attributes scripts/infra.sh registers on the dev server, registered on the test server. */
-async function registerSearchAttributes(env: TestWorkflowEnvironment): Promise<void> {
+export async function registerSearchAttributes(env: TestWorkflowEnvironment): Promise<void> {
   const { INDEXED_VALUE_TYPE_INT, INDEXED_VALUE_TYPE_KEYWORD } = temporal.api.enums.v1.IndexedValueType;
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',

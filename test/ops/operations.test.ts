@@ -1,0 +1,164 @@
+/**
+ * Operator actions on a held run and on a failure, on the time-skipping server: retry and redeliver
+ * say why they refuse a run that is holding its failure result; a failure is redelivered like the
+ * first run delivered it (result queue only, after the hold); a retry keeps the send time.
+ */
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { checkedGeneration, type DeliverInput, type FeedbackActivities } from '../../src/activities';
+import type { AppConfig } from '../../src/config';
+import { validateFeedbackRequest } from '../../src/domain/request';
+import { FailureTypes, statusQuery, type FeedbackWorkflowInput } from '../../src/domain/workflow';
+import { OperationError, redeliverFeedback, retryFeedback, runInput } from '../../src/ops/operations';
+import { startFeedbackWorkflow } from '../../src/shared/feedback-start';
+import { registerSearchAttributes } from '../../scripts/record-histories';
+import { fixtureJson } from '../support/fixtures';
+import { testConfig } from '../support/stack';
+import { createTimeSkippingEnv, workflowBundle } from '../support/temporal';
+
+const KOREAN_FEEDBACK = '하루 30분 걷기를 멋지게 해냈어요! 🌱 텀블러는 다음 주에 다시 도전해봐요.';
+const HOLD_SECONDS = 330;
+
+let env: TestWorkflowEnvironment | undefined;
+beforeAll(async () => {
+  env = await createTimeSkippingEnv();
+  // A retry starts as the bridge does, with the search attributes.
+  await registerSearchAttributes(env);
+}, 120_000);
+afterAll(async () => {
+  await env?.teardown();
+});
+
+function temporalEnv(): TestWorkflowEnvironment {
+  if (!env) throw new Error('the time-skipping server did not start');
+  return env;
+}
+
+function configFor(taskQueue: string, mode: 'queue' | 'callback' | 'both' = 'queue'): AppConfig {
+  return testConfig({
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    // Generation on the same task queue: one worker serves the run.
+    LLM_TASK_QUEUE: taskQueue,
+    DELIVERY_MODE: mode,
+    BE_CALLBACK_BASE_URL: 'http://127.0.0.1:1',
+    AWS_SQS_FEEDBACK_RESULT_QUEUE_URL: 'http://127.0.0.1:1/000000000000/results.fifo',
+    FEEDBACK_FAILURE_HOLD_SECONDS: String(HOLD_SECONDS),
+    // The retry's acceptance time is the wall clock, which the skipped server time has left behind.
+    REQUEST_MAX_AGE_MINUTES: '0',
+  });
+}
+
+/** vLLM rejects the first `failures` calls, then answers; deliveries are recorded with the server's time. */
+function activities(failures: number) {
+  const delivered: Array<DeliverInput & { atMs: number }> = [];
+  let calls = 0;
+  const acts: FeedbackActivities = {
+    generateCheckedFeedback: checkedGeneration(undefined, async () => {
+      if (++calls <= failures) {
+        throw ApplicationFailure.create({
+          message: 'vLLM answered 400: prompt too long',
+          type: FailureTypes.VllmRejected,
+          nonRetryable: true,
+        });
+      }
+      return { text: KOREAN_FEEDBACK };
+    }),
+    deliverResult: async (d: DeliverInput) => {
+      delivered.push({ ...d, atMs: await temporalEnv().currentTimeMs() });
+    },
+  };
+  return { acts, delivered };
+}
+
+async function queueRequest(config: AppConfig, sentAtMs: number): Promise<FeedbackWorkflowInput> {
+  const parsed = validateFeedbackRequest(fixtureJson('request-iso-dates.json'));
+  if (!parsed.ok) throw new Error('fixture invalid');
+  const { requestId: _r, timestamp: _t, ...request } = parsed.value;
+  const sentAt = new Date(sentAtMs).toISOString();
+  return {
+    requestId: `${request.memberId}-${randomUUID()}`,
+    request,
+    requestedAt: sentAt,
+    source: 'queue',
+    policy: config.policy,
+    acceptedAt: sentAt,
+    sentAt,
+  };
+}
+
+describe('operator actions and the failure hold', () => {
+  it('refuse a held run with the reason, then redeliver its failure to the result queue only, and retry it with the send time kept', async () => {
+    const { client, nativeConnection } = temporalEnv();
+    const taskQueue = `ops-hold-${randomUUID()}`;
+    const config = configFor(taskQueue);
+    const { acts, delivered } = activities(1);
+    const worker = await Worker.create({
+      connection: nativeConnection,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities: acts,
+    });
+    await worker.runUntil(async () => {
+      const sentAtMs = await temporalEnv().currentTimeMs();
+      const input = await queueRequest(config, sentAtMs);
+      const { workflowId, runId } = await startFeedbackWorkflow(client, input, {
+        taskQueue,
+        searchAttributes: false,
+        reusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      });
+      const handle = client.workflow.getHandle(workflowId, runId);
+      // Time skips only while a result is awaited: until then the run stays in its hold.
+      const deadline = Date.now() + 30_000;
+      while ((await handle.query(statusQuery)).stage !== 'holding' && Date.now() < deadline)
+        await new Promise((resolve) => setImmediate(resolve));
+
+      const holdUntil = new Date(sentAtMs + HOLD_SECONDS * 1000).toISOString();
+      for (const action of [
+        () => retryFeedback(client, config, input.requestId),
+        () => redeliverFeedback(client, config, input.requestId),
+      ]) {
+        const refusal = await action().catch((err: unknown) => err);
+        expect(refusal).toBeInstanceOf(OperationError);
+        expect((refusal as OperationError).code).toBe('refused');
+        expect((refusal as OperationError).message).toContain(
+          `holding its failure result "500" until ${holdUntil}`,
+        );
+        expect((refusal as OperationError).message).toMatch(/SQS deduplication/);
+      }
+      expect(delivered).toEqual([]);
+
+      await handle.result().catch(() => undefined);
+      expect(delivered.map((d) => [d.channel, d.result.content, d.deduplicationId])).toEqual([
+        ['queue', '500', runId],
+      ]);
+
+      // A failure is not redelivered where the BE would store "500" as feedback.
+      const callbackOnly = await redeliverFeedback(
+        client,
+        configFor(taskQueue, 'callback'),
+        input.requestId,
+      ).catch((err: unknown) => err);
+      expect((callbackOnly as OperationError).message).toMatch(
+        /only to the result queue .* use feedback retry/,
+      );
+
+      const redelivered = await redeliverFeedback(client, configFor(taskQueue, 'both'), input.requestId);
+      expect(redelivered.channels).toEqual(['queue']);
+      expect(delivered.map((d) => [d.channel, d.result.content])).toEqual([
+        ['queue', '500'],
+        ['queue', '500'],
+      ]);
+      expect(delivered[1].deduplicationId).toBe(redelivered.workflowId);
+
+      const retried = await retryFeedback(client, config, input.requestId);
+      await client.workflow.getHandle(workflowId, retried.runId).result();
+      expect(delivered[2]).toMatchObject({ channel: 'queue', deduplicationId: retried.runId });
+      expect(delivered[2].result.content).toBe(KOREAN_FEEDBACK);
+      const retriedInput = await runInput(client, input.requestId, retried.runId);
+      expect(retriedInput.sentAt).toBe(input.sentAt);
+      expect(Date.parse(retriedInput.acceptedAt)).toBeGreaterThan(Date.parse(input.acceptedAt));
+    });
+  });
+});
