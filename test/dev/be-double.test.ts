@@ -10,6 +10,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
+import { BeStore, createClock } from '../../src/dev/be-double/store';
 import {
   BE_MESSAGE_GROUP,
   createBeDouble,
@@ -343,5 +344,23 @@ describe('the clock', () => {
       doubled: [{ memberId: 43, week: '2025-06-09', channel: 'callback', deliveries: 2, requests: 1 }],
       unexpected: [{ memberId: 44, week: '2025-06-16' }],
     });
+  });
+
+  it('verdict counts a repeat of one delivery once: the same queue message again, the same callback idempotency key', () => {
+    const store = new BeStore(createClock(WEDNESDAY), 'any');
+    const week = '2025-06-09';
+    store.store({ memberId: 51, content: '피드백', via: 'queue', messageId: 'm-1' });
+    store.store({ memberId: 51, content: '피드백', via: 'queue', messageId: 'm-1' });
+    store.store({ memberId: 51, content: '피드백', via: 'callback', idempotencyKey: 'feedback-a' });
+    store.store({ memberId: 51, content: '피드백', via: 'callback', idempotencyKey: 'feedback-a' });
+    store.store({ memberId: 52, content: '피드백', via: 'queue', messageId: 'm-2' });
+    store.store({ memberId: 52, content: '피드백', via: 'queue', messageId: 'm-3' });
+    const verdict = store.verdict([
+      { memberId: 51, week },
+      { memberId: 52, week },
+    ]);
+    expect(verdict.doubled).toEqual([{ memberId: 52, week, channel: 'queue', deliveries: 2, requests: 1 }]);
+    // Two requests sent for the member-week allow two deliveries.
+    expect(store.verdict([{ memberId: 52, week, requests: 2 }]).ok).toBe(true);
   });
 });

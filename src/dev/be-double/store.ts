@@ -27,6 +27,8 @@ export interface ReceivedFeedback extends MemberWeek {
   /** Fields the BE ignores, kept to tell deliveries apart. */
   requestId?: string;
   idempotencyKey?: string;
+  /** The SQS message (a result the BE failed to delete comes back under the same id). */
+  messageId?: string;
 }
 
 export interface Republish {
@@ -296,18 +298,19 @@ export class BeStore {
 
   /**
    * Real (non-status-code) deliveries per member-week and channel, stored or refused as duplicates. A
-   * callback repeated under the same idempotency key (a retry after a timeout) counts once.
+   * callback repeated under the same idempotency key (a retry after a timeout) and a queue message
+   * received again (its delete failed) count once.
    */
   private realDeliveries(): Map<string, number> {
     const counts = new Map<string, number>();
-    const seenKeys = new Set<string>();
+    const seen = new Set<string>();
     for (const f of [...this.storedList, ...this.duplicateList]) {
       if (STATUS_CODE_CONTENT.test(f.content)) continue;
       const key = `${f.memberId}|${f.week}|${f.via}`;
-      if (f.via === 'callback' && f.idempotencyKey !== undefined) {
-        const delivery = `${key}|${f.idempotencyKey}`;
-        if (seenKeys.has(delivery)) continue;
-        seenKeys.add(delivery);
+      const identity = f.via === 'callback' ? f.idempotencyKey : f.messageId;
+      if (identity !== undefined) {
+        if (seen.has(`${key}|${identity}`)) continue;
+        seen.add(`${key}|${identity}`);
       }
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }

@@ -170,7 +170,13 @@ export class ResultSubscriber {
       }
     }
 
-    const outcome = store.store({ memberId, content, via: 'queue', ...(requestId ? { requestId } : {}) });
+    const outcome = store.store({
+      memberId,
+      content,
+      via: 'queue',
+      ...(requestId ? { requestId } : {}),
+      ...(message.MessageId ? { messageId: message.MessageId } : {}),
+    });
     if (outcome.stored) {
       logger?.info(
         { memberId, week: outcome.feedback.week, content, via: 'queue' },
