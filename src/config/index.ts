@@ -388,6 +388,28 @@ function apiAuth(env: Env): ApiAuth {
   return { mode: 'bearer', token: '' };
 }
 
+/**
+ * Settings that are valid but risky with the Leafresh BE; the bridge (which puts the delivery mode in
+ * each run's policy) and the worker (which delivers) log them at start.
+ */
+export function deliveryWarnings(config: Pick<AppConfig, 'delivery' | 'policy'>): string[] {
+  const warnings: string[] = [];
+  if (config.delivery.mode === 'both') {
+    warnings.push(
+      'DELIVERY_MODE=both is unsafe with the Leafresh BE: it checks for an existing week and saves later, ' +
+        'without a unique key, so two deliveries at once can store two feedbacks for a member. Use queue ' +
+        '(or callback) for the BE; keep both for other consumers.',
+    );
+  }
+  if (config.policy.postFailuresToCallback && config.delivery.mode !== 'queue') {
+    warnings.push(
+      'CALLBACK_POST_FAILURES=true: the Leafresh BE stores any callback content as feedback, a "500" too. ' +
+        'Only for a BE that reads status codes on that path.',
+    );
+  }
+  return warnings;
+}
+
 /** `VLLM_API_URL` may be the base URL (`http://host:8800`, `.../v1`) or the full endpoint URL. */
 export function vllmUrls(raw: string): { baseUrl: string; chatCompletionsUrl: string } {
   const trimmed = raw.replace(/\/+$/, '');

@@ -1,5 +1,5 @@
 /** Entry point of the SQS bridge process. */
-import { loadConfig } from '../config';
+import { deliveryWarnings, loadConfig } from '../config';
 import { sqsQueueCheck, startHealthServer, temporalCheck } from '../shared/health';
 import { createLogger } from '../shared/logger';
 import { createBridgeMetrics, createMetricsRegistry } from '../shared/metrics';
@@ -14,6 +14,7 @@ import { SqsBridge } from './bridge';
 runMain('sqs-bridge', async () => {
   const config = loadConfig(process.env, ['requestQueue', 'dlq', 'delivery']);
   const logger = createLogger('sqs-bridge', config.logLevel);
+  for (const warning of deliveryWarnings(config)) logger.warn(warning);
   const requestQueueUrl = config.sqs.requestQueueUrl as string;
   // Long polls hold a request open for the wait time; give each call that plus a margin.
   const sqs = createSqsClient(config.sqs, {

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { loadConfig } from '../config';
+import { deliveryWarnings, loadConfig } from '../config';
 import { findFreePort, sqsQueueCheck, startHealthServer, temporalCheck } from '../shared/health';
 import { createLogger } from '../shared/logger';
 import { onShutdown, runMain } from '../shared/process';
@@ -27,6 +27,7 @@ const SDK_LEVELS: Record<string, LogLevel> = {
 runMain('worker', async () => {
   const config = loadConfig(process.env, ['delivery']);
   const logger = createLogger('worker', config.logLevel);
+  for (const warning of deliveryWarnings(config)) logger.warn(warning);
   // The SDK's Prometheus exporter listens on a private loopback port; /metrics on the health port
   // serves its text (SDK metrics, plus ours recorded on the SDK's meter: activity outcomes, vLLM latency).
   const sdkMetricsAddress = `127.0.0.1:${await findFreePort()}`;

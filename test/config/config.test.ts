@@ -1,5 +1,5 @@
 import { problemsOf } from '../support/config';
-import { loadConfig, vllmUrls } from '../../src/config';
+import { deliveryWarnings, loadConfig, vllmUrls } from '../../src/config';
 
 const QUEUES = {
   AWS_SQS_FEEDBACK_QUEUE_URL:
@@ -21,7 +21,43 @@ describe('configuration', () => {
       chatCompletionsUrl: 'http://localhost:8800/v1/chat/completions',
       temperature: 0.7,
     });
-    expect(config.policy).toMatchObject({ generateTimeoutSeconds: 60, deliveryMode: 'callback' });
+    // The BE's production path: its result-queue subscriber understands "500".
+    expect(config.policy).toMatchObject({
+      generateTimeoutSeconds: 60,
+      deliveryMode: 'queue',
+      postFailuresToCallback: false,
+      failureHoldSeconds: 330,
+    });
+  });
+
+  it("accepts the BE's queue variable names, so one configuration map serves both services", () => {
+    const request = QUEUES.AWS_SQS_FEEDBACK_QUEUE_URL;
+    const resultDlq =
+      'https://sqs.ap-northeast-2.amazonaws.com/123456789012/leafresh-sqs-feedback-result-dlq.fifo';
+    const config = loadConfig(
+      { AWS_SQS_FEEDBACK_REQUEST_QUEUE_URL: request, AWS_SQS_FEEDBACK_RESULT_DLQ_QUEUE_URL: resultDlq },
+      ['requestQueue'],
+    );
+    expect(config.sqs).toMatchObject({ requestQueueUrl: request, resultDlqUrl: resultDlq });
+    expect(
+      problemsOf(() =>
+        loadConfig({ ...QUEUES, AWS_SQS_FEEDBACK_REQUEST_QUEUE_URL: `${request}-other` }, ['requestQueue']),
+      ),
+    ).toEqual([
+      'AWS_SQS_FEEDBACK_REQUEST_QUEUE_URL: differs from AWS_SQS_FEEDBACK_QUEUE_URL (set one, or both to the same queue)',
+    ]);
+  });
+
+  it('warns at start about delivering to both channels and posting failures to the callback', () => {
+    expect(deliveryWarnings(loadConfig({}))).toEqual([]);
+    expect(deliveryWarnings(loadConfig({ DELIVERY_MODE: 'both' }))).toEqual([
+      expect.stringMatching(/^DELIVERY_MODE=both is unsafe with the Leafresh BE: .* two feedbacks/),
+    ]);
+    expect(
+      deliveryWarnings(loadConfig({ DELIVERY_MODE: 'callback', CALLBACK_POST_FAILURES: 'true' })),
+    ).toEqual([
+      expect.stringMatching(/^CALLBACK_POST_FAILURES=true: the Leafresh BE stores any callback content/),
+    ]);
   });
 
   it('accepts the vLLM base URL, the /v1 URL or the full chat-completions URL', () => {
@@ -39,9 +75,9 @@ describe('configuration', () => {
   it('stops with a message naming each missing setting a process requires', () => {
     const problems = problemsOf(() => loadConfig({}, ['requestQueue', 'dlq', 'delivery']));
     expect(problems).toEqual([
-      'AWS_SQS_FEEDBACK_QUEUE_URL: required for this process',
+      'AWS_SQS_FEEDBACK_QUEUE_URL (or AWS_SQS_FEEDBACK_REQUEST_QUEUE_URL): required for this process',
       'AWS_SQS_FEEDBACK_DLQ_URL: required for this process',
-      'BE_CALLBACK_BASE_URL: required when DELIVERY_MODE=callback',
+      'AWS_SQS_FEEDBACK_RESULT_QUEUE_URL: required when DELIVERY_MODE=queue',
     ]);
     expect(problemsOf(() => loadConfig({ ...QUEUES, DELIVERY_MODE: 'both' }, ['delivery']))).toEqual([
       'BE_CALLBACK_BASE_URL: required when DELIVERY_MODE=both',
