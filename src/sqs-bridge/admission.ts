@@ -86,11 +86,12 @@ export class QueueAdmission {
  * those holding a failure result: they wait only for a timer, never for vLLM.
  */
 export function openQueueRunsCounter(client: Client): () => Promise<number> {
-  const query =
-    `WorkflowType = '${FEEDBACK_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' ` +
-    `AND ${FeedbackSourceSearchAttribute.name} = 'queue' AND ${FeedbackStageSearchAttribute.name} != 'holding'`;
-  return async () => (await client.workflow.count(query)).count;
+  return async () => (await client.workflow.count(OPEN_QUEUE_RUNS_QUERY)).count;
 }
+
+export const OPEN_QUEUE_RUNS_QUERY =
+  `WorkflowType = '${FEEDBACK_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' ` +
+  `AND ${FeedbackSourceSearchAttribute.name} = 'queue' AND ${FeedbackStageSearchAttribute.name} != 'holding'`;
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -68,6 +68,13 @@ export interface PipelineOptions {
   tracing?: Tracing;
   /** API authentication; default off. */
   auth?: ApiAuth;
+  /**
+   * The BE double consumes the result queue as the BE does (stores, re-publishes on a status code)
+   * and publishes to the request queue; `results` then collects nothing. Default false.
+   */
+  beSubscriber?: boolean;
+  /** Overrides of the runs' policy (e.g. the failure hold). */
+  policy?: Partial<AppConfig['policy']>;
 }
 
 export async function startPipeline(
@@ -87,6 +94,7 @@ export async function startPipeline(
       deliveryMode,
       generateRetryInitialSeconds: 1,
       llmTaskQueue: `${taskQueue}-llm`,
+      ...options.policy,
     },
     flow: { ...base.flow, taskQueue: `${taskQueue}-llm` },
   };
@@ -97,8 +105,20 @@ export async function startPipeline(
 
   const simulator = createVllmSimulator({ maxNumSeqs: 16, latencyMs: 20 });
   const { url: vllmUrl } = await simulator.listen(0);
-  // Members reach the pipeline through its API and raw queue messages, not through the double.
-  const receiver = createBeDouble({ members: 'any' });
+  // Members reach the pipeline through its API and raw queue messages, not only through the double.
+  const receiver = createBeDouble({
+    members: 'any',
+    ...(options.beSubscriber
+      ? {
+          sqs,
+          requestQueueUrl: queues.requestQueueUrl,
+          resultQueueUrl: queues.resultQueueUrl,
+          resultDlqUrl: queues.resultDlqUrl,
+          subscriber: { waitTimeSeconds: 1 },
+        }
+      : {}),
+  });
+  if (options.beSubscriber) receiver.startSubscriber();
   const callbackBaseUrl = await receiver.listen(0);
   config.delivery = { ...config.delivery, callbackBaseUrl };
 
@@ -172,7 +192,7 @@ export async function startPipeline(
   });
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const results = new QueueCollector(sqs, queues.resultQueueUrl);
+  const results = new QueueCollector(sqs, options.beSubscriber ? undefined : queues.resultQueueUrl);
   const deadLetters =
     options.collectDeadLetters === false ? undefined : new QueueCollector(sqs, queues.dlqUrl);
   return {
@@ -217,15 +237,16 @@ export class QueueCollector {
   private running = true;
   private readonly loop: Promise<void>;
 
+  /** Without a queue (the BE double consumes it) it collects nothing. */
   constructor(
     private readonly sqs: SQSClient,
-    private readonly queueUrl: string,
+    private readonly queueUrl: string | undefined,
   ) {
     this.loop = this.poll();
   }
 
   private async poll(): Promise<void> {
-    while (this.running) {
+    while (this.running && this.queueUrl) {
       const out = await this.sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: this.queueUrl,
