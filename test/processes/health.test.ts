@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { sha256Hex } from '../../src/domain/keys';
 import type { FeedbackQueues } from '../../src/shared/sqs';
 import { createVllmSimulator, type VllmSimulator } from '../../src/simulator/vllm-simulator';
 import { serviceEnv, spawnEntryPoint, type EntryPoint } from '../support/processes';
@@ -173,7 +172,7 @@ it('puts requestId, workflowId and memberId on the workflow log lines of a reque
     memberId,
     personalChallenges: [{ id: 2, title: '분리수거', isSuccess: false }],
   });
-  await sqs.send(
+  const sent = await sqs.send(
     new SendMessageCommand({
       QueueUrl: queues.requestQueueUrl,
       MessageBody: body,
@@ -182,7 +181,7 @@ it('puts requestId, workflowId and memberId on the workflow log lines of a reque
     }),
   );
   const line = await worker.waitForLog('Regenerating feedback', 60_000);
-  const requestId = `${memberId}-${sha256Hex(body)}`;
+  const requestId = `${memberId}-${sent.MessageId}`;
   expect(line).toMatchObject({ requestId, workflowId: `feedback-${requestId}`, memberId, level: 'warn' });
   const started = bridge.logs.find((l) => l.msg === 'Workflow started' && l.requestId === requestId);
   expect(started).toMatchObject({ workflowId: `feedback-${requestId}`, memberId });
