@@ -1,20 +1,20 @@
 /**
  * Admission of bulk runs: the BE puts its members' requests on the queue whenever they ask, and a
- * busy hour (or a backlog after an outage) can put thousands there at once. Each started run costs the Temporal server work (history, tasks, visibility) whether or not vLLM can take
- * it yet, and a start storm delays every run on the server, interactive ones included (task priority
- * orders tasks in matching, not the server's work of creating runs). So the bridge starts a queue
- * (bulk) request only while fewer than `maxOpen` of them are open; the rest stay in SQS, where the
- * BE's single FIFO group keeps them in order (the batch in hand stays invisible meanwhile, and its
- * receive count does not grow). Requests from the HTTP API are always admitted.
+ * busy hour (or a backlog after an outage) can put thousands there at once. Each started run costs
+ * the Temporal server work (history, tasks, visibility) whether or not vLLM can take it yet, and a
+ * start storm delays every run on the server, interactive ones included (task priority orders tasks
+ * in matching, not the server's work of creating runs). So the bridge starts a queue (bulk) request
+ * only while fewer than `maxOpen` of them are open; the rest stay in SQS, where the BE's single FIFO
+ * group keeps them in order (the batch in hand stays invisible meanwhile, and its receive count does
+ * not grow). Requests from the HTTP API are always admitted.
  *
  * The count is the Temporal visibility count of open queue runs, shared by every bridge; runs admitted
  * since the last read are added to it. Between reads that sum only overstates this bridge's share (runs
  * close, none open behind its back but other bridges' runs), so a read is needed only to admit more:
  * the count is read when the sum reaches the bound, at most once per `refreshMs`, and otherwise once
  * it is `staleMs` old. A count is a visibility query the server pays for on every read, so the bridge
- * asks only when it has to. With several bridges each may admit up to the headroom of its last read before it reads
- * again, as with any bound read from shared state; the bound is a guard against start storms, not a
- * quota.
+ * asks only when it has to. With several bridges each may admit up to the headroom of its last read
+ * before it reads again; the bound is a guard against start storms, not a quota.
  */
 import type { Client } from '@temporalio/client';
 import {
