@@ -1,23 +1,28 @@
 /**
  * `npm run chaos [-- --quick] [--n 1000] [--seed 7]`: the durability proof. Starts the real local
  * stack (Temporal dev server on a SQLite file, ElasticMQ behind a TCP proxy, the vLLM simulator, two
- * workers, two bridges, the API), sends N requests through both entry points (HTTP API and BE-style
- * queue messages, with deliberate duplicates and a few poison messages) while it kills and restarts
- * processes and makes Temporal, SQS, vLLM and the callback misbehave, then checks per request:
- * exactly one accepted delivery, one result-queue message, every poison message in the DLQ with its
- * reason. Prints a table, writes JSON under chaos/results/, exits 1 when anything was lost or doubled.
+ * workers, two bridges, the API) and the BE double (src/dev/be-double) in place of the BE, sends N
+ * requests through both entry points (HTTP API and the double publishing as the BE, with deliberate
+ * duplicate sends and a few poison messages) while it kills and restarts processes and makes Temporal,
+ * SQS, vLLM (3 % terminal 400s among its faults) and the callback misbehave. When week one has settled
+ * (no FeedbackWorkflow running, the queues empty) the double's clock moves a week on and some members
+ * send the identical body again. The verdict is the double's store: every member has exactly one real
+ * feedback per week, none has a status code stored as feedback, none is left without; the BE could
+ * process every result; every poison message is in the DLQ with its reason. Prints a table, writes JSON
+ * under chaos/results/, exits 1 when anything was lost, doubled or wrong.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ReceiveMessageCommand,
   DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../src/config';
-import { createCallbackReceiver, type CallbackReceiver } from '../src/dev/callback-receiver';
-import { sha256Hex } from '../src/domain/keys';
+import { createBeDouble, type ExpectedWeek } from '../src/dev/be-double';
 import { createSqsClient, ensureFeedbackQueues, type FeedbackQueues } from '../src/shared/sqs';
 import { startElasticMq, startTemporalDevServer } from './infra';
 import { ProcessGroup, waitForHttp } from './processes';
@@ -28,6 +33,13 @@ const ROOT = join(__dirname, '..');
 const DATA = join(ROOT, '.data', 'chaos');
 const PORTS = { temporal: 27233, sqs: 29324, sqsProxy: 29325, vllm: 28800, vllmProxy: 28801, api: 28000 };
 const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+/** The double's clock starts on a Wednesday noon in Seoul, so a run never crosses a week by itself. */
+const WEEK_ONE_NOW = Date.parse('2026-06-17T12:00:00+09:00');
+const WEEK_MS = 7 * 24 * 3_600_000;
+/** SQS drops a repeat of a deduplication id sent within 5 minutes. */
+const DEDUP_WINDOW_MS = 5 * 60_000;
+/** A bound on each week's settling, in case a run never closes (the verdict then shows what is missing). */
+const SETTLE_LIMIT_MS = 30 * 60_000;
 
 interface Options {
   n: number;
@@ -54,12 +66,13 @@ function parseArgs(argv: string[]): Options {
   };
 }
 
-interface ExpectedRequest {
-  key: string;
-  memberId: number;
+/** A member-week the run expects exactly one feedback for. */
+interface Expected extends ExpectedWeek {
   via: 'api' | 'queue';
+  /** Wall-clock time of the (first) send. */
   sentAt: number;
-  title: string;
+  /** The request body as the BE builds it. */
+  body: string;
 }
 
 interface FaultLog {
@@ -101,15 +114,25 @@ async function main(): Promise<void> {
     resultQueueUrl: viaProxy(queues.resultQueueUrl),
     resultDlqUrl: viaProxy(queues.resultDlqUrl),
   };
-  // The BE's own sender goes through the proxy too: when "SQS" is down, it is down for everyone.
+  // The BE double publishes, subscribes and polls the result DLQ through the proxy too: when "SQS" is
+  // down, it is down for everyone. 30 s per call for its 20 s long polls; one SDK attempt, as its
+  // publisher makes its own three.
   const beSqs = createSqsClient(
     { ...config.sqs, endpoint: `http://127.0.0.1:${PORTS.sqsProxy}` },
-    { credentials: CREDENTIALS, maxAttempts: 1, requestTimeoutMs: 3000 },
+    { credentials: CREDENTIALS, maxAttempts: 1, requestTimeoutMs: 30_000 },
   );
-
-  const receiver: CallbackReceiver = createCallbackReceiver();
-  const callbackUrl = await receiver.listen(0);
-  receiver.setFaults({ failRate: 0.1, failStatus: 503, slowRate: 0.03, slowMs: 7000, random });
+  const be = createBeDouble({
+    sqs: beSqs,
+    requestQueueUrl: proxied.requestQueueUrl,
+    resultQueueUrl: proxied.resultQueueUrl,
+    resultDlqUrl: proxied.resultDlqUrl,
+    now: WEEK_ONE_NOW,
+  });
+  const callbackUrl = await be.listen(0);
+  // The BE answers 404 for any unexpected exception; 503 from a proxy or a restart in between.
+  be.setFaults({ failRate: 0.1, failStatus: [404, 503], slowRate: 0.03, slowMs: 7000, random });
+  const temporalConnection = await Connection.connect({ address: `127.0.0.1:${PORTS.temporal}` });
+  const temporal = new Client({ connection: temporalConnection });
 
   // --- the service ------------------------------------------------------------------------------
   const env: NodeJS.ProcessEnv = {
@@ -139,6 +162,8 @@ async function main(): Promise<void> {
     VLLM_TIMEOUT_SECONDS: '10',
     VLLM_HEARTBEAT_SECONDS: '3',
     VLLM_RETRY_MAX_INTERVAL_SECONDS: '10',
+    // Both channels, so the callback's faults count too; the BE then refuses the second copy of each
+    // feedback as a duplicate of the week (recorded, not a failure). Status codes go to the queue only.
     DELIVERY_MODE: 'both',
     BE_CALLBACK_BASE_URL: callbackUrl,
     BE_CALLBACK_AUTHORIZATION: 'Bearer chaos-secret',
@@ -154,6 +179,8 @@ async function main(): Promise<void> {
     { kind: 'hang', probability: 0.05 },
     { kind: 'error500', probability: 0.15 },
     { kind: 'slow', probability: 0.1, slowMs: 3000 },
+    // Terminal: the run sends "500" (held until 5.5 min after the request's send) and the BE re-requests.
+    { kind: 'error400', probability: 0.03 },
   ];
   group.start('vllm-simulator', node, dist('simulator/main.js'), env);
   await waitForHttp(`http://127.0.0.1:${PORTS.vllm}/health`);
@@ -168,18 +195,8 @@ async function main(): Promise<void> {
   group.start('api', node, dist('api/main.js'), env);
   await waitForHttp(`http://127.0.0.1:${PORTS.api}/health`);
 
-  // --- result-queue consumer (the BE's side, unaffected by the proxy) --------------------------
-  const resultCounts = new Map<string, number>();
-  let consuming = true;
-  const consumer = consume(
-    direct,
-    queues.resultQueueUrl,
-    () => consuming,
-    (body) => {
-      const key = String((JSON.parse(body) as { requestId?: string }).requestId);
-      resultCounts.set(key, (resultCounts.get(key) ?? 0) + 1);
-    },
-  );
+  // --- the BE's result-queue subscriber and result-DLQ poller -----------------------------------
+  be.startSubscriber();
 
   // --- fault schedule ---------------------------------------------------------------------------
   const window = options.sendWindowMs;
@@ -260,8 +277,10 @@ async function main(): Promise<void> {
     }
   }
 
-  // --- traffic ------------------------------------------------------------------------------
-  const expected = new Map<string, ExpectedRequest>();
+  // --- week one: traffic -----------------------------------------------------------------------
+  const weekOne = be.week();
+  const expected = new Map<string, Expected>();
+  const addExpected = (e: Expected) => expected.set(`${e.memberId}|${e.week}`, e);
   const poison: string[] = [];
   let api503 = 0;
   let duplicatesSent = 0;
@@ -269,8 +288,8 @@ async function main(): Promise<void> {
   const ticker = setInterval(
     () =>
       progress.render(
-        receiver.accepted().length,
-        `api 503s ${api503} | faults ${faults.length} | ${Math.round((Date.now() - t0) / 1000)}s`,
+        be.feedbacks().length,
+        `api 503s ${api503} | faults ${faults.length} | re-published ${be.republishes().length} | ${Math.round((Date.now() - t0) / 1000)}s`,
       ),
     1000,
   );
@@ -286,32 +305,47 @@ async function main(): Promise<void> {
   for (let i = 0; i < options.n; i++) {
     await sleep(window / options.n);
     const memberId = 100_000 + i;
-    const title = `플로깅 하기 #${i}`;
     const request = {
       memberId,
-      personalChallenges: [{ id: i, title, isSuccess: i % 3 !== 0 }],
+      personalChallenges: [{ id: i, title: `플로깅 하기 #${i}`, isSuccess: i % 3 !== 0 }],
       groupChallenges: [],
     };
+    const body = JSON.stringify(request);
     if (i % 2 === 0) {
+      // The BE knows its members and would assemble this body again on a status-code result.
+      be.knowMember(memberId, body);
       sends.push(
         postWithRetry(request).then((r) => {
           api503 += r.rejected;
+          // Every attempt may have left a request behind (a 503 or a timeout after SQS took it).
           if (r.requestId)
-            expected.set(r.requestId, { key: r.requestId, memberId, via: 'api', sentAt: r.sentAt, title });
+            addExpected({
+              memberId,
+              week: weekOne,
+              requests: r.attempts,
+              via: 'api',
+              sentAt: r.sentAt,
+              body,
+            });
         }),
       );
     } else {
-      const body = JSON.stringify(request);
-      const key = `${memberId}-${sha256Hex(body)}`;
-      const copies = [key];
-      if (i % 10 === 1) copies.push(key); // the BE retrying a send: same dedup id
-      if (i % 15 === 1) copies.push(`other-${key}`.slice(0, 128)); // same body, another dedup id
-      duplicatesSent += copies.length - 1;
       sends.push(
         (async () => {
           const sentAt = Date.now();
-          for (const dedupId of copies) await sendWithRetry(beSqs, proxied.requestQueueUrl, body, dedupId);
-          expected.set(key, { key, memberId, via: 'queue', sentAt, title });
+          await publishWithRetry(body);
+          let requests = 1;
+          if (i % 10 === 1) {
+            await publishWithRetry(body); // the BE sending again: same dedup id, dropped by SQS
+            duplicatesSent++;
+          }
+          if (i % 15 === 1) {
+            // The same body as a new message under another producer's dedup id: a new request.
+            await sendWithRetry(beSqs, proxied.requestQueueUrl, body, `other-${memberId}-${i}`);
+            duplicatesSent++;
+            requests++;
+          }
+          addExpected({ memberId, week: weekOne, requests, via: 'queue', sentAt, body });
         })(),
       );
     }
@@ -328,39 +362,66 @@ async function main(): Promise<void> {
         JSON.stringify({ memberId: 6, personalChallenges: [], groupChallenges: [] }),
         '["not", "an", "object"]',
       ];
-      const body = bodies[poison.length % bodies.length];
-      poison.push(body);
-      sends.push(sendWithRetry(beSqs, proxied.requestQueueUrl, body, `poison-${i}`));
+      const poisonBody = bodies[poison.length % bodies.length];
+      poison.push(poisonBody);
+      sends.push(sendWithRetry(beSqs, proxied.requestQueueUrl, poisonBody, `poison-${i}`));
     }
   }
   await Promise.all(sends);
   await Promise.all(faultRuns);
   note('traffic-and-faults-done');
 
-  // --- quiescence ---------------------------------------------------------------------------
-  // Quiescence: every request has its outcome, or nothing was delivered for two minutes (a request
-  // still without an outcome then is lost). A hard cap keeps the run bounded.
-  const hardDeadline = Date.now() + 30 * 60_000;
-  const done = () =>
-    [...expected.keys()].every(
-      (key) => acceptedKeys(receiver, key).length > 0 && (resultCounts.get(key) ?? 0) > 0,
-    );
-  let lastProgress = Date.now();
-  let lastCount = -1;
-  while (!done() && Date.now() < hardDeadline && Date.now() - lastProgress < 120_000) {
-    const count = receiver.attempts().length + [...resultCounts.values()].reduce((a, b) => a + b, 0);
-    if (count !== lastCount) {
-      lastCount = count;
-      lastProgress = Date.now();
-    }
-    await sleep(1000);
+  // --- week one settles ------------------------------------------------------------------------
+  const weekOneSettled = await settle();
+  note('week-one-settled', weekOneSettled ? undefined : 'limit reached');
+
+  // --- week two: identical bodies a week later ------------------------------------------------------
+  // A quarter of the members (two of every eight, API and queue alike) ask again with the identical
+  // body: the same challenge with the same outcome, no group submission.
+  const again = [...expected.values()].filter((e) => (e.memberId - 100_000) % 8 <= 1);
+  // The double's clock jumps a week, ElasticMQ's does not: wait out the dedup window of the last send
+  // of those bodies (a re-publish included), as a week would.
+  const againIds = new Set(again.map((e) => e.memberId));
+  const lastSend = Math.max(
+    0,
+    ...be
+      .published()
+      .filter((p) => againIds.has(p.memberId))
+      .map((p) => p.at),
+  );
+  while (be.now() < lastSend + DEDUP_WINDOW_MS + 10_000) {
+    progress.render(be.feedbacks().length, 'waiting out the 5 min dedup window before week two');
+    await sleep(Math.min(5000, lastSend + DEDUP_WINDOW_MS + 10_000 - be.now()));
   }
-  await sleep(15_000); // late duplicates would show up here
+  be.advance(WEEK_MS);
+  const weekTwo = be.week();
+  note('week-two', weekTwo);
+  await Promise.all(
+    again.map(async (e, k) => {
+      await sleep((k * 10_000) / Math.max(1, again.length));
+      if (e.via === 'queue') {
+        const sentAt = Date.now();
+        await publishWithRetry(e.body);
+        addExpected({ memberId: e.memberId, week: weekTwo, via: 'queue', sentAt, body: e.body });
+      } else {
+        const r = await postWithRetry(JSON.parse(e.body) as unknown);
+        api503 += r.rejected;
+        if (r.requestId)
+          addExpected({
+            memberId: e.memberId,
+            week: weekTwo,
+            requests: r.attempts,
+            via: 'api',
+            sentAt: r.sentAt,
+            body: e.body,
+          });
+      }
+    }),
+  );
+  const weekTwoSettled = await settle();
   clearInterval(ticker);
-  progress.render(receiver.accepted().length, 'settled');
+  progress.render(be.feedbacks().length, 'settled');
   progress.finish();
-  consuming = false;
-  await consumer;
 
   // --- checks -------------------------------------------------------------------------------
   const dlq = await drain(direct, queues.dlqUrl);
@@ -371,37 +432,32 @@ async function main(): Promise<void> {
     r.json(),
   )) as SimRecord[];
 
-  let deliveredOnce = 0;
-  let duplicatesAccepted = 0;
-  let lost = 0;
-  let errorContent = 0;
-  let resultMissing = 0;
-  let resultDoubled = 0;
-  const latencies: number[] = [];
-  const lostKeys: string[] = [];
-  for (const request of expected.values()) {
-    const accepted = acceptedKeys(receiver, request.key);
-    if (accepted.length === 0) {
-      lost++;
-      lostKeys.push(request.key);
-    } else if (accepted.length > 1) duplicatesAccepted++;
-    else deliveredOnce++;
-    const first = receiver
-      .attempts()
-      .find((a) => a.status === 200 && (a.body as { requestId?: string })?.requestId === request.key);
-    if (first) latencies.push(first.at - request.sentAt);
-    if (receiver.accepted().some((r) => r.requestId === request.key && r.content === '500')) errorContent++;
-    const results = resultCounts.get(request.key) ?? 0;
-    if (results === 0) resultMissing++;
-    if (results > 1) resultDoubled++;
-  }
+  const verdict = be.verdict([...expected.values()]);
+  const latencies = [...expected.values()]
+    .filter((e) => e.week === weekOne)
+    .map((e) => {
+      const stored = be.feedback(e.memberId, e.week);
+      return stored ? stored.receivedAt - e.sentAt : undefined;
+    })
+    .filter((ms): ms is number => ms !== undefined);
+  const stored = be.feedbacks();
+  const republishes = be.republishes();
+  const unprocessed = be.rejections();
+  const resultDlq = be.dlqFailures();
   const dlqBodies = dlq.map((m) => m.body);
   const dlqWithoutReason = dlq.filter((m) => !m.reason).length;
   const unexpectedInDlq = dlqBodies.filter((b) => !poison.includes(b)).length;
   const poisonMissing = poison.filter((p) => !dlqBodies.includes(p)).length;
   const recovery = recoveryAfterKills(faults, simRequests, t0);
+  const expectedList = [...expected.values()];
+  const memberWeeks = expectedList.length;
+  const offending = new Set(
+    [...verdict.missing, ...verdict.statusCodeStored, ...verdict.doubled, ...verdict.unexpected].map(
+      (mw) => `${mw.memberId}|${mw.week}`,
+    ),
+  ).size;
 
-  const attempts = receiver.attempts();
+  const attempts = be.attempts();
   const report = {
     command: ['npm run chaos', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(
       ' ',
@@ -409,22 +465,49 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     options,
     requests: {
-      total: expected.size,
-      viaApi: [...expected.values()].filter((r) => r.via === 'api').length,
-      viaQueue: [...expected.values()].filter((r) => r.via === 'queue').length,
+      memberWeeks,
+      weekOne: { week: weekOne, members: expectedList.filter((e) => e.week === weekOne).length },
+      weekTwo: { week: weekTwo, members: expectedList.filter((e) => e.week === weekTwo).length },
+      viaApi: expectedList.filter((e) => e.via === 'api').length,
+      viaQueue: expectedList.filter((e) => e.via === 'queue').length,
       duplicateSends: duplicatesSent,
       poison: poison.length,
       api503Answers: api503,
     },
     outcome: {
-      deliveredOnce,
-      duplicatesAccepted,
-      lost,
-      lostKeys: lostKeys.slice(0, 20),
-      deliveredAsError500: errorContent,
-      resultQueueMissing: resultMissing,
-      resultQueueDoubled: resultDoubled,
-      dlq: { found: dlq.length, poisonMissing, unexpected: unexpectedInDlq, withoutReason: dlqWithoutReason },
+      verdict: {
+        ok: verdict.ok,
+        missing: verdict.missing.length,
+        statusCodeStored: verdict.statusCodeStored.length,
+        doubled: verdict.doubled.length,
+        unexpectedWeek: verdict.unexpected.length,
+        examples: {
+          missing: verdict.missing.slice(0, 20),
+          statusCodeStored: verdict.statusCodeStored.slice(0, 20),
+          doubled: verdict.doubled.slice(0, 20),
+          unexpectedWeek: verdict.unexpected.slice(0, 20),
+        },
+      },
+      stored: {
+        total: stored.length,
+        viaQueue: stored.filter((f) => f.via === 'queue').length,
+        viaCallback: stored.filter((f) => f.via === 'callback').length,
+      },
+      duplicatesRefusedByBe: be.duplicates().length,
+      statusCodeResults: {
+        total: republishes.length,
+        republished: republishes.filter((r) => r.sent).length,
+        byContent: countBy(republishes.map((r) => r.content)),
+      },
+      resultsBeCouldNotProcess: { count: unprocessed.length, examples: unprocessed.slice(0, 10) },
+      resultDlq: resultDlq.length,
+      settled: { weekOne: weekOneSettled, weekTwo: weekTwoSettled },
+      requestDlq: {
+        found: dlq.length,
+        poisonMissing,
+        unexpected: unexpectedInDlq,
+        withoutReason: dlqWithoutReason,
+      },
     },
     faults: {
       workerKills: faults.filter((f) => f.kind === 'kill' && f.detail?.startsWith('worker')).length,
@@ -433,9 +516,9 @@ async function main(): Promise<void> {
       sqsOutages: faults.filter((f) => f.kind === 'sqs-down').length,
       vllmOutages: faults.filter((f) => f.kind === 'vllm-down').length,
       vllmInjected: simulatorStats.faultsInjected,
-      callbackInjected: receiver.faultsInjected(),
+      callbackInjected: be.faultsInjected(),
       callbackAttempts: attempts.length,
-      callbackRepeatsOfAcceptedKeys: receiver.duplicates(),
+      callbackStatuses: countBy(attempts.map((a) => String(a.status))),
       timeline: faults,
     },
     latencyMs: {
@@ -446,10 +529,11 @@ async function main(): Promise<void> {
     recoveryAfterWorkerKillMs: recovery,
   };
   const failed =
-    lost > 0 ||
-    duplicatesAccepted > 0 ||
-    resultMissing > 0 ||
-    resultDoubled > 0 ||
+    !verdict.ok ||
+    !weekOneSettled ||
+    !weekTwoSettled ||
+    unprocessed.length > 0 ||
+    resultDlq.length > 0 ||
     poisonMissing > 0 ||
     unexpectedInDlq > 0 ||
     dlqWithoutReason > 0;
@@ -459,30 +543,50 @@ async function main(): Promise<void> {
       formatTable([
         [
           'requests',
-          `${report.requests.total} (${report.requests.viaApi} API, ${report.requests.viaQueue} queue, ${duplicatesSent} duplicate sends, ${poison.length} poison)`,
+          `${memberWeeks} member-weeks: ${report.requests.weekOne.members} in week ${weekOne}, ${report.requests.weekTwo.members} identical bodies in week ${weekTwo}; ` +
+            `${report.requests.viaApi} API, ${report.requests.viaQueue} queue, ${duplicatesSent} duplicate sends, ${poison.length} poison`,
         ],
-        ['delivered once', String(deliveredOnce)],
-        ['duplicates accepted', String(duplicatesAccepted)],
-        ['lost', String(lost)],
-        ['result queue missing / doubled', `${resultMissing} / ${resultDoubled}`],
-        ['delivered as "500"', String(errorContent)],
+        ['one real feedback per member-week', `${memberWeeks - offending} / ${memberWeeks}`],
+        ['without feedback', String(verdict.missing.length)],
+        ['status code stored as feedback', String(verdict.statusCodeStored.length)],
+        ['delivered more often than requested', String(verdict.doubled.length)],
+        ['filed under a week not expected', String(verdict.unexpected.length)],
         [
-          'DLQ',
+          'stored (queue / callback)',
+          `${report.outcome.stored.viaQueue} / ${report.outcome.stored.viaCallback}; the BE refused ${report.outcome.duplicatesRefusedByBe} duplicates of a week`,
+        ],
+        [
+          'status-code results',
+          `${republishes.length} ${JSON.stringify(report.outcome.statusCodeResults.byContent)}, re-published ${report.outcome.statusCodeResults.republished}`,
+        ],
+        ['results the BE could not process', `${unprocessed.length} (result DLQ ${resultDlq.length})`],
+        [
+          'request DLQ',
           `${dlq.length} (poison missing ${poisonMissing}, unexpected ${unexpectedInDlq}, without reason ${dlqWithoutReason})`,
         ],
         [
           'faults injected',
           `${report.faults.workerKills} worker kills, ${report.faults.bridgeKills} bridge kills, ${report.faults.temporalRestarts} Temporal restart, ` +
             `${report.faults.sqsOutages} SQS outage, ${report.faults.vllmOutages} vLLM outage (${options.vllmDownMs / 1000} s), ` +
-            `vLLM ${JSON.stringify(simulatorStats.faultsInjected)}, callback ${JSON.stringify(receiver.faultsInjected())}, API 503s ${api503}`,
+            `vLLM ${JSON.stringify(simulatorStats.faultsInjected)}, callback ${JSON.stringify(be.faultsInjected().byStatus)} + ${be.faultsInjected().slow} slow, API 503s ${api503}`,
         ],
-        ['callback attempts (repeats of accepted keys)', `${attempts.length} (${receiver.duplicates()})`],
-        ['e2e time p50 / p99', `${fmtMs(report.latencyMs.p50)} / ${fmtMs(report.latencyMs.p99)}`],
+        [
+          'callback attempts (by status)',
+          `${attempts.length} ${JSON.stringify(report.faults.callbackStatuses)}`,
+        ],
+        ['e2e time p50 / p99 (week one)', `${fmtMs(report.latencyMs.p50)} / ${fmtMs(report.latencyMs.p99)}`],
         [
           'recovery after worker kill (max per kill)',
           recovery.map((r) => (r.maxMs === undefined ? 'n/a' : fmtMs(r.maxMs))).join(', '),
         ],
-        ['verdict', failed ? 'FAILED' : 'PASSED: nothing lost, nothing doubled'],
+        [
+          'settled (no run open, queues empty)',
+          `week one ${weekOneSettled ? 'yes' : 'NO'}, week two ${weekTwoSettled ? 'yes' : 'NO'}`,
+        ],
+        [
+          'verdict',
+          failed ? 'FAILED' : 'PASSED: one real feedback per member and week, none lost, none a status code',
+        ],
       ]) +
       '\n',
   );
@@ -496,20 +600,93 @@ async function main(): Promise<void> {
   writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
   process.stdout.write(`report: ${file}\n`);
 
+  await be.close();
   await group.stopAll('SIGTERM');
   await proxy.close();
   await vllmProxy.close();
-  await receiver.close();
+  await temporalConnection.close();
   direct.destroy();
   beSqs.destroy();
   process.exitCode = failed ? 1 : 0;
 
   // --- helpers bound to this run ---------------------------------------------------------------
+  /**
+   * Waits until no FeedbackWorkflow is running and the request and result queues (and the result
+   * DLQ) hold nothing, seen twice 3 s apart: work moves between Temporal and the queues between the
+   * two reads of one look. Gives up after SETTLE_LIMIT_MS.
+   */
+  async function settle(): Promise<boolean> {
+    const limit = Date.now() + SETTLE_LIMIT_MS;
+    let calm = 0;
+    while (Date.now() < limit) {
+      const runs = await openRuns();
+      const queued =
+        runs === 0
+          ? (await messagesOn(queues.requestQueueUrl)) +
+            (await messagesOn(queues.resultQueueUrl)) +
+            (await messagesOn(queues.resultDlqUrl))
+          : -1;
+      calm = runs === 0 && queued === 0 ? calm + 1 : 0;
+      if (calm >= 2) return true;
+      progress.render(
+        be.feedbacks().length,
+        `settling: ${runs < 0 ? '?' : runs} runs open, ${queued < 0 ? '?' : queued} queued`,
+      );
+      await sleep(3000);
+    }
+    return false;
+  }
+
+  /** Running FeedbackWorkflows by Temporal visibility; -1 while Temporal does not answer. */
+  async function openRuns(): Promise<number> {
+    try {
+      const { count } = await temporal.workflow.count(
+        `WorkflowType = 'FeedbackWorkflow' AND ExecutionStatus = 'Running'`,
+      );
+      return count;
+    } catch {
+      return -1;
+    }
+  }
+
+  /** Messages visible, in flight or delayed on a queue (read directly, not through the proxy). */
+  async function messagesOn(queueUrl: string): Promise<number> {
+    const out = await direct.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: [
+          'ApproximateNumberOfMessages',
+          'ApproximateNumberOfMessagesNotVisible',
+          'ApproximateNumberOfMessagesDelayed',
+        ],
+      }),
+    );
+    const a = out.Attributes ?? {};
+    return (
+      Number(a.ApproximateNumberOfMessages) +
+      Number(a.ApproximateNumberOfMessagesNotVisible) +
+      Number(a.ApproximateNumberOfMessagesDelayed)
+    );
+  }
+
+  /** The member asking again until the BE's publisher (3 attempts each) gets the request out. */
+  async function publishWithRetry(body: string): Promise<void> {
+    for (let attempt = 0; attempt < 60; attempt++) {
+      try {
+        await be.publish(body);
+        return;
+      } catch {
+        await sleep(1000);
+      }
+    }
+    throw new Error(`could not publish for ${body.slice(0, 40)} in 60 tries`);
+  }
+
   async function postWithRetry(
     body: unknown,
-  ): Promise<{ requestId?: string; sentAt: number; rejected: number }> {
+  ): Promise<{ requestId?: string; sentAt: number; rejected: number; attempts: number }> {
     let rejected = 0;
-    for (let attempt = 0; attempt < 60; attempt++) {
+    for (let attempt = 1; attempt <= 60; attempt++) {
       const sentAt = Date.now();
       try {
         const res = await fetch(`http://127.0.0.1:${PORTS.api}/ai/feedback`, {
@@ -520,14 +697,14 @@ async function main(): Promise<void> {
         });
         await res.arrayBuffer(); // drain the body (the 202's data is null; the id is a header)
         const requestId = res.headers.get('x-request-id');
-        if (res.status === 202 && requestId) return { requestId, sentAt, rejected };
+        if (res.status === 202 && requestId) return { requestId, sentAt, rejected, attempts: attempt };
         rejected++;
       } catch {
         rejected++;
       }
       await sleep(1000);
     }
-    return { sentAt: Date.now(), rejected };
+    return { sentAt: Date.now(), rejected, attempts: 60 };
   }
 }
 
@@ -548,29 +725,6 @@ async function sendWithRetry(sqs: SQSClient, queueUrl: string, body: string, ded
     }
   }
   throw new Error(`could not send ${dedupId} in 60 attempts`);
-}
-
-async function consume(
-  sqs: SQSClient,
-  queueUrl: string,
-  running: () => boolean,
-  onBody: (body: string) => void,
-): Promise<void> {
-  while (running()) {
-    const out = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
-    );
-    const messages = out.Messages ?? [];
-    for (const m of messages) onBody(m.Body ?? '{}');
-    if (messages.length > 0) {
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-        }),
-      );
-    }
-  }
 }
 
 async function drain(sqs: SQSClient, queueUrl: string): Promise<Array<{ body: string; reason?: string }>> {
@@ -598,21 +752,6 @@ async function drain(sqs: SQSClient, queueUrl: string): Promise<Array<{ body: st
     }
   }
   return out;
-}
-
-/** Distinct idempotency keys (workflow ids) whose delivery the BE accepted for one request. */
-function acceptedKeys(receiver: CallbackReceiver, requestKey: string): string[] {
-  const keys = new Set<string>();
-  for (const a of receiver.attempts()) {
-    if (
-      a.status === 200 &&
-      (a.body as { requestId?: string })?.requestId === requestKey &&
-      a.idempotencyKey
-    ) {
-      keys.add(a.idempotencyKey);
-    }
-  }
-  return [...keys];
 }
 
 interface SimRecord {
@@ -656,6 +795,12 @@ function recoveryAfterKills(
         medianMs: percentile(delays, 0.5),
       };
     });
+}
+
+function countBy(values: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const v of values) counts[v] = (counts[v] ?? 0) + 1;
+  return counts;
 }
 
 function fmtMs(ms: number | undefined): string {
