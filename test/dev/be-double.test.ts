@@ -302,6 +302,27 @@ describe('callback endpoint', () => {
   });
 });
 
+describe('listeners', () => {
+  it('keep the double working when they throw, and a throwing waitFor predicate rejects its wait', async () => {
+    double.knowMember(61);
+    double.onStored(() => {
+      throw new Error('listener broke');
+    });
+    const waiting = double
+      .waitFor(() => {
+        if (double.attempts().length > 0) throw new Error('predicate broke');
+        return undefined;
+      })
+      .then(
+        () => 'resolved',
+        (err: Error) => err.message,
+      );
+    expect((await postCallback({ memberId: 61, content: '피드백' })).status).toBe(200);
+    expect(double.feedback(61, '2025-06-09')?.content).toBe('피드백');
+    expect(await waiting).toBe('predicate broke');
+  });
+});
+
 describe('the clock', () => {
   it('files an identical body of two weeks under each week, and the verdict sees one feedback per week', async () => {
     double.startSubscriber();

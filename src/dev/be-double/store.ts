@@ -159,7 +159,7 @@ export class BeStore {
     }
     this.byMemberWeek.set(key, received);
     this.storedList.push(received);
-    for (const listener of this.storedListeners) listener(received);
+    for (const listener of this.storedListeners) callSafely(() => listener(received));
     this.changed();
     return { stored: true, feedback: received };
   }
@@ -223,12 +223,13 @@ export class BeStore {
   }
 
   changed(): void {
-    for (const listener of this.changeListeners) listener();
+    // A listener's error must not break the subscriber or the callback that made the change.
+    for (const listener of this.changeListeners) callSafely(listener);
   }
 
   /**
    * Resolves with the predicate's first truthy value, checked now and after every change of the store;
-   * rejects after `timeoutMs` naming `what`.
+   * rejects after `timeoutMs` naming `what`, or with the predicate's error.
    */
   waitFor<T>(
     predicate: () => T | undefined | false,
@@ -239,7 +240,15 @@ export class BeStore {
       const first = predicate();
       if (first) return resolve(first);
       const stop = this.onChange(() => {
-        const value = predicate();
+        let value: T | undefined | false;
+        try {
+          value = predicate();
+        } catch (err) {
+          stop();
+          clearTimeout(timer);
+          reject(err instanceof Error ? err : new Error(String(err)));
+          return;
+        }
         if (!value) return;
         stop();
         clearTimeout(timer);
@@ -315,6 +324,14 @@ export class BeStore {
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
     return counts;
+  }
+}
+
+function callSafely(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // the listener's own problem; the double carries on
   }
 }
 
