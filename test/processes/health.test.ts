@@ -164,6 +164,34 @@ it('metrics of the bridge and the worker move after a request ran through both',
   );
 });
 
+it('counts a run that failed for good in feedback_failures, by outcome and reason', async () => {
+  // vLLM refuses the generation (400): an API request's "500" goes to the result queue at once.
+  simulator.setFaults([{ kind: 'error400', count: 1 }]);
+  const requestId = randomUUID();
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: queues.requestQueueUrl,
+      MessageBody: JSON.stringify({
+        memberId: 100_000 + Math.floor(Math.random() * 800_000),
+        personalChallenges: [{ id: 3, title: '장바구니', isSuccess: true }],
+        requestId,
+        timestamp: '2025-06-16T09:00:00+09:00',
+      }),
+      MessageGroupId: 'api',
+      MessageDeduplicationId: requestId,
+    }),
+  );
+  await worker.waitForLog('Feedback generation failed for good', 60_000);
+  const counted = /^feedback_failures_total\{[^}]*outcome="delivered"[^}]*reason="generation"[^}]*\} 1$/m;
+  const deadline = Date.now() + 30_000;
+  let metrics = '';
+  while (!counted.test(metrics) && Date.now() < deadline) {
+    metrics = await (await fetch(`${workerUrl}/metrics`)).text();
+    if (!counted.test(metrics)) await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  expect(metrics).toMatch(counted);
+});
+
 it('puts requestId, workflowId and memberId on the workflow log lines of a request', async () => {
   // An English answer fails the guardrail once: the workflow logs "Regenerating feedback".
   simulator.setFaults([{ kind: 'english', count: 1 }]);
