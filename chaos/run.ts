@@ -1,5 +1,5 @@
 /**
- * `npm run chaos [-- --quick] [--n 1000] [--seed 7]`: the durability proof. Starts the real local
+ * `npm run chaos [-- --quick] [--n 1000] [--seed 7] [--delivery queue|both]`: the durability proof. Starts the real local
  * stack (Temporal dev server on a SQLite file, ElasticMQ behind a TCP proxy, the vLLM simulator, two
  * workers, two bridges, the API) and the BE double (src/dev/be-double) in place of the BE, sends N
  * requests through both entry points (HTTP API and the double publishing as the BE, with deliberate
@@ -48,6 +48,8 @@ interface Options {
   /** Length of the vLLM outage. */
   vllmDownMs: number;
   sendWindowMs: number;
+  /** DELIVERY_MODE of the run: `queue` (default) is what the BE runs; `both` also puts the callback under faults. */
+  delivery: 'queue' | 'both';
 }
 
 function parseArgs(argv: string[]): Options {
@@ -63,7 +65,17 @@ function parseArgs(argv: string[]): Options {
     quick,
     vllmDownMs: quick ? 20_000 : 60_000,
     sendWindowMs: quick ? 30_000 : Math.max(60_000, n * 80),
+    delivery: deliveryMode(argv),
   };
+}
+
+function deliveryMode(argv: string[]): Options['delivery'] {
+  const i = argv.indexOf('--delivery');
+  const mode = i >= 0 ? argv[i + 1] : 'queue';
+  // Not `callback`: that mode never posts a failure's code, so the BE never re-requests (by design).
+  if (mode !== 'queue' && mode !== 'both')
+    throw new Error(`--delivery must be queue or both (got ${String(mode)})`);
+  return mode;
 }
 
 /** A member-week the run expects exactly one feedback for. */
@@ -162,9 +174,10 @@ async function main(): Promise<void> {
     VLLM_TIMEOUT_SECONDS: '10',
     VLLM_HEARTBEAT_SECONDS: '3',
     VLLM_RETRY_MAX_INTERVAL_SECONDS: '10',
-    // Both channels, so the callback's faults count too; the BE then refuses the second copy of each
-    // feedback as a duplicate of the week (recorded, not a failure). Status codes go to the queue only.
-    DELIVERY_MODE: 'both',
+    // `queue` by default, as the BE runs. With `both` the callback's faults count too, and the double
+    // refuses the second copy of each feedback as a duplicate of the week (the real BE might store both:
+    // docs/be-contract.md). Status codes go to the queue only.
+    DELIVERY_MODE: options.delivery,
     BE_CALLBACK_BASE_URL: callbackUrl,
     BE_CALLBACK_AUTHORIZATION: 'Bearer chaos-secret',
     DELIVERY_TIMEOUT_SECONDS: '5',
