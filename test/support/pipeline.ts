@@ -36,7 +36,8 @@ import type { FeedbackQueues } from '../../src/shared/sqs';
 import { LlmFlowControl } from '../../src/flow/flow-control';
 import { createFeedbackWorker, createLlmWorker, llmActivities } from '../../src/worker/worker';
 import { freshQueues, testConfig, testSqsClient, testStack } from './stack';
-import { workflowBundle } from './temporal';
+import { stopWorker, workflowBundle } from './temporal';
+import { releaseAll, type ReleaseStep } from './teardown';
 
 export interface Pipeline {
   apiUrl: string;
@@ -77,10 +78,34 @@ export interface PipelineOptions {
   policy?: Partial<AppConfig['policy']>;
 }
 
+/**
+ * Starts everything; each part registers how to release it as soon as it exists. `stop()` releases
+ * them in reverse order, each step even when an earlier one failed; a start that fails half-way
+ * releases what it had started before it throws (a worker or a server left behind keeps jest from
+ * exiting, and `stop()` is not reachable then).
+ */
 export async function startPipeline(
   label: string,
   deliveryMode: DeliveryMode = 'both',
   options: PipelineOptions = {},
+): Promise<Pipeline> {
+  const release: ReleaseStep[] = [];
+  const onStop = (name: string, step: () => unknown) => release.unshift([name, step]);
+  const stop = () => releaseAll(release.splice(0));
+  try {
+    return await start(label, deliveryMode, options, onStop, stop);
+  } catch (err) {
+    await stop().catch((teardown: unknown) => console.error(teardown));
+    throw err;
+  }
+}
+
+async function start(
+  label: string,
+  deliveryMode: DeliveryMode,
+  options: PipelineOptions,
+  onStop: (name: string, step: () => unknown) => void,
+  stop: () => Promise<void>,
 ): Promise<Pipeline> {
   const stack = testStack();
   const taskQueue = `e2e-${label}-${randomUUID().slice(0, 8)}`;
@@ -100,10 +125,12 @@ export async function startPipeline(
   };
   const logger = createLogger(`e2e-${label}`, 'silent');
   const sqs = testSqsClient(config);
+  onStop('destroy the SQS client', () => sqs.destroy());
   const queues = await freshQueues(sqs, label, { visibilityTimeoutSeconds: 30 });
   config.sqs = { ...config.sqs, ...queues };
 
   const simulator = createVllmSimulator({ maxNumSeqs: 16, latencyMs: 20 });
+  onStop('close the vLLM simulator', () => simulator.close());
   const { url: vllmUrl } = await simulator.listen(0);
   // Members reach the pipeline through its API and raw queue messages, not only through the double.
   const receiver = createBeDouble({
@@ -118,6 +145,7 @@ export async function startPipeline(
         }
       : {}),
   });
+  onStop('close the BE double', () => receiver.close());
   if (options.beSubscriber) receiver.startSubscriber();
   const callbackBaseUrl = await receiver.listen(0);
   config.delivery = { ...config.delivery, callbackBaseUrl };
@@ -125,6 +153,7 @@ export async function startPipeline(
   config.flow = { ...config.flow, metricsUrl: `${vllmUrl}/metrics`, intervalMs: 200 };
   const flowControl = new LlmFlowControl(config.flow, { logger });
   const connection = await NativeConnection.connect({ address: stack.temporalAddress });
+  onStop("close the workers' connection", () => connection.close());
   const activities = createActivities({
     onVllmAnswer: (ms) => flowControl.observeLatency(ms),
     vllm: { ...config.vllm, baseUrl: vllmUrl, chatCompletionsUrl: `${vllmUrl}/v1/chat/completions` },
@@ -141,6 +170,8 @@ export async function startPipeline(
     workflowBundle: await workflowBundle({ tracing: options.tracing !== undefined }),
     tracing: options.tracing,
   });
+  const runs = new Map<Worker, Promise<void>>();
+  onStop('stop the feedback worker', () => stopWorker(worker, runs.get(worker)));
   const llmWorker = await createLlmWorker({
     connection,
     namespace: 'default',
@@ -149,11 +180,19 @@ export async function startPipeline(
     flowControl,
     tracing: options.tracing,
   });
+  onStop('stop the LLM worker', () => stopWorker(llmWorker, runs.get(llmWorker)));
   flowControl.start();
-  const workerRun = Promise.all([worker.run(), llmWorker.run()]);
+  onStop('stop flow control', () => flowControl.stop());
+  for (const w of [worker, llmWorker]) {
+    const running = w.run();
+    // Reported by stop() (stopWorker awaits it), not as an unhandled rejection meanwhile.
+    running.catch(() => undefined);
+    runs.set(w, running);
+  }
 
   const bridgeRegistry = createMetricsRegistry('sqs-bridge');
   const clientConnection = await Connection.connect({ address: stack.temporalAddress });
+  onStop('close the client connection', () => clientConnection.close());
   const temporal = new Client({
     connection: clientConnection,
     interceptors: options.tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : undefined,
@@ -175,6 +214,7 @@ export async function startPipeline(
     backoffMaxMs: 1000,
   });
   bridge.start();
+  onStop('stop the bridge', () => bridge.stop());
 
   const apiRegistry = createMetricsRegistry('api');
   const app = createApp({
@@ -190,11 +230,17 @@ export async function startPipeline(
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
+  onStop('close the API server', () => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const results = new QueueCollector(sqs, options.beSubscriber ? undefined : queues.resultQueueUrl);
+  onStop('stop collecting results', () => results.stop());
   const deadLetters =
     options.collectDeadLetters === false ? undefined : new QueueCollector(sqs, queues.dlqUrl);
+  onStop('stop collecting dead letters', () => deadLetters?.stop());
   return {
     apiUrl,
     config,
@@ -209,22 +255,7 @@ export async function startPipeline(
     taskQueue,
     results,
     deadLetters,
-    async stop() {
-      await results.stop();
-      await deadLetters?.stop();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await bridge.stop();
-      flowControl.stop();
-      worker.shutdown();
-      llmWorker.shutdown();
-      await workerRun;
-      await connection.close();
-      await clientConnection.close();
-      await receiver.close();
-      await simulator.close();
-      sqs.destroy();
-    },
+    stop,
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * Teardown that never leaves jest hanging: every step runs (a failed one does not skip the rest), each
- * within a deadline, and a failure is printed instead of thrown, so that the error which made a test
- * fail stays the one reported and jest can exit after it.
+ * within a deadline, and failures are thrown together only once all steps ran. Jest reports an
+ * afterAll error next to the test failures, not instead of them.
  */
 
 /** A named release step, e.g. `['close the simulator', () => simulator.close()]`. */
@@ -21,19 +21,19 @@ export async function withDeadline<T>(promise: Promise<T>, ms: number, what: str
 }
 
 /**
- * Runs the steps in order, each within `stepTimeoutMs`; returns the errors (also printed with
- * console.error), never throws.
+ * Runs the steps in order, each within `stepTimeoutMs`, then throws an AggregateError naming the
+ * steps that failed, if any.
  */
-export async function releaseAll(steps: ReleaseStep[], stepTimeoutMs = 15_000): Promise<Error[]> {
-  const errors: Error[] = [];
+export async function releaseAll(steps: ReleaseStep[], stepTimeoutMs = 15_000): Promise<void> {
+  const errors: unknown[] = [];
+  const failed: string[] = [];
   for (const [name, release] of steps) {
     try {
       await withDeadline(Promise.resolve().then(release), stepTimeoutMs, name);
     } catch (err) {
-      const error = err instanceof Error ? err : new Error(String(err));
-      console.error(`teardown: ${name} failed:`, error);
-      errors.push(error);
+      errors.push(err);
+      failed.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  return errors;
+  if (errors.length > 0) throw new AggregateError(errors, `teardown failed: ${failed.join('; ')}`);
 }

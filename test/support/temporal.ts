@@ -15,7 +15,7 @@ import {
 } from '../../src/worker/bundle-path';
 import { WORKFLOWS_PATH } from '../../src/worker/worker';
 import { testStack } from './stack';
-import { releaseAll, withDeadline } from './teardown';
+import { releaseAll } from './teardown';
 
 const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 
@@ -59,8 +59,8 @@ export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
  * test left running, one created but never run because the next step failed), then closes the
  * environment. A native worker left behind keeps jest from exiting, and the SDK's own teardown cannot
  * close a connection a worker still holds. It tolerates a setup that failed half-way (environment
- * never created, bundle failed) and never throws: what it could not release is printed, and the
- * original failure stays the one reported.
+ * never created, bundle failed), and it throws what it could not release only after it tried all of
+ * it (jest reports that next to, not instead of, the failure that left the worker behind).
  */
 export interface TimeSkippingEnv {
   /** Starts the test server and bundles the workflows (a bundle error fails here, not per test). */
@@ -102,7 +102,10 @@ export function timeSkippingEnv(): TimeSkippingEnv {
       await releaseAll([
         ...[...runs.keys()].map(
           (worker, i) =>
-            [`stop worker ${i + 1} (${worker.options.taskQueue})`, () => stopWorker(worker, runs)] as const,
+            [
+              `stop worker ${i + 1} (task queue ${worker.options.taskQueue})`,
+              () => stopWorker(worker, runs.get(worker)),
+            ] as const,
         ),
         ['close the time-skipping environment', () => env?.teardown()],
         ['restore Worker.create', () => spy?.mockRestore()],
@@ -111,8 +114,11 @@ export function timeSkippingEnv(): TimeSkippingEnv {
   };
 }
 
-/** Stops a worker in whatever state it is, and waits until it released its connection. */
-async function stopWorker(worker: Worker, runs: Map<Worker, Promise<void> | undefined>): Promise<void> {
+/**
+ * Stops a worker in whatever state it is and waits for `running` (what its run() returned, if it was
+ * run), after which it no longer holds its connection.
+ */
+export async function stopWorker(worker: Worker, running: Promise<unknown> | undefined): Promise<void> {
   const state = worker.getState();
   if (state === 'INITIALIZED') {
     // Never run: running it until at once is the public way to release its native worker.
@@ -120,7 +126,7 @@ async function stopWorker(worker: Worker, runs: Map<Worker, Promise<void> | unde
     return;
   }
   if (state === 'RUNNING') worker.shutdown();
-  await withDeadline(runs.get(worker) ?? Promise.resolve(), 12_000, 'worker shutdown');
+  await running;
 }
 
 const noop = () => undefined;
