@@ -16,6 +16,7 @@ import { freshQueues, testSqsClient } from '../support/stack';
 import { acceptedRequest } from '../support/accepted';
 import { fixtureJson } from '../support/fixtures';
 import { workflowBundle } from '../support/temporal';
+import { releaseAll } from '../support/teardown';
 
 jest.setTimeout(120_000);
 
@@ -50,12 +51,14 @@ beforeAll(async () => {
   await worker.waitForLog('Worker running', 60_000);
 }, 120_000);
 
-afterAll(async () => {
-  await Promise.all([bridge?.kill(), worker?.kill()]);
-  await simulator?.close();
-  sqs?.destroy();
-  if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
-});
+afterAll(() =>
+  releaseAll([
+    ['kill the bridge and the worker', () => Promise.all([bridge?.kill(), worker?.kill()])],
+    ['close the vLLM simulator', () => simulator?.close()],
+    ['destroy the SQS client', () => sqs?.destroy()],
+    ['remove the bundle', () => bundleDir && rmSync(bundleDir, { recursive: true, force: true })],
+  ]),
+);
 
 describe('API process with Temporal unreachable', () => {
   it('stays ready (accepting needs only SQS), accepts a request, and answers the status route with 503', async () => {

@@ -12,6 +12,7 @@ import { createVllmSimulator, type VllmSimulator } from '../../src/simulator/vll
 import { serviceEnv, spawnEntryPoint, type EntryPoint } from '../support/processes';
 import { freshQueues, testSqsClient } from '../support/stack';
 import { workflowBundle } from '../support/temporal';
+import { releaseAll } from '../support/teardown';
 
 jest.setTimeout(120_000);
 
@@ -40,13 +41,15 @@ beforeAll(async () => {
   writeFileSync(join(bundleDir, 'bundle.js'), (await workflowBundle()).code);
 });
 
-afterAll(async () => {
-  await Promise.all(children.map((c) => c.kill()));
-  await simulator?.close();
-  await receiver?.close();
-  sqs?.destroy();
-  if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
-});
+afterAll(() =>
+  releaseAll([
+    ['kill the processes', () => Promise.all(children.map((c) => c.kill()))],
+    ['close the vLLM simulator', () => simulator?.close()],
+    ['close the BE double', () => receiver?.close()],
+    ['destroy the SQS client', () => sqs?.destroy()],
+    ['remove the bundle', () => bundleDir && rmSync(bundleDir, { recursive: true, force: true })],
+  ]),
+);
 
 function scan(label: string, text: string): void {
   for (const needle of NEEDLES) {

@@ -25,6 +25,7 @@ import {
 } from '../support/processes';
 import { freshQueues, testConfig, testSqsClient, testStack } from '../support/stack';
 import { workflowBundle } from '../support/temporal';
+import { releaseAll } from '../support/teardown';
 
 jest.setTimeout(120_000);
 
@@ -36,12 +37,17 @@ beforeAll(() => {
   sqs = testSqsClient();
 });
 
-afterEach(async () => {
-  await Promise.all(children.splice(0).map((c) => c.kill()));
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+afterEach(() =>
+  releaseAll([
+    ['kill the processes', () => Promise.all(children.splice(0).map((c) => c.kill()))],
+    ...cleanups
+      .splice(0)
+      .reverse()
+      .map((cleanup, i) => [`cleanup ${i + 1}`, cleanup] as const),
+  ]),
+);
 
-afterAll(() => sqs.destroy());
+afterAll(() => sqs?.destroy());
 
 const childEnv = serviceEnv;
 
@@ -202,11 +208,13 @@ describe('SIGTERM', () => {
       });
     });
 
-    afterAll(async () => {
-      await temporal?.connection.close();
-      await simulator?.close();
-      if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
-    });
+    afterAll(() =>
+      releaseAll([
+        ['close the Temporal connection', () => temporal?.connection.close()],
+        ['close the vLLM simulator', () => simulator?.close()],
+        ['remove the bundle', () => bundleDir && rmSync(bundleDir, { recursive: true, force: true })],
+      ]),
+    );
 
     it('lets the activity in flight finish, exits 0, and the workflow completes on the next worker', async () => {
       const queues = await freshQueues(sqs, 'stop-worker');
