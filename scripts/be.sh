@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `npm run be [-- publish <memberId> <file|->]`: the BE double (src/dev/be-double-main.ts). Without a
-# command it serves (result-queue subscriber, DLQ poller, callback); `publish` sends a request as the BE.
+# `npm run be [-- publish <memberId> <file|-> | advance <days>]`: the BE double (src/dev/be-double-main.ts).
+# Without a command it serves (result-queue subscriber, DLQ poller, callback); `publish` sends a request as
+# the BE; `advance` moves the running double's clock on (play the next week).
 # With no queue settings in the environment it uses the local stack's endpoints (.data/dev/endpoints.env).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -7,6 +7,7 @@
  *                                       publishes the request in <file> for <memberId> as the BE does
  *                                       (through the running double when there is one, so that it can
  *                                       re-publish it on a status code; else straight to the queue)
+ *   be-double-main advance <days>       moves the running double's clock on (e.g. 7: the next week)
  *
  * Queue URLs come from the normal settings: AWS_SQS_FEEDBACK_QUEUE_URL (or _REQUEST_QUEUE_URL),
  * AWS_SQS_FEEDBACK_RESULT_QUEUE_URL, AWS_SQS_FEEDBACK_RESULT_DLQ_QUEUE_URL.
@@ -16,7 +17,7 @@ import { loadConfig, type AppConfig } from '../config';
 import { createLogger } from '../shared/logger';
 import { onShutdown, runMain } from '../shared/process';
 import { createSqsClient } from '../shared/sqs';
-import { createBeDouble, PUBLISH_PATH, type Publication } from './be-double';
+import { CLOCK_PATH, createBeDouble, PUBLISH_PATH, type Publication } from './be-double';
 
 const [command, ...args] = process.argv.slice(2);
 
@@ -28,10 +29,20 @@ if (command === 'publish') {
       process.exit(1);
     },
   );
+} else if (command === 'advance') {
+  advance(args).then(
+    (line) => process.stdout.write(`${line}\n`),
+    (err: unknown) => {
+      process.stderr.write(`be-double advance: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
 } else if (command === undefined) {
   serve();
 } else {
-  process.stderr.write(`be-double: unknown command ${command} (none: serve; publish <memberId> <file|->)\n`);
+  process.stderr.write(
+    `be-double: unknown command ${command} (none: serve; publish <memberId> <file|->; advance <days>)\n`,
+  );
   process.exit(2);
 }
 
@@ -76,6 +87,22 @@ async function publish(argv: string[]): Promise<string> {
   const viaRunning = await publishThroughRunningDouble(config, body);
   const publication = viaRunning ?? (await publishDirectly(config, body));
   return `published for member ${memberId}${viaRunning ? ' (through the running BE double)' : ''}: deduplicationId ${publication.deduplicationId}, messageId ${publication.messageId ?? '-'}`;
+}
+
+async function advance(argv: string[]): Promise<string> {
+  const days = Number(argv[0]);
+  if (!Number.isFinite(days) || days <= 0)
+    throw new Error('usage: advance <days> (e.g. 7 for the next week)');
+  const config = loadConfig();
+  const response = await fetch(`http://127.0.0.1:${config.beDouble.port}${CLOCK_PATH}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ days }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const envelope = (await response.json()) as { message: string; data: { week: string } | null };
+  if (!response.ok || !envelope.data) throw new Error(envelope.message);
+  return `the BE double's clock moved ${days} days on: results are now filed under the week of ${envelope.data.week}`;
 }
 
 async function publishThroughRunningDouble(

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { BeStore, createClock } from '../../src/dev/be-double/store';
 import {
   BE_MESSAGE_GROUP,
+  CLOCK_PATH,
   createBeDouble,
   feedbackWeek,
   RESULT_PATH,
@@ -344,6 +345,24 @@ describe('the clock', () => {
         { memberId: 31, week: '2025-06-16' },
       ]),
     ).toEqual({ ok: true, missing: [], statusCodeStored: [], doubled: [], unexpected: [] });
+  });
+
+  it('moves on by the days posted to its clock route (npm run be -- advance 7), so a local run can play the next week', async () => {
+    const post = (body: unknown) =>
+      fetch(`${callbackUrl}${CLOCK_PATH}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const before = double.week();
+    const moved = await post({ days: 7 });
+    expect(moved.status).toBe(200);
+    const week = feedbackWeek(WEDNESDAY + WEEK_MS);
+    expect(await moved.json()).toEqual({ status: 200, message: 'clock advanced', data: { week } });
+    expect(double.week()).toBe(week);
+    expect(week).not.toBe(before);
+    expect((await post({ days: 'seven' })).status).toBe(400);
+    expect(double.week()).toBe(week);
   });
 
   it('verdict names the members without feedback, with a status code stored, doubled, or filed under another week', async () => {

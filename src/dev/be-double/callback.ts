@@ -15,6 +15,8 @@ import type { BeStore } from './store';
 export const RESULT_PATH = '/api/members/feedback/result';
 /** Not the BE's: lets `npm run be -- publish` publish through a running double, which then knows the body. */
 export const PUBLISH_PATH = '/be-double/publish';
+/** Dev-only: `POST {"days": n}` moves the double's clock n days on (play the next week); answers the week. */
+export const CLOCK_PATH = '/be-double/clock';
 
 /** A result body as received; the BE reads memberId and content, our side adds the rest. */
 export type ResultBody = Partial<FeedbackResult> & Pick<FeedbackResult, 'memberId' | 'content'>;
@@ -57,6 +59,8 @@ export interface CallbackOptions {
   signingSecret?: string;
   /** Serves PUBLISH_PATH: publishes the posted request body as the BE. */
   publish?: (body: string) => Promise<{ deduplicationId: string; messageId?: string }>;
+  /** Serves CLOCK_PATH: moves the clock on by `ms` and returns the week results are now filed under. */
+  advanceClock?: (ms: number) => string;
   logger?: Logger;
 }
 
@@ -148,6 +152,8 @@ export class CallbackEndpoint {
     const path = new URL(req.url ?? '/', 'http://be-double').pathname;
     if (req.method === 'POST' && path === PUBLISH_PATH && this.options.publish)
       return this.publish(text, res);
+    if (req.method === 'POST' && path === CLOCK_PATH && this.options.advanceClock)
+      return this.advanceClock(text, res);
     if (req.method !== 'POST' || path !== RESULT_PATH) return reply(404, 'not found');
     if (signatureValid === false) return reply(401);
     const injectedStatus = this.injectedFailure();
@@ -200,6 +206,20 @@ export class CallbackEndpoint {
     } catch (err) {
       answer(400, err instanceof Error ? err.message : String(err), null);
     }
+  }
+
+  private advanceClock(text: string, res: ServerResponse): void {
+    const days = (safeJson(text) as { days?: unknown } | undefined)?.days;
+    const ok = typeof days === 'number' && Number.isFinite(days) && days > 0 && days <= 366;
+    const week = ok ? this.options.advanceClock?.(days * 86_400_000) : undefined;
+    res.writeHead(ok ? 200 : 400, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify(
+        ok
+          ? { status: 200, message: 'clock advanced', data: { week } }
+          : { status: 400, message: 'days must be a number in (0, 366]', data: null },
+      ),
+    );
   }
 
   /** The status of an injected failure for this call, if any. */

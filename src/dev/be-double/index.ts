@@ -23,6 +23,7 @@ import {
 } from './store';
 
 export {
+  CLOCK_PATH,
   PUBLISH_PATH,
   RESULT_PATH,
   type CallbackAttempt,
@@ -140,6 +141,10 @@ export function createBeDouble(options: BeDoubleOptions = {}): BeDouble {
     store,
     signingSecret: options.signingSecret,
     publish: publisher ? (body) => publisher.publish(body) : undefined,
+    advanceClock: (ms) => {
+      store.clock.advance(ms);
+      return feedbackWeek(store.clock.now());
+    },
     logger: options.logger,
   });
   let subscriber: ResultSubscriber | undefined;
