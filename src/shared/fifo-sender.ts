@@ -22,9 +22,9 @@ const BATCH_MAX_BYTES = 256 * 1024;
  * Sends messages to one FIFO queue, each `send` resolving with its message id or rejecting with SQS's
  * error for it (named by SQS's code, e.g. `InvalidParameterValue`). The messages handed over in the
  * same turn of the event loop go out together, as SendMessageBatch calls of up to 10 entries and
- * 256 KiB: one SDK call costs ~2.3 CPU-ms (middleware, signing, HTTP) and an entry more ~0.07, so a
- * busy API sends several messages for the price of one, and an idle one sends each at once (no wait
- * for company). Order between messages of one group sent in one call is kept, as SQS keeps it.
+ * 256 KiB: an SDK call costs far more than an entry in it (docs/benchmarks.md), so a busy API sends
+ * several messages for the price of one, and an idle one sends each at once (no wait for company).
+ * Order between messages of one group sent in one call is kept, as SQS keeps it.
  */
 export class FifoSender {
   private readonly loader: DataLoader<FifoMessage, string>;

@@ -1,8 +1,8 @@
 /**
  * The project's one HTTP helper: URL joining and a JSON POST with timeout/abort, no retries. The POST
  * goes through undici's `request` (keep-alive connection pool per origin): Node's built-in `fetch` is
- * the same client under WHATWG streams and Request/Response objects, layers that took more of the
- * worker's CPU than all of our activity code (bench --cpu-profile).
+ * the same client under WHATWG streams and Request/Response objects, layers the worker does not need
+ * and pays CPU for (docs/benchmarks.md).
  */
 import { request } from 'undici';
 import { inSpan, SpanKind, traceHeaders } from './tracing';
