@@ -2,13 +2,7 @@
  * The BE double behaves as CONTRACT.md section 4 describes the BE: against the real ElasticMQ of the
  * test stack (fresh queues whose result queue redrives after 2 receives) and its callback over HTTP.
  */
-import {
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  type Message,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import { BeStore, createClock } from '../../src/dev/be-double/store';
 import {
@@ -21,6 +15,7 @@ import {
 } from '../../src/dev/be-double';
 import { sha256Hex } from '../../src/domain/keys';
 import type { FeedbackQueues } from '../../src/shared/sqs';
+import { messageCount as messagesOn } from '../support/sqs-bridge';
 import { freshQueues, testSqsClient } from '../support/stack';
 
 jest.setTimeout(60_000);
@@ -90,19 +85,6 @@ async function receiveAll(queueUrl: string): Promise<Message[]> {
     }),
   );
   return out.Messages ?? [];
-}
-
-async function messagesOn(queueUrl: string): Promise<number> {
-  const out = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(out.Attributes?.ApproximateNumberOfMessages) +
-    Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible)
-  );
 }
 
 /** Polls `check` until it holds or `timeoutMs` passed; returns whether it held. */
@@ -184,7 +166,7 @@ describe('result-queue subscriber', () => {
       content: '이번 주도 잘했어요 🌱',
       via: 'queue',
     });
-    expect(await eventually(async () => (await messagesOn(queues.resultQueueUrl)) === 0)).toBe(true);
+    expect(await eventually(async () => (await messagesOn(sqs, queues.resultQueueUrl)) === 0)).toBe(true);
   });
 
   it('records a second feedback of the same week as a duplicate, keeps the first and deletes the message', async () => {
@@ -199,7 +181,7 @@ describe('result-queue subscriber', () => {
     );
     expect(duplicate).toMatchObject({ memberId: 12, week: '2025-06-09', content: '두 번째 피드백' });
     expect(double.feedback(12, '2025-06-09')?.content).toBe('첫 번째 피드백');
-    expect(await eventually(async () => (await messagesOn(queues.resultQueueUrl)) === 0)).toBe(true);
+    expect(await eventually(async () => (await messagesOn(sqs, queues.resultQueueUrl)) === 0)).toBe(true);
   });
 
   it('re-publishes the last request on a status code: same body, same dedup id, which SQS drops within 5 minutes', async () => {
@@ -225,7 +207,7 @@ describe('result-queue subscriber', () => {
     // The queue holds the first send only: the re-publish came within the deduplication window.
     const onQueue = await receiveAll(queues.requestQueueUrl);
     expect(onQueue.map((m) => m.Attributes?.MessageDeduplicationId)).toEqual([first.deduplicationId]);
-    expect(await eventually(async () => (await messagesOn(queues.resultQueueUrl)) === 0)).toBe(true);
+    expect(await eventually(async () => (await messagesOn(sqs, queues.resultQueueUrl)) === 0)).toBe(true);
   });
 
   it('leaves what it cannot process on the queue until the redrive moves it to the result DLQ, where the poller records it', async () => {
@@ -254,8 +236,8 @@ describe('result-queue subscriber', () => {
       ]),
     );
     expect(double.feedbacks()).toEqual([]);
-    expect(await messagesOn(queues.resultQueueUrl)).toBe(0);
-    expect(await eventually(async () => (await messagesOn(queues.resultDlqUrl)) === 0)).toBe(true);
+    expect(await messagesOn(sqs, queues.resultQueueUrl)).toBe(0);
+    expect(await eventually(async () => (await messagesOn(sqs, queues.resultDlqUrl)) === 0)).toBe(true);
   });
 });
 
