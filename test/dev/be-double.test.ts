@@ -15,6 +15,7 @@ import {
 } from '../../src/dev/be-double';
 import { sha256Hex } from '../../src/domain/keys';
 import type { FeedbackQueues } from '../../src/shared/sqs';
+import { eventually as poll } from '../support/eventually';
 import { messageCount as messagesOn } from '../support/sqs-bridge';
 import { freshQueues, testSqsClient } from '../support/stack';
 
@@ -88,13 +89,8 @@ async function receiveAll(queueUrl: string): Promise<Message[]> {
 }
 
 /** Polls `check` until it holds or `timeoutMs` passed; returns whether it held. */
-async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
+  return poll(check, (held) => held, timeoutMs);
 }
 
 async function postCallback(body: unknown): Promise<{ status: number; envelope: unknown }> {

@@ -18,6 +18,7 @@ import {
 import { beRequestBody } from '../../src/dev/be-double';
 import { OPEN_QUEUE_RUNS_QUERY } from '../../src/sqs-bridge/admission';
 import { lookupFeedbackStatus } from '../../src/ops/status';
+import { eventually } from '../support/eventually';
 import { startPipeline, workflowResult, type Pipeline } from '../support/pipeline';
 import { freshQueues } from '../support/stack';
 import { testBridge } from '../support/sqs-bridge';
@@ -45,21 +46,6 @@ async function runsOf(memberId: number): Promise<Array<{ workflowId: string; sta
   for await (const run of pipeline.temporal.workflow.list({ query: `MemberId = ${memberId}` }))
     runs.push({ workflowId: run.workflowId, status: run.status.name });
   return runs;
-}
-
-/** Polls `read` until `done` holds (visibility is updated asynchronously). */
-async function eventually<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!done(value) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    value = await read();
-  }
-  return value;
 }
 
 function body(memberId: number, title: string): string {

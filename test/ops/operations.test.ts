@@ -14,6 +14,7 @@ import { FailureTypes, statusQuery, type FeedbackWorkflowInput } from '../../src
 import { OperationError, redeliverFeedback, retryFeedback, runInput } from '../../src/ops/operations';
 import { startFeedbackWorkflow } from '../../src/shared/feedback-start';
 import { registerSearchAttributes } from '../../scripts/record-histories';
+import { eventually } from '../support/eventually';
 import { fixtureJson } from '../support/fixtures';
 import { testConfig } from '../support/stack';
 import { createTimeSkippingEnv, workflowBundle } from '../support/temporal';
@@ -110,9 +111,10 @@ describe('operator actions and the failure hold', () => {
       });
       const handle = client.workflow.getHandle(workflowId, runId);
       // Time skips only while a result is awaited: until then the run stays in its hold.
-      const deadline = Date.now() + 30_000;
-      while ((await handle.query(statusQuery)).stage !== 'holding' && Date.now() < deadline)
-        await new Promise((resolve) => setImmediate(resolve));
+      await eventually(
+        () => handle.query(statusQuery),
+        (status) => status.stage === 'holding',
+      );
 
       const holdUntil = new Date(sentAtMs + HOLD_SECONDS * 1000).toISOString();
       for (const action of [

@@ -16,6 +16,7 @@ import {
 } from '../../src/domain/workflow';
 import { FeedbackWorkflow } from '../../src/workflows';
 import { llmActivities } from '../../src/worker/worker';
+import { eventually } from '../support/eventually';
 import { fixtureJson } from '../support/fixtures';
 import { timeSkippingEnv, workflowBundle } from '../support/temporal';
 
@@ -86,25 +87,33 @@ async function worker(acts: FeedbackActivities): Promise<Worker> {
   });
 }
 
+function startRun(wfInput: FeedbackWorkflowInput) {
+  return env.client.workflow.start(FeedbackWorkflow, {
+    taskQueue,
+    workflowId: `feedback-${wfInput.requestId}`,
+    args: [wfInput],
+  });
+}
+
+/** The run's outcome, or its WorkflowFailedError (anything else is thrown). */
+function settle(handle: Awaited<ReturnType<typeof startRun>>) {
+  return handle.result().then(
+    (outcome: FeedbackOutcome) => ({ outcome, error: undefined }),
+    (error: unknown) => {
+      if (error instanceof WorkflowFailedError) return { outcome: undefined, error };
+      throw error;
+    },
+  );
+}
+
 /** Runs the workflow to its end; resolves with its outcome or its WorkflowFailedError, and its run id. */
 async function run(
   acts: FeedbackActivities,
   wfInput: FeedbackWorkflowInput,
 ): Promise<{ outcome?: FeedbackOutcome; error?: WorkflowFailedError; runId: string }> {
   return (await worker(acts)).runUntil(async () => {
-    const handle = await env.client.workflow.start(FeedbackWorkflow, {
-      taskQueue,
-      workflowId: `feedback-${wfInput.requestId}`,
-      args: [wfInput],
-    });
-    const settled = await handle.result().then(
-      (outcome: FeedbackOutcome) => ({ outcome }),
-      (error: unknown) => {
-        if (error instanceof WorkflowFailedError) return { error };
-        throw error;
-      },
-    );
-    return { ...settled, runId: handle.firstExecutionRunId };
+    const handle = await startRun(wfInput);
+    return { ...(await settle(handle)), runId: handle.firstExecutionRunId };
   });
 }
 
@@ -305,11 +314,7 @@ describe('FeedbackWorkflow', () => {
     await (
       await worker(acts)
     ).runUntil(async () => {
-      const handle = await env.client.workflow.start(FeedbackWorkflow, {
-        taskQueue,
-        workflowId: `feedback-${wfInput.requestId}`,
-        args: [wfInput],
-      });
+      const handle = await startRun(wfInput);
       await generating;
       expect(await handle.query(statusQuery)).toMatchObject({ stage: 'generating', generations: 0 });
       release();
@@ -375,18 +380,12 @@ describe('FeedbackWorkflow failure hold (time-skipping)', () => {
     await (
       await worker(acts)
     ).runUntil(async () => {
-      const handle = await env.client.workflow.start(FeedbackWorkflow, {
-        taskQueue,
-        workflowId: `feedback-${wfInput.requestId}`,
-        args: [wfInput],
-      });
+      const handle = await startRun(wfInput);
       // Time skips only while a result is awaited: until then the run stays in its hold.
-      const deadline = Date.now() + 30_000;
-      let status = await handle.query(statusQuery);
-      while (status.stage !== 'holding' && Date.now() < deadline) {
-        await new Promise((resolve) => setImmediate(resolve));
-        status = await handle.query(statusQuery);
-      }
+      const status = await eventually(
+        () => handle.query(statusQuery),
+        (s) => s.stage === 'holding',
+      );
       expect(status).toMatchObject({
         stage: 'holding',
         content: '500',
@@ -451,20 +450,9 @@ describe('FeedbackWorkflow with flow control', () => {
     };
     const feedbackWorker = await worker({ ...acts, generateCheckedFeedback: wrongQueue });
     const go = async () => {
-      const handle = await env.client.workflow.start(FeedbackWorkflow, {
-        taskQueue,
-        workflowId: `feedback-${wfInput.requestId}`,
-        args: [wfInput],
-      });
-      const result = await handle.result().then(
-        (outcome: FeedbackOutcome) => ({ outcome }),
-        (error: unknown) => {
-          if (error instanceof WorkflowFailedError) return { error };
-          throw error;
-        },
-      );
+      const handle = await startRun(wfInput);
       return {
-        ...result,
+        ...(await settle(handle)),
         stage: (await handle.query(statusQuery)).stage,
         history: await handle.fetchHistory(),
       };
