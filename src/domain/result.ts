@@ -62,8 +62,3 @@ export function resultChannels(
   const channels = deliveryChannels(policy.deliveryMode);
   return isFailure && !policy.postFailuresToCallback ? channels.filter((c) => c === 'queue') : channels;
 }
-
-/** The BE's own rule for results: memberId positive, content not blank. */
-export function isAcceptableResult(result: Pick<FeedbackResult, 'memberId' | 'content'>): boolean {
-  return Number.isInteger(result.memberId) && result.memberId > 0 && result.content.trim().length > 0;
-}

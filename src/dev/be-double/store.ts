@@ -3,7 +3,7 @@
  * the weekly feedbacks it stored and everything else it saw (duplicates, re-publishes, results it could
  * not process, DLQ failures). Tests and the chaos run read it and wait on it; `verdict` judges a run.
  */
-import { fromEpochMillis, localDate } from '../../domain/datetime';
+import { previousWeekMonday } from '../../domain/datetime';
 
 /** A result content the BE reads as a recoverable failure (an HTTP status code as a string). */
 export const STATUS_CODE_CONTENT = /^[45]\d\d$/;
@@ -98,17 +98,8 @@ export function createClock(startMs?: number): BeClock {
   };
 }
 
-const DAY_MS = 24 * 3_600_000;
-
-/**
- * The week a feedback received at `ms` is filed under: the Monday of the previous week in Seoul (the
- * BE requests feedback about last Monday–Sunday and stores a result under the week of its receipt).
- */
-export function feedbackWeek(ms: number): string {
-  const seoulDay = new Date(ms + 9 * 3_600_000).getUTCDay();
-  const sinceMonday = (seoulDay + 6) % 7;
-  return localDate(fromEpochMillis(ms - (sinceMonday + 7) * DAY_MS));
-}
+/** The week a feedback received at `ms` is filed under: the week the BE asks about at that time. */
+export const feedbackWeek = previousWeekMonday;
 
 export type StoreOutcome =
   | { stored: true; feedback: ReceivedFeedback }
