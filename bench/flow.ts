@@ -13,7 +13,7 @@
  * The bridge keeps at most 200 bulk runs open (BRIDGE_MAX_OPEN_QUEUE_RUNS) in every run.
  *
  * The simulator's over-commitment penalty 0.5: a request that starts while others wait takes up to
- * 1.5 × L (src/simulator/vllm-simulator.ts: what a full KV cache does to real vLLM).
+ * 1.5 × L (dev/vllm-simulator: what a full KV cache does to real vLLM).
  * Writes bench/results/<date>-flow[-quick].{json,md}.
  *
  * Options: --quick (short phases, 800 bulk), --scenarios capacity-adaptive,capacity-fixed,burst-adaptive,burst-fixed,
@@ -25,7 +25,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DEV_SERVER_DYNAMIC_CONFIG, startElasticMq, startTemporalDevServer } from '../chaos/infra';
 import { ProcessGroup, waitForHttp } from '../chaos/processes';
 import { percentile, pool, ProgressBar, sleep } from '../chaos/util';
-import { createBeDouble } from '../src/dev/be-double';
+import { createBeDouble } from '../dev/be-double';
 import { workflowIdFor } from '../src/domain/keys';
 import { createSqsClient, ensureFeedbackQueues, type FeedbackQueues } from '../src/shared/sqs';
 import { overheadBreakdown, type OverheadBreakdown } from './breakdown';
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   cleanup = () => group.stopAll('SIGKILL');
   process.stderr.write('[bench:flow] starting ElasticMQ and the vLLM simulator\n');
   await startElasticMq(group, { port: PORTS.sqs });
-  group.start('vllm-simulator', process.execPath, [join(ROOT, 'dist', 'src', 'simulator', 'main.js')], {
+  group.start('vllm-simulator', process.execPath, [join(ROOT, 'dist', 'dev', 'vllm-simulator', 'main.js')], {
     LOG_LEVEL: 'warn',
     VLLM_SIM_PORT: String(PORTS.vllm),
     VLLM_SIM_HOST: '127.0.0.1',

@@ -71,7 +71,7 @@ import {
   waitForTemporal,
 } from '../chaos/infra';
 import { paced, percentile, pool, ProgressBar, sleep } from '../chaos/util';
-import { createBeDouble } from '../src/dev/be-double';
+import { createBeDouble } from '../dev/be-double';
 import { fromEpochMillis } from '../src/domain/datetime';
 import { workflowIdFor } from '../src/domain/keys';
 import { createSqsClient, ensureFeedbackQueues, type FeedbackQueues } from '../src/shared/sqs';
@@ -372,7 +372,7 @@ async function main(): Promise<void> {
     }),
     startElasticMq(group, { port: PORTS.sqs }),
   ]);
-  const simulator = group.start('vllm-simulator', node, [join(ROOT, 'dist', 'src', 'simulator', 'main.js')], {
+  const simulator = group.start('vllm-simulator', node, [join(ROOT, 'dist', 'dev', 'vllm-simulator', 'main.js')], {
     LOG_LEVEL: 'warn',
     VLLM_SIM_PORT: String(PORTS.vllm),
     VLLM_SIM_HOST: '127.0.0.1',

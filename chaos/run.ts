@@ -1,7 +1,7 @@
 /**
  * `npm run chaos [-- --quick] [--n 1000] [--seed 7] [--delivery queue|both]`: the durability proof. Starts the real local
  * stack (Temporal dev server on a SQLite file, ElasticMQ behind a TCP proxy, the vLLM simulator, two
- * workers, two bridges, the API) and the BE double (src/dev/be-double) in place of the BE, sends N
+ * workers, two bridges, the API) and the BE double (dev/be-double) in place of the BE, sends N
  * requests through both entry points (HTTP API and the double publishing as the BE, with deliberate
  * duplicate sends and a few poison messages) while it kills and restarts processes and makes Temporal,
  * SQS, vLLM (3 % terminal 400s among its faults) and the callback misbehave. When week one has settled
@@ -22,11 +22,11 @@ import {
 } from '@aws-sdk/client-sqs';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../src/config';
-import { createBeDouble, type ExpectedWeek } from '../src/dev/be-double';
+import { createBeDouble, type ExpectedWeek } from '../dev/be-double';
 import { createSqsClient, ensureFeedbackQueues, type FeedbackQueues } from '../src/shared/sqs';
 import { startElasticMq, startTemporalDevServer } from './infra';
 import { ProcessGroup, waitForHttp } from './processes';
-import { startTcpProxy, type TcpProxy } from '../src/dev/tcp-proxy';
+import { startTcpProxy, type TcpProxy } from '../dev/tcp-proxy';
 import { formatTable, mulberry32, percentile, ProgressBar, sleep } from './util';
 
 const ROOT = join(__dirname, '..');
@@ -195,7 +195,7 @@ async function main(): Promise<void> {
     // Terminal: the run sends "500" (held until 5.5 min after the request's send) and the BE re-requests.
     { kind: 'error400', probability: 0.03 },
   ];
-  group.start('vllm-simulator', node, dist('simulator/main.js'), env);
+  group.start('vllm-simulator', node, [join(ROOT, 'dist', 'dev', 'vllm-simulator', 'main.js')], env);
   await waitForHttp(`http://127.0.0.1:${PORTS.vllm}/health`);
   await fetch(`http://127.0.0.1:${PORTS.vllm}/sim/faults`, {
     method: 'POST',

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm start`: the whole service locally with its embedded defaults. Installs what is missing, starts
 # the Temporal dev server (with Web UI) and ElasticMQ, builds, then runs the vLLM simulator, the BE
-# double (src/dev/be-double: consumes the result queue and serves the callback as the BE does), and the
+# double (dev/be-double: consumes the result queue and serves the callback as the BE does), and the
 # three processes (api, sqs-bridge, worker).
 # Ctrl-C stops everything. Any setting of .env.example can be overridden in the environment, e.g.
 # VLLM_API_URL=http://gpu-host:8800 npm start (the simulator is then not started).
@@ -121,7 +121,7 @@ fi
 # when a Ctrl-C ends the reader first, the double's logger retries its last write forever at exit.)
 be_log="$LOGS/be-double.log"
 be_from=$(($(stat -c %s "$be_log" 2>/dev/null || echo 0) + 1))
-node dist/src/dev/be-double-main.js >> "$be_log" 2>&1 &
+node dist/dev/be-double/main.js >> "$be_log" 2>&1 &
 pids+=($!)
 tail -c "+$be_from" -F --pid="$!" "$be_log" 2>/dev/null &
 pids+=($!)

@@ -6,12 +6,12 @@
 import type { ChatCompletionRequest } from '../../src/activities/vllm';
 import { parseChatCompletion } from '../../src/activities/vllm';
 import { loadConfig, type AppConfig } from '../../src/config';
-import { RESULT_PATH } from '../../src/dev/be-double';
+import { RESULT_PATH } from '../../dev/be-double';
 import { fromEpochMillis } from '../../src/domain/datetime';
 import { buildPromptMessages } from '../../src/domain/prompt';
 import { parseFeedbackRequestBody } from '../../src/domain/request';
 import type { FeedbackResult } from '../../src/domain/result';
-import { joinUrl, postJson } from '../../src/shared/http';
+import { joinUrl, postJson } from '../../src/activities/http';
 
 export function loadBaselineConfig(): AppConfig {
   return loadConfig(process.env, ['requestQueue', 'delivery']);

@@ -12,7 +12,7 @@ import { buildPromptMessages, promptText, type ChatMessage } from '../domain/pro
 import type { FeedbackResult } from '../domain/result';
 import { FailureTypes, type DeliveryChannel } from '../domain/workflow';
 import type { FeedbackRequest } from '../domain/request';
-import { describeNetworkError, isRetryableStatus, joinUrl, postJson } from '../shared/http';
+import { describeNetworkError, isRetryableStatus, joinUrl, postJson } from './http';
 import { signatureHeaders } from '../shared/signing';
 import {
   parseChatCompletion,

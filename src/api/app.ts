@@ -17,10 +17,10 @@ import { authenticate, type RawBodyRequest } from './auth';
 import { fromEpochMillis } from '../domain/datetime';
 import { workflowIdFor } from '../domain/keys';
 import { validateFeedbackRequest } from '../domain/request';
-import type { FeedbackStatusView } from '../ops/status-view';
+import type { FeedbackStatusView } from '../domain/status-view';
 import { runReadiness, type ReadinessCheck } from '../shared/health';
 import type { Logger } from '../shared/logger';
-import { FifoSender } from '../shared/fifo-sender';
+import { FifoSender } from './fifo-sender';
 import { contextFromHeaders, inSpan, SpanKind, traceMessageAttributes } from '../shared/tracing';
 import type { ApiMetrics, Registry } from '../shared/metrics';
 import { Messages, sendEnvelope } from './envelope';
@@ -135,7 +135,7 @@ function recordMetrics(metrics: ApiMetrics): RequestHandler {
 }
 
 function createFeedback(deps: ApiDeps, recent: RecentRequests): RequestHandler {
-  // Requests that arrive together share SendMessageBatch calls (src/shared/fifo-sender.ts).
+  // Requests that arrive together share SendMessageBatch calls (src/api/fifo-sender.ts).
   const queue = new FifoSender(deps.sqs, deps.requestQueueUrl, deps.sqsTimeoutMs);
   return async (req: Request, res: Response) => {
     const validation = validateFeedbackRequest(req.body);

@@ -1,7 +1,7 @@
 /** Entry point of the API process. */
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type AppConfig } from '../config';
-import type { FeedbackStatusView } from '../ops/status-view';
+import type { FeedbackStatusView } from '../domain/status-view';
 import { sqsQueueCheck } from '../shared/health';
 import { createLogger } from '../shared/logger';
 import { createApiMetrics, createMetricsRegistry } from '../shared/metrics';

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { feedbackRequestSchema } from '../domain/request';
-import { feedbackStatusViewSchema } from '../ops/status-view';
+import { feedbackStatusViewSchema } from '../domain/status-view';
 import { Messages } from './envelope';
 
 type JsonSchema = Record<string, unknown>;

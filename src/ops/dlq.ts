@@ -12,7 +12,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DLQ_ATTRIBUTES } from '../sqs-bridge/bridge';
+import { DLQ_ATTRIBUTES } from '../shared/sqs';
 
 export interface DlqEntry {
   messageId: string;

@@ -25,7 +25,7 @@ import {
 } from '../domain/workflow';
 import { EXPIRED_CONTENT, RECOVERABLE_FAILURE_CONTENT } from '../domain/result';
 import { webUiLink } from '../shared/temporal';
-import type { FeedbackStatusView } from './status-view';
+import type { FeedbackStatusView } from '../domain/status-view';
 
 export type { FeedbackStatusView };
 

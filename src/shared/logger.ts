@@ -31,3 +31,15 @@ export function createLogger(name: string, level: string, destination?: pino.Des
     destination,
   );
 }
+
+/**
+ * Name and message of an error and its cause (e.g. a ServiceError's gRPC status), never more: SDK
+ * errors can carry request metadata we do not want in logs.
+ */
+export function errorSummary(err: unknown): { name: string; message: string } {
+  if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
+  const cause = (err as Error & { cause?: unknown }).cause;
+  const detail =
+    cause instanceof Error && cause.message && cause.message !== err.message ? `: ${cause.message}` : '';
+  return { name: err.name, message: `${err.message}${detail}` };
+}

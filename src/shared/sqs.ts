@@ -48,6 +48,13 @@ export interface QueueSetupOptions {
   resultMaxReceiveCount?: number;
 }
 
+/** Attribute names carried by messages the bridge dead-letters (read back by `feedback dlq`). */
+export const DLQ_ATTRIBUTES = {
+  reason: 'reason',
+  errors: 'errors',
+  sourceMessageId: 'sourceMessageId',
+} as const;
+
 /**
  * The BE leaves a result it cannot process undeleted (unknown member, unparsable body) and polls the
  * result DLQ for them. Its subscriber receives every 20 s at most while it runs and its visibility is

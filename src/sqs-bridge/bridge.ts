@@ -27,8 +27,9 @@ import { parseFeedbackRequestBody, type FieldError } from '../domain/request';
 import type { FeedbackWorkflowInput } from '../domain/workflow';
 import { startFeedbackWorkflow, type FeedbackStartSettings } from '../shared/feedback-start';
 import type { QueueAdmission } from './admission';
-import type { Logger } from '../shared/logger';
+import { errorSummary, type Logger } from '../shared/logger';
 import type { BridgeMetrics } from '../shared/metrics';
+import { DLQ_ATTRIBUTES } from '../shared/sqs';
 import { contextFromMessageAttributes, inSpan, SpanKind, TRACE_ATTRIBUTE_NAMES } from '../shared/tracing';
 
 export interface BridgeOptions {
@@ -66,13 +67,6 @@ export interface BatchReport {
   /** Handled messages whose delete SQS reported as failed (they will come back and be duplicates). */
   deleteFailures: number;
 }
-
-/** Attribute names carried by dead-lettered messages. */
-export const DLQ_ATTRIBUTES = {
-  reason: 'reason',
-  errors: 'errors',
-  sourceMessageId: 'sourceMessageId',
-} as const;
 
 const MAX_REASON_CHARS = 1000;
 /** SQS's limit of entries per batch call. */
@@ -382,14 +376,4 @@ export class SqsBridge {
     }
     return failed.length;
   }
-}
-
-/** Error name and message only: SDK errors can carry request metadata we do not want in logs. */
-/** Name and message of an error and its cause (e.g. a ServiceError's gRPC status), never more. */
-export function errorSummary(err: unknown): { name: string; message: string } {
-  if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
-  const cause = (err as Error & { cause?: unknown }).cause;
-  const detail =
-    cause instanceof Error && cause.message && cause.message !== err.message ? `: ${cause.message}` : '';
-  return { name: err.name, message: `${err.message}${detail}` };
 }

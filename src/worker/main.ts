@@ -10,7 +10,7 @@ import { connectWithRetry, STARTUP_MAX_WAIT_MS } from '../shared/startup';
 import { temporalConnectionOptions } from '../shared/temporal';
 import { createSqsClient } from '../shared/sqs';
 import { createFeedbackWorker, createLlmWorker, llmActivities } from './worker';
-import { LlmFlowControl } from '../flow/flow-control';
+import { LlmFlowControl } from '../llm-concurrency/flow-control';
 import { DEFAULT_BUNDLE_PATH, TRACING_BUNDLE_PATH } from './bundle-path';
 import { setupTracing } from '../shared/tracing';
 

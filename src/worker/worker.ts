@@ -1,7 +1,7 @@
 /** Builds the Temporal worker that runs FeedbackWorkflow and its activities. */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import type { LlmFlowControl } from '../flow/flow-control';
-import { limiterSlotSupplier } from '../flow/limiter';
+import type { LlmFlowControl } from '../llm-concurrency/flow-control';
+import { limiterSlotSupplier } from '../llm-concurrency/limiter';
 import type { AppConfig } from '../config';
 import type { FeedbackActivities } from '../activities';
 import type { Tracing } from '../shared/tracing';

@@ -38,7 +38,7 @@ const PROCESSES = {
   api: { main: 'src/api/main.ts', script: 'start:api' },
   'sqs-bridge': { main: 'src/sqs-bridge/main.ts', script: 'start:bridge' },
   worker: { main: 'src/worker/main.ts', script: 'start:worker' },
-  'vllm-simulator': { main: 'src/simulator/main.ts', script: 'start:vllm-sim' },
+  'vllm-simulator': { main: 'dev/vllm-simulator/main.ts', script: 'start:vllm-sim' },
 } as const;
 type ProcessName = keyof typeof PROCESSES;
 const PROCESS_NAMES = Object.keys(PROCESSES) as ProcessName[];

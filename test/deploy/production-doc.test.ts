@@ -53,7 +53,7 @@ describe('docs/production.md', () => {
 
   it.each([
     // src/shared/health.ts: the queue check of each process's /ready.
-    ['api', ['SendFeedbackRequests'], ['src/api', 'src/shared/fifo-sender.ts', 'src/shared/health.ts']],
+    ['api', ['SendFeedbackRequests'], ['src/api', 'src/shared/health.ts']],
     [
       'sqs-bridge',
       ['ConsumeFeedbackRequests', 'DeadLetterInvalidRequests'],

@@ -4,7 +4,7 @@
  */
 import { ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
-import { BeStore, createClock } from '../../src/dev/be-double/store';
+import { BeStore, createClock } from '../../dev/be-double/store';
 import {
   BE_MESSAGE_GROUP,
   CLOCK_PATH,
@@ -12,7 +12,7 @@ import {
   feedbackWeek,
   RESULT_PATH,
   type BeDouble,
-} from '../../src/dev/be-double';
+} from '../../dev/be-double';
 import { sha256Hex } from '../../src/domain/keys';
 import type { FeedbackQueues } from '../../src/shared/sqs';
 import { eventually as poll } from '../support/eventually';

@@ -15,7 +15,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { beRequestBody } from '../../src/dev/be-double';
+import { beRequestBody } from '../../dev/be-double';
 import { OPEN_QUEUE_RUNS_QUERY } from '../../src/sqs-bridge/admission';
 import { lookupFeedbackStatus } from '../../src/ops/status';
 import { eventually } from '../support/eventually';

@@ -10,7 +10,7 @@ import { DEFAULT_PROMPT_VERSION } from '../../src/domain/prompt';
 import { runCli, ExitCodes } from '../../src/cli/feedback';
 import { lookupFeedbackStatus, type FeedbackStatusView } from '../../src/ops/status';
 import { createLogger } from '../../src/shared/logger';
-import { DLQ_ATTRIBUTES } from '../../src/sqs-bridge/bridge';
+import { DLQ_ATTRIBUTES } from '../../src/shared/sqs';
 import { acceptedRequest } from '../support/accepted';
 import { NO_AUTH } from '../support/config';
 import { startPipeline, workflowResult, type Pipeline } from '../support/pipeline';

@@ -1,6 +1,6 @@
 import { SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { sha256Hex } from '../../src/domain/keys';
-import { DLQ_ATTRIBUTES } from '../../src/sqs-bridge/bridge';
+import { DLQ_ATTRIBUTES } from '../../src/shared/sqs';
 import { acceptedRequest } from '../support/accepted';
 import { fixtureJson, VALID_REQUEST_FIXTURES, type BeQueueMessageFixture } from '../support/fixtures';
 import { startPipeline, workflowResult, type Pipeline } from '../support/pipeline';

@@ -169,7 +169,7 @@ it.each([
   const group = allProcs().filter((p) => p.pgid === pgid && !p.zombie);
   const infra = infraServers();
   // What is looked at is the stack: the three processes in the group, both servers in their own session.
-  for (const entry of ['api/main.js', 'sqs-bridge/main.js', 'worker/main.js', 'dev/be-double-main.js'])
+  for (const entry of ['api/main.js', 'sqs-bridge/main.js', 'worker/main.js', 'dev/be-double/main.js'])
     expect(group.map((p) => p.cmdline).join('\n')).toContain(entry);
   expect(infra.map((p) => p.cmdline).join('\n')).toMatch(/start-dev[\s\S]*org\.elasticmq\.server\.Main/);
 

@@ -14,8 +14,8 @@ import {
   type FeedbackOutcome,
   type FeedbackWorkflowInput,
 } from '../../src/domain/workflow';
-import { createVllmSimulator, type VllmSimulator } from '../../src/simulator/vllm-simulator';
-import { startTcpProxy } from '../../src/dev/tcp-proxy';
+import { createVllmSimulator, type VllmSimulator } from '../../dev/vllm-simulator/simulator';
+import { startTcpProxy } from '../../dev/tcp-proxy';
 import {
   serviceEnv,
   spawnEntryPoint,

@@ -1,7 +1,8 @@
 import { getEventListeners } from 'node:events';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { DLQ_ATTRIBUTES, type SqsBridge } from '../../src/sqs-bridge/bridge';
+import type { SqsBridge } from '../../src/sqs-bridge/bridge';
+import { DLQ_ATTRIBUTES } from '../../src/shared/sqs';
 import type { FeedbackQueues } from '../../src/shared/sqs';
 import { fixtureJson, type BeQueueMessageFixture } from '../support/fixtures';
 import {

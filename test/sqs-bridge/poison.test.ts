@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { LIMITS } from '../../src/domain/request';
-import { DLQ_ATTRIBUTES } from '../../src/sqs-bridge/bridge';
+import { DLQ_ATTRIBUTES } from '../../src/shared/sqs';
 import { startPipeline, type Pipeline } from '../support/pipeline';
 
 jest.setTimeout(120_000);

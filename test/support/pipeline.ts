@@ -28,12 +28,12 @@ import {
   createMetricsRegistry,
   type Registry,
 } from '../../src/shared/metrics';
-import { createBeDouble, type BeDouble } from '../../src/dev/be-double';
-import { createVllmSimulator, type VllmSimulator } from '../../src/simulator/vllm-simulator';
+import { createBeDouble, type BeDouble } from '../../dev/be-double';
+import { createVllmSimulator, type VllmSimulator } from '../../dev/vllm-simulator/simulator';
 import { SqsBridge } from '../../src/sqs-bridge/bridge';
 import { createLogger } from '../../src/shared/logger';
 import type { FeedbackQueues } from '../../src/shared/sqs';
-import { LlmFlowControl } from '../../src/flow/flow-control';
+import { LlmFlowControl } from '../../src/llm-concurrency/flow-control';
 import { createFeedbackWorker, createLlmWorker, llmActivities } from '../../src/worker/worker';
 import { freshQueues, testConfig, testSqsClient, testStack } from './stack';
 import { stopWorker, workflowBundle } from './temporal';

@@ -4,7 +4,7 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { FifoSender, packBySize } from '../../src/shared/fifo-sender';
+import { FifoSender, packBySize } from '../../src/api/fifo-sender';
 
 /** A client that records each SendMessageBatch and answers with `answer` (default: all successful). */
 function fakeSqs(

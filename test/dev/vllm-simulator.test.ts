@@ -2,7 +2,7 @@ import {
   createVllmSimulator,
   type SimulatorOptions,
   type VllmSimulator,
-} from '../../src/simulator/vllm-simulator';
+} from '../../dev/vllm-simulator/simulator';
 
 const MODEL = 'mistralai/Mistral-7B-Instruct-v0.3';
 const HANGUL = /[\uAC00-\uD7A3]/;

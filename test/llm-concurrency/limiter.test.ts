@@ -8,7 +8,7 @@ import type {
   SlotReleaseContext,
   SlotReserveContext,
 } from '@temporalio/worker';
-import { ConcurrencyLimiter, limiterSlotSupplier } from '../../src/flow/limiter';
+import { ConcurrencyLimiter, limiterSlotSupplier } from '../../src/llm-concurrency/limiter';
 
 /** Lets the promise callbacks that are ready run. */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));

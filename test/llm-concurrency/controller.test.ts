@@ -9,7 +9,7 @@ import {
   parseVllmMetrics,
   type GradientSettings,
   type QueueDepthSettings,
-} from '../../src/flow/controller';
+} from '../../src/llm-concurrency/controller';
 
 const QUEUE: QueueDepthSettings = { min: 1, max: 128, targetWaiting: 2 };
 

@@ -6,9 +6,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FeedbackResult } from '../../domain/result';
-import type { Logger } from '../../shared/logger';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../../shared/signing';
+import type { FeedbackResult } from '../../src/domain/result';
+import type { Logger } from '../../src/shared/logger';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../../src/shared/signing';
 import { parseResultBody } from './subscriber';
 import type { BeStore } from './store';
 

@@ -1,8 +1,8 @@
 /** Runs the simulated vLLM server as its own process (local runs, chaos tests, benchmarks). */
-import { loadConfig } from '../config';
-import { createLogger } from '../shared/logger';
-import { onShutdown, runMain } from '../shared/process';
-import { createVllmSimulator } from './vllm-simulator';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/shared/logger';
+import { onShutdown, runMain } from '../../src/shared/process';
+import { createVllmSimulator } from './simulator';
 
 runMain('vllm-simulator', async () => {
   const config = loadConfig();

@@ -1,5 +1,5 @@
 /**
- * The BE double as a process (src/dev/be-double), for `npm start`:
+ * The BE double as a process (dev/be-double), for `npm start`:
  *
  *   be-double-main                      subscribes to the result queue and its DLQ and serves the
  *                                       callback on BE_DOUBLE_PORT; logs every stored feedback
@@ -13,11 +13,11 @@
  * AWS_SQS_FEEDBACK_RESULT_QUEUE_URL, AWS_SQS_FEEDBACK_RESULT_DLQ_QUEUE_URL.
  */
 import { readFileSync } from 'node:fs';
-import { loadConfig, type AppConfig } from '../config';
-import { createLogger } from '../shared/logger';
-import { onShutdown, runMain } from '../shared/process';
-import { createSqsClient } from '../shared/sqs';
-import { CLOCK_PATH, createBeDouble, PUBLISH_PATH, type Publication } from './be-double';
+import { loadConfig, type AppConfig } from '../../src/config';
+import { createLogger } from '../../src/shared/logger';
+import { onShutdown, runMain } from '../../src/shared/process';
+import { createSqsClient } from '../../src/shared/sqs';
+import { CLOCK_PATH, createBeDouble, PUBLISH_PATH, type Publication } from '.';
 
 const [command, ...args] = process.argv.slice(2);
 

@@ -4,8 +4,8 @@
  * attempts with 300/600 ms backoff. The body is the request's JSON without `requestId`/`timestamp`.
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { fromEpochMillis } from '../../domain/datetime';
-import { sha256Hex } from '../../domain/keys';
+import { fromEpochMillis } from '../../src/domain/datetime';
+import { sha256Hex } from '../../src/domain/keys';
 import type { BeStore } from './store';
 
 export const BE_MESSAGE_GROUP = 'feedback-request';

@@ -5,7 +5,7 @@
  * and pays CPU for (docs/benchmarks.md).
  */
 import { request } from 'undici';
-import { inSpan, SpanKind, traceHeaders } from './tracing';
+import { inSpan, SpanKind, traceHeaders } from '../shared/tracing';
 
 /** Joins a base URL and a path with exactly one `/` between them (the seed's `//` bug). */
 export function joinUrl(base: string, path: string): string {

@@ -6,7 +6,7 @@
  * a test can set. Like the vLLM simulator, a development tool, not part of production.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { Logger } from '../../shared/logger';
+import type { Logger } from '../../src/shared/logger';
 import { CallbackEndpoint, type CallbackAttempt, type CallbackFaults, type ResultBody } from './callback';
 import { BePublisher, type Publication } from './publisher';
 import { ResultSubscriber } from './subscriber';

@@ -3,7 +3,7 @@
  * the weekly feedbacks it stored and everything else it saw (duplicates, re-publishes, results it could
  * not process, DLQ failures). Tests and the chaos run read it and wait on it; `verdict` judges a run.
  */
-import { previousWeekMonday } from '../../domain/datetime';
+import { previousWeekMonday } from '../../src/domain/datetime';
 
 /** A result content the BE reads as a recoverable failure (an HTTP status code as a string). */
 export const STATUS_CODE_CONTENT = /^[45]\d\d$/;

@@ -3,7 +3,7 @@
  * needs it without loading the Temporal client.
  */
 import { z } from 'zod';
-import { FEEDBACK_STAGES } from '../domain/workflow';
+import { FEEDBACK_STAGES } from './workflow';
 
 /**
  * What the status API and `feedback status` show; optional fields are absent when unknown. A zod

@@ -3,7 +3,7 @@
  */
 import type { MetricMeter } from '@temporalio/common';
 import type { FlowSettings } from '../../src/config';
-import { LlmFlowControl, type FlowControlDeps } from '../../src/flow/flow-control';
+import { LlmFlowControl, type FlowControlDeps } from '../../src/llm-concurrency/flow-control';
 
 const METRICS_URL = 'http://vllm.test:8000/metrics';
 

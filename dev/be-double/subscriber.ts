@@ -10,7 +10,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { Logger } from '../../shared/logger';
+import type { Logger } from '../../src/shared/logger';
 import type { BePublisher } from './publisher';
 import { STATUS_CODE_CONTENT, type BeStore } from './store';
 

@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describeNetworkError, isRetryableStatus, joinUrl, postJson } from '../../src/shared/http';
+import { describeNetworkError, isRetryableStatus, joinUrl, postJson } from '../../src/activities/http';
 
 describe('joinUrl', () => {
   it('joins base and path with exactly one slash', () => {
