@@ -372,13 +372,18 @@ async function main(): Promise<void> {
     }),
     startElasticMq(group, { port: PORTS.sqs }),
   ]);
-  const simulator = group.start('vllm-simulator', node, [join(ROOT, 'dist', 'dev', 'vllm-simulator', 'main.js')], {
-    LOG_LEVEL: 'warn',
-    VLLM_SIM_PORT: String(PORTS.vllm),
-    VLLM_SIM_HOST: '127.0.0.1',
-    VLLM_SIM_MAX_NUM_SEQS: String(CAPACITY),
-    VLLM_SIM_LATENCY_MS: '0',
-  });
+  const simulator = group.start(
+    'vllm-simulator',
+    node,
+    [join(ROOT, 'dist', 'dev', 'vllm-simulator', 'main.js')],
+    {
+      LOG_LEVEL: 'warn',
+      VLLM_SIM_PORT: String(PORTS.vllm),
+      VLLM_SIM_HOST: '127.0.0.1',
+      VLLM_SIM_MAX_NUM_SEQS: String(CAPACITY),
+      VLLM_SIM_LATENCY_MS: '0',
+    },
+  );
   await waitForHttp(`http://127.0.0.1:${PORTS.vllm}/health`);
   const sqs = createSqsClient(
     { region: REGION, endpoint: `http://127.0.0.1:${PORTS.sqs}`, requestTimeoutMs: 10_000 },
