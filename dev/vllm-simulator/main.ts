@@ -2,7 +2,7 @@
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/shared/logger';
 import { onShutdown, runMain } from '../../src/shared/process';
-import { createVllmSimulator } from './simulator';
+import { createVllmSimulator } from '.';
 
 runMain('vllm-simulator', async () => {
   const config = loadConfig();

@@ -11,7 +11,7 @@ import type { ChatCompletionAnswer } from '../../src/activities/vllm';
 import { createBeDouble, type BeDouble } from '../../dev/be-double';
 import { FailureTypes } from '../../src/domain/workflow';
 import type { FeedbackResult } from '../../src/domain/result';
-import { createVllmSimulator, type VllmSimulator } from '../../dev/vllm-simulator/simulator';
+import { createVllmSimulator, type VllmSimulator } from '../../dev/vllm-simulator';
 
 const CHECKED_INPUT = {
   request: { personalChallenges: [{ id: 1, title: '플로깅 하기', isSuccess: true }], groupChallenges: [] },

@@ -1,8 +1,4 @@
-import {
-  createVllmSimulator,
-  type SimulatorOptions,
-  type VllmSimulator,
-} from '../../dev/vllm-simulator/simulator';
+import { createVllmSimulator, type SimulatorOptions, type VllmSimulator } from '../../dev/vllm-simulator';
 
 const MODEL = 'mistralai/Mistral-7B-Instruct-v0.3';
 const HANGUL = /[\uAC00-\uD7A3]/;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { FeedbackQueues } from '../../src/shared/sqs';
-import { createVllmSimulator, type VllmSimulator } from '../../dev/vllm-simulator/simulator';
+import { createVllmSimulator, type VllmSimulator } from '../../dev/vllm-simulator';
 import { serviceEnv, spawnEntryPoint, type EntryPoint } from '../support/processes';
 import { freshQueues, testSqsClient } from '../support/stack';
 import { acceptedRequest } from '../support/accepted';

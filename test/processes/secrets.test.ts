@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createBeDouble, type BeDouble } from '../../dev/be-double';
-import { createVllmSimulator, type VllmSimulator } from '../../dev/vllm-simulator/simulator';
+import { createVllmSimulator, type VllmSimulator } from '../../dev/vllm-simulator';
 import { serviceEnv, spawnEntryPoint, type EntryPoint } from '../support/processes';
 import { freshQueues, testSqsClient } from '../support/stack';
 import { workflowBundle } from '../support/temporal';

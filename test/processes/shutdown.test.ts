@@ -14,7 +14,7 @@ import {
   type FeedbackOutcome,
   type FeedbackWorkflowInput,
 } from '../../src/domain/workflow';
-import { createVllmSimulator, type VllmSimulator } from '../../dev/vllm-simulator/simulator';
+import { createVllmSimulator, type VllmSimulator } from '../../dev/vllm-simulator';
 import { startTcpProxy } from '../../dev/tcp-proxy';
 import {
   serviceEnv,

@@ -29,7 +29,7 @@ import {
   type Registry,
 } from '../../src/shared/metrics';
 import { createBeDouble, type BeDouble } from '../../dev/be-double';
-import { createVllmSimulator, type VllmSimulator } from '../../dev/vllm-simulator/simulator';
+import { createVllmSimulator, type VllmSimulator } from '../../dev/vllm-simulator';
 import { SqsBridge } from '../../src/sqs-bridge/bridge';
 import { createLogger } from '../../src/shared/logger';
 import type { FeedbackQueues } from '../../src/shared/sqs';
