@@ -6,12 +6,6 @@
  * style scheduler with a FIFO queue, abort on disconnect, Prometheus metrics, and injectable faults.
  * Every response carries the header `x-vllm-simulator: 1`.
  */
-export {
-  createVllmSimulator,
-  type FaultKind,
-  type FaultRule,
-  type SimulatorOptions,
-  type SimulatorRequestRecord,
-  type SimulatorStats,
-  type VllmSimulator,
-} from './server';
+export { createVllmSimulator, type SimulatorOptions, type VllmSimulator } from './server';
+export type { FaultKind, FaultRule } from './faults';
+export type { SimulatorRequestRecord, SimulatorStats } from './metrics';
