@@ -1,18 +1,14 @@
 /**
- * `node --import tsx bench/render.ts bench/results/<name>.json`: rewrites the Markdown table and the SVG
- * chart of a finished run from its JSON (ratios and targets are computed again), e.g. after a change
- * to the report's layout. Needs no stack.
+ * `node --import tsx bench/render.ts bench/results/<name>.json`: rewrites a throughput run's Markdown and
+ * SVG from its JSON, ratios and targets computed again (e.g. after a change to the report's layout).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import {
-  computeRatios,
-  evaluateTargets,
-  FULL_N,
-  renderMarkdown,
-  renderSvg,
-  type BenchReport,
-} from './report';
+import { computeRatios, evaluateTargets } from './throughput/figures';
+import { renderMarkdown } from './throughput/markdown';
+import { FULL_N } from './throughput/scenarios';
+import { renderSvg } from './throughput/svg';
+import type { BenchReport } from './throughput/types';
 
 function main(): void {
   const file = process.argv[2];

@@ -2,10 +2,11 @@
 # `npm run bench [-- --suite throughput|flow|all] [--quick] [options]`: installs what is missing, builds
 # our processes and the baselines, then runs
 #   throughput  bench/run.ts: ours next to the seed-style worker, a plain SQS consumer and the raw
-#               Temporal ceiling (ports 37233/39324/38800/38000; options in bench/run.ts)
+#               Temporal ceiling (ports 37233/39324/38800/38000)
 #   flow        bench/flow.ts: LLM flow control: capacity drop, bulk burst with interactive trickle,
-#               adaptive vs fixed limit (ports 47233/49324/48800/48000; options in bench/flow.ts)
+#               adaptive vs fixed limit (ports 47233/49324/48800/48000)
 # (default: both, one after the other) and writes bench/results/<date>[-flow][-quick].{json,md[,svg]}.
+# Options: docs/benchmarks.md.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

@@ -1,0 +1,321 @@
+/** The throughput suite's Markdown report, one function per section; the summary page reuses the tables. */
+import type { Stage } from '../breakdown';
+import { burstScenarios, cpuPerRequest, findRun, rawCeiling } from './figures';
+import { cpuList, latency, ms, num, percent, rate, runRate, table, verdict, x } from './format';
+import { SYSTEM_LABELS, type SystemId } from './scenarios';
+import type { ApiReport, BenchReport, LatencySample } from './types';
+
+export function renderMarkdown(report: BenchReport, svgFile: string): string {
+  return [
+    ...header(report, svgFile),
+    ...section('Delivered per second (first send → last delivery)', deliveredTable(report)),
+    ...section('Ratios', ratiosTable(report)),
+    ...section('Targets', targetsTable(report)),
+    ...latencySection(report),
+    ...breakdownSection(report),
+    ...cpuAndMemorySection(report),
+    ...cpuPerRequestSection(report),
+    ...apiSection(report),
+    ...section('Settings', settingsTable(report)),
+    ...notesSection(report),
+  ].join('\n');
+}
+
+const section = (title: string, body: string) => [`## ${title}`, '', body, ''];
+
+/** The command, the machine and the wall time of a run. */
+export function runLine(report: BenchReport): string {
+  return (
+    `\`${report.command}\` — ${report.machine.cpus} CPUs, Node ${report.machine.node}, load average at start ` +
+    `${report.machine.loadAverageAtStart.map((l) => l.toFixed(2)).join(' / ')}` +
+    (report.wallSeconds ? `, ${Math.round(report.wallSeconds)} s wall time` : '')
+  );
+}
+
+function header(report: BenchReport, svgFile: string): string[] {
+  return [
+    `# Benchmark ${report.date.slice(0, 10)}${report.quick ? ' (quick)' : ''}`,
+    '',
+    runLine(report) +
+      '. Everything (Temporal dev server, ElasticMQ, vLLM simulator, the systems, the harness) shares these CPUs.',
+    '',
+    `![delivered per second](${svgFile})`,
+    '',
+  ];
+}
+
+export function deliveredTable(report: BenchReport): string {
+  return table(
+    ['scenario', 'L', 'C', 'queue groups', 'ours', 'seed-style', 'plain consumer', 'raw ceiling', 'C/L'],
+    burstScenarios(report).map((s) => [
+      s.id,
+      latency(s.latencyMs),
+      String(s.capacity),
+      s.shape === 'group' ? 'one (`feedback-request`)' : 'one per member',
+      ...(['ours', 'seed', 'plain'] as SystemId[]).map((system) => runRate(findRun(report, s.id, system))),
+      s.latencyMs === 0 ? runRate(rawCeiling(report)) : '–',
+      s.latencyMs > 0 ? rate(s.capacity / (s.latencyMs / 1000)) : '∞',
+    ]),
+  );
+}
+
+function ratiosTable(report: BenchReport): string {
+  return table(
+    ['scenario', 'ours / seed-style', 'ours / plain consumer', 'ours / raw ceiling', 'ours / (C/L)'],
+    report.ratios.map((r) => [r.scenario, x(r.vsSeed), x(r.vsPlain), x(r.vsRaw), x(r.vsCapacity)]),
+  );
+}
+
+export function targetsTable(report: BenchReport): string {
+  return table(
+    ['target', 'wanted', 'measured', 'result', 'note'],
+    report.targets.map((t) => [t.name, t.target, t.measured, verdict(t.pass), t.note ?? '']),
+  );
+}
+
+export const LATENCY_LEGEND =
+  'e2e: send → callback accepted. Overhead: e2e minus the time the simulator spent on the request ' +
+  '(from its arrival at the simulator, including any wait for a free slot, to the answer). ' +
+  'For the raw ceiling, e2e is start call → third activity.';
+
+function latencySection(report: BenchReport): string[] {
+  return ['## Latency and overhead per run', '', LATENCY_LEGEND, '', latencyTable(report), ''];
+}
+
+export function latencyTable(report: BenchReport): string {
+  return table(
+    [
+      'scenario',
+      'system',
+      'requests',
+      'delivered',
+      'delivered/s',
+      'e2e p50',
+      'e2e p95',
+      'e2e p99',
+      'overhead p50',
+      'overhead p99',
+      'max vLLM concurrency',
+    ],
+    report.runs.map((r) => [
+      r.scenario + (r.offeredRatePerSec ? ` (${rate(r.offeredRatePerSec)}/s offered)` : ''),
+      SYSTEM_LABELS[r.system],
+      String(r.requested),
+      String(r.delivered),
+      runRate(r),
+      ms(r.e2eMs.p50),
+      ms(r.e2eMs.p95),
+      ms(r.e2eMs.p99),
+      ms(r.overheadMs.p50),
+      ms(r.overheadMs.p99),
+      r.simulator ? String(r.simulator.maxRunningSeen) : '–',
+    ]),
+  );
+}
+
+const STAGES: Array<[Stage, string]> = [
+  ['queueAndBridge', 'send → workflow started (SQS + bridge)'],
+  ['taskDispatch', 'task dispatch (scheduled → started, workflow and activity tasks)'],
+  ['workflowTasks', 'workflow tasks in the worker (incl. local activities)'],
+  ['vllmCallOverhead', 'generate activity minus simulator time'],
+  ['callback', 'deliver activity started → callback accepted'],
+];
+
+function breakdownSection(report: BenchReport): string[] {
+  const broken = report.runs.filter((r) => r.overheadBreakdown);
+  if (broken.length === 0) return [];
+  return [
+    "## Where ours' overhead goes (paced runs, from the workflow histories)",
+    '',
+    table(
+      ['stage', ...broken.map((r) => `${r.scenario} p50 / p99`)],
+      STAGES.map(([stage, label]) => [
+        label,
+        ...broken.map((r) => {
+          const q = r.overheadBreakdown?.stages[stage];
+          return `${ms(q?.p50)} / ${ms(q?.p99)}`;
+        }),
+      ]),
+    ),
+    '',
+    'Percentiles are per stage; they do not add up to the overhead percentiles exactly.',
+    '',
+  ];
+}
+
+function cpuAndMemorySection(report: BenchReport): string[] {
+  const sharedNames = [...new Set(report.runs.flatMap((r) => Object.keys(r.sharedCpuSecondsDuringRun)))];
+  return [
+    '## CPU and memory per run',
+    '',
+    'CPU seconds in the measured window (and since the process started), peak RSS (VmHWM) of each ' +
+      'process of the system; then the CPU seconds the shared processes used in the same window.',
+    '',
+    table(
+      [
+        'scenario',
+        'system',
+        'processes: CPU s window (total), peak RSS',
+        ...sharedNames.map((n) => `${n} CPU s`),
+      ],
+      report.runs.map((r) => [
+        r.scenario,
+        SYSTEM_LABELS[r.system],
+        Object.entries(r.processes)
+          .map(
+            ([name, p]) =>
+              `${name}: ${num(p.cpuSecondsDuringRun)} (${num(p.cpuSeconds)}), ${num(p.peakRssMb, 0)} MB`,
+          )
+          .join('; '),
+        ...sharedNames.map((n) => num(r.sharedCpuSecondsDuringRun[n])),
+      ]),
+    ),
+    '',
+  ];
+}
+
+export const CPU_PER_REQUEST_LEGEND =
+  "CPU milliseconds per delivered request in the measured window: the system's own processes, the " +
+  'Temporal dev server, ElasticMQ. Unlike delivered/s, this hardly depends on what else the shared ' +
+  "machine was doing at the time, so it compares the systems' cost directly. For a slow or short run " +
+  'it also holds the idle cost of the window (the dev server uses some CPU when idle, which is all the ' +
+  'Temporal column shows for the baselines without Temporal).';
+
+function cpuPerRequestSection(report: BenchReport): string[] {
+  return ['## CPU per delivered request', '', CPU_PER_REQUEST_LEGEND, '', cpuPerRequestTable(report), ''];
+}
+
+export function cpuPerRequestTable(report: BenchReport): string {
+  return table(
+    ['scenario', 'system', 'own processes', 'Temporal', 'ElasticMQ', 'total (incl. simulator)'],
+    report.runs.map((r) => {
+      const c = cpuPerRequest(r);
+      return [
+        r.scenario,
+        SYSTEM_LABELS[r.system],
+        num(c.own),
+        num(c.temporal),
+        num(c.elasticmq),
+        num(c.total),
+      ];
+    }),
+  );
+}
+
+function apiSection(report: BenchReport): string[] {
+  const a = report.api;
+  if (!a) return [];
+  const out = [
+    '## API alone',
+    '',
+    `POST /ai/feedback at ${a.offeredRatePerSec} req/s for ${a.durationSeconds} s, next to SendMessage calls ` +
+      `from the harness to the same ElasticMQ (same body, group and dedup id as the API sends, a client ` +
+      `configured like the API's). Both are driven the same way: 10 closed loops sharing the rate (Node's ` +
+      `fetch with keep-alive for the API), each after a warm-up; latencies as seen by the harness. The ` +
+      `overhead target compares these two.`,
+    '',
+    apiLatencyTable(a),
+    '',
+    apiProcessLine(a),
+    '',
+  ];
+  if (a.sweep?.length) {
+    out.push(
+      'The same at other offered rates (each rate: raw SendMessage, then the API, same process). The API is one ' +
+        'Node process: its overhead follows how busy that core is, and how busy the whole machine is (the API, ' +
+        'the harness driving it and ElasticMQ share the cores).',
+      '',
+      apiSweepTable(a),
+      '',
+    );
+  }
+  return out;
+}
+
+function apiLatencyTable(a: ApiReport): string {
+  const rows: Array<readonly [string, LatencySample, number]> = [
+    ['POST /ai/feedback', a.api, a.api.errors + a.api.non2xx],
+    ['SendMessage (raw)', a.rawSendMessage, a.rawSendMessage.errors],
+  ];
+  if (a.autocannon) {
+    rows.push(
+      [
+        'POST /ai/feedback, autocannon (10 connections)',
+        a.autocannon.api,
+        a.autocannon.api.errors + a.autocannon.api.non2xx,
+      ],
+      [
+        'autocannon against a server that answers at once',
+        a.autocannon.noopServer,
+        a.autocannon.noopServer.errors,
+      ],
+    );
+  }
+  return table(
+    ['measurement', 'requests', 'errors', 'p50', 'p95', 'p99', 'max'],
+    rows.map(([label, sample, errors]) => [
+      label,
+      String(sample.count),
+      String(errors),
+      ms(sample.latencyMs.p50),
+      ms(sample.latencyMs.p95),
+      ms(sample.latencyMs.p99),
+      ms(sample.latencyMs.max),
+    ]),
+  );
+}
+
+function apiProcessLine(a: ApiReport): string {
+  return (
+    `API overhead: p50 ${ms(a.overheadP50Ms)}, p99 ${ms(a.overheadP99Ms)}. API process: ` +
+    Object.entries(a.processes)
+      .map(([name, p]) => `${name} ${num(p.cpuSecondsDuringRun)} CPU s, peak RSS ${num(p.peakRssMb, 0)} MB`)
+      .join('; ') +
+    `. CPU seconds of the shared processes in the API window: ${cpuList(a.sharedCpuSeconds.api)}; ` +
+    `in the SendMessage window: ${cpuList(a.sharedCpuSeconds.rawSendMessage)}.` +
+    (a.autocannon
+      ? ' autocannon at a fixed rate adds latency of its own (its row against a server that answers at once), ' +
+        'which is why it does not decide the target.'
+      : '')
+  );
+}
+
+/** The API and raw SendMessage at each offered rate (the main rate last). */
+export function apiSweepTable(a: ApiReport): string {
+  return table(
+    [
+      'offered',
+      'API p50 / p99',
+      'SendMessage p50 / p99',
+      'overhead p50 / p99',
+      'API CPU per request',
+      'API busy (of one core)',
+      'machine busy: API / SendMessage window',
+      'errors',
+    ],
+    (a.sweep ?? []).map((p) => [
+      `${p.offeredRatePerSec} req/s`,
+      `${ms(p.apiLatencyMs.p50)} / ${ms(p.apiLatencyMs.p99)}`,
+      `${ms(p.rawLatencyMs.p50)} / ${ms(p.rawLatencyMs.p99)}`,
+      `${ms(p.overheadP50Ms)} / ${ms(p.overheadP99Ms)}`,
+      p.apiCpuMsPerRequest === undefined ? 'n/a' : `${num(p.apiCpuMsPerRequest, 2)} ms`,
+      percent(p.apiBusy),
+      `${percent(p.machineBusy?.api)} / ${percent(p.machineBusy?.rawSendMessage)}`,
+      String(p.errors),
+    ]),
+  );
+}
+
+function settingsTable(report: BenchReport): string {
+  return table(
+    ['setting', 'value'],
+    Object.entries(report.settings).map(([k, v]) => [k, v]),
+  );
+}
+
+function notesSection(report: BenchReport): string[] {
+  const notes = report.runs.flatMap((r) =>
+    r.notes.map((n) => `- ${r.scenario} / ${SYSTEM_LABELS[r.system]}: ${n}`),
+  );
+  return notes.length > 0 ? ['## Notes', '', ...notes, ''] : [];
+}

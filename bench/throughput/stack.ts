@@ -1,0 +1,146 @@
+/** The throughput suite's shared stack: Temporal dev server, ElasticMQ and the vLLM simulator, for all runs. */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { startElasticMq, startTemporalDevServer, waitForTemporal } from '../../chaos/infra';
+import { type ManagedProcess, type ProcessGroup, waitForHttp } from '../../chaos/processes';
+import { pool, type ProgressBar } from '../../chaos/util';
+import { createSqsClient, ensureFeedbackQueues } from '../../src/shared/sqs';
+import { BE_GROUP, CREDENTIALS, REGION, sendRequest } from '../requests';
+import { BUILD, DATA, PORTS, SEND_CONCURRENCY, SIMULATOR_URL, ROOT } from './layout';
+import type { Options } from './options';
+import { exitWatch } from './processes';
+import { CAPACITY } from './scenarios';
+
+export type SharedName = 'temporal' | 'elasticmq' | 'simulator';
+
+export interface Stack {
+  sqs: SQSClient;
+  shared: Record<SharedName, ManagedProcess>;
+}
+
+/** What every run needs: the process group, an SQS client, the shared processes, the progress bar. */
+export interface Context extends Stack {
+  options: Options;
+  group: ProcessGroup;
+  /** Rejects when a shared process exits without the harness asking. */
+  sharedExited: Promise<never>;
+  /** Names of the processes the harness is stopping (their exit is expected). */
+  stopping: Set<string>;
+  progress: ProgressBar;
+  progressBase: number;
+  /** The processes started for the runs, by name (the latest start of each name). */
+  started: Map<string, ManagedProcess>;
+  runIndex: number;
+  /** The highest delivered/s of ours per latency, for the paced runs. */
+  oursMaxRate: Map<number, number>;
+}
+
+/** Starts the shared processes, warms ElasticMQ up and bundles the raw ceiling's workflow if it runs. */
+export async function startStack(options: Options, group: ProcessGroup): Promise<Stack> {
+  const node = process.execPath;
+  process.stderr.write('[bench] starting Temporal dev server, ElasticMQ and the vLLM simulator\n');
+  const [temporal, elasticmq] = await Promise.all([
+    startTemporalDevServer(group, {
+      port: PORTS.temporal,
+      httpPort: PORTS.temporalHttp,
+      metricsPort: PORTS.temporalMetrics,
+      dbFile: join(DATA, 'temporal.db'),
+      home: DATA,
+      extraArgs: options.sqlitePragmas.map((p) => `--sqlite-pragma=${p}`),
+      dynamicConfig: options.devConfig,
+    }),
+    startElasticMq(group, { port: PORTS.sqs }),
+  ]);
+  const simulator = group.start(
+    'vllm-simulator',
+    node,
+    [join(ROOT, 'dist', 'dev', 'vllm-simulator', 'main.js')],
+    {
+      LOG_LEVEL: 'warn',
+      VLLM_SIM_PORT: String(PORTS.vllm),
+      VLLM_SIM_HOST: '127.0.0.1',
+      VLLM_SIM_MAX_NUM_SEQS: String(CAPACITY),
+      VLLM_SIM_LATENCY_MS: '0',
+    },
+  );
+  await waitForHttp(`${SIMULATOR_URL}/health`);
+  const sqs = createSqsClient(
+    { region: REGION, endpoint: `http://127.0.0.1:${PORTS.sqs}`, requestTimeoutMs: 10_000 },
+    { credentials: CREDENTIALS },
+  );
+  await warmUpQueue(sqs, options.emqWarmup);
+  if (options.systems.has('raw')) {
+    await execFileAsync(node, [
+      join(BUILD, 'raw-temporal.js'),
+      'bundle',
+      join(DATA, 'noop-workflow-bundle.js'),
+    ]);
+  }
+  return { sqs, shared: { temporal, elasticmq, simulator } };
+}
+
+/** Restarts the shared processes that are down (another session on the machine may kill them). */
+export async function reviveShared(ctx: Context): Promise<void> {
+  const down = (Object.entries(ctx.shared) as Array<[SharedName, ManagedProcess]>).filter(
+    ([, p]) => p.child?.exitCode !== null || p.child?.signalCode !== null,
+  );
+  for (const [name, managed] of down) {
+    process.stderr.write(`[bench] restarting ${managed.name}\n`);
+    ctx.group.restart(managed.name);
+    if (name === 'temporal') await waitForTemporal(`127.0.0.1:${PORTS.temporal}`);
+    else if (name === 'elasticmq') await waitForHttp(`http://127.0.0.1:${PORTS.sqs}/?Action=ListQueues`);
+    else await waitForHttp(`${SIMULATOR_URL}/health`);
+  }
+  ctx.sharedExited = exitWatch(ctx.stopping, Object.values(ctx.shared));
+}
+
+/** Sends, receives and deletes `count` messages: ElasticMQ runs on the JVM, whose JIT needs the traffic. */
+async function warmUpQueue(sqs: SQSClient, count: number): Promise<void> {
+  if (count <= 0) return;
+  process.stderr.write(`[bench] warming up ElasticMQ with ${count} messages\n`);
+  const queues = await ensureFeedbackQueues(sqs, 'bench-warmup');
+  await pool(
+    Array.from({ length: count }, (_, i) => i),
+    SEND_CONCURRENCY,
+    async (i) => {
+      await sendRequest(
+        sqs,
+        queues.requestQueueUrl,
+        900_000_000 + i,
+        i % 2 ? BE_GROUP : String(900_000_000 + i),
+      );
+    },
+  );
+  let received = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (received < count) {
+        const out = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queues.requestQueueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+          }),
+        );
+        const messages = out.Messages ?? [];
+        received += messages.length;
+        if (messages.length === 0) continue;
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queues.requestQueueUrl,
+            Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+          }),
+        );
+      }
+    }),
+  );
+}
+
+function execFileAsync(command: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) =>
+    execFile(command, args, (err, _stdout, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(),
+    ),
+  );
+}
