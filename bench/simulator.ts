@@ -1,4 +1,4 @@
-/** What both benchmark suites read back from the vLLM simulator: its counters and its record of each request. */
+/** What both suites read back from the vLLM simulator: its counters and its record of each request. */
 import type { Metrics, SimulatorStats } from '../dev/vllm-simulator/metrics';
 
 /** GET /sim/stats. */
@@ -14,7 +14,7 @@ export async function simulatorRecords(baseUrl: string): Promise<SimulatorRecord
   return (await (await fetch(`${baseUrl}/sim/requests`)).json()) as SimulatorRecord[];
 }
 
-/** Per member: the ms its requests spent at the simulator, from arrival (a wait for a slot included) to the answer. */
+/** Per member: ms its requests spent at the simulator, from arrival (slot wait included) to the answer. */
 export function simulatorMsByMember(records: SimulatorRecord[]): Map<number, number> {
   const simMs = new Map<number, number>();
   for (const record of records) {

@@ -1,4 +1,4 @@
-/** The burst scenario: a bulk burst of BE messages and an interactive trickle through the API; the trickle's latency. */
+/** The burst scenario: BE messages in bulk, interactive requests through the API, their latency. */
 import { percentile, pool, sleep } from '../../chaos/util';
 import { createBeDouble } from '../../dev/be-double';
 import { workflowIdFor } from '../../src/domain/keys';

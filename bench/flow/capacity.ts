@@ -1,4 +1,7 @@
-/** The capacity scenario: vLLM's capacity drops from 64 to 16 and comes back under a BE backlog; per phase, how vLLM was used. */
+/**
+ * The capacity scenario: vLLM's capacity drops from 64 to 16 and comes back under a BE backlog; per
+ * phase, how vLLM was used.
+ */
 import { percentile, pool, sleep } from '../../chaos/util';
 import { createBeDouble } from '../../dev/be-double';
 import { BE_GROUP, configureSimulator, sendRequest } from '../requests';
@@ -107,7 +110,7 @@ interface Observed {
   latencyMs: number;
 }
 
-/** Phase i after its first L seconds: throughput by Little's law, waiting queue, how fast the limit followed. */
+/** Phase i after its first L seconds: throughput by Little's law, the waiting queue, the limit's lag. */
 function measurePhase(
   { samples, records, changes, end, latencyMs: L }: Observed,
   capacity: number,

@@ -1,4 +1,4 @@
-/** The flow suite's result: its types, its Markdown (tables reused by the summary page), the files it writes. */
+/** The flow suite's result: its types, its Markdown (tables shared with the summary), its files. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OverheadBreakdown } from '../breakdown';
@@ -30,7 +30,10 @@ export interface PhaseReport {
   ratio: number;
   waitingMax: number;
   waitingP95: number;
-  /** Seconds from the change until the outstanding requests at vLLM were within 1.25 × (C + target) (a drop) or running ≥ 0.9 × C (a rise). */
+  /**
+   * Seconds from the change until the outstanding requests at vLLM were within 1.25 × (C + target) (a
+   * drop) or running ≥ 0.9 × C (a rise).
+   */
   followSeconds?: number;
   limitRange?: [number, number];
 }
@@ -141,7 +144,7 @@ function burstSection(report: FlowReport): string[] {
 
 const burstLimit = (run: BurstReport) => (run.mode === 'fixed' ? `fixed ${FIXED_LIMIT_BURST}` : 'adaptive');
 
-/** Per limit: the interactive latency unloaded and under the burst, the bulk throughput, the waiting queue. */
+/** Per limit: interactive latency unloaded and under the burst, bulk throughput, the waiting queue. */
 export function burstTable(report: FlowReport): string[] {
   return [
     '| limit | interactive unloaded p50 / p99 | under the burst p50 / p99 | p99 ratio (≤ 2) | bulk delivered/s (C/L) | vLLM waiting p95 / max |',

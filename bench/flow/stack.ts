@@ -1,4 +1,4 @@
-/** The flow suite's stack: ElasticMQ and the simulator for all runs, a fresh dev server and our processes per run. */
+/** The flow suite's stack: shared ElasticMQ and simulator; per run a fresh dev server and our processes. */
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';

@@ -54,7 +54,7 @@ export async function runApi(ctx: Context): Promise<ApiReport> {
   const memberId = 999_000_001;
   const body = JSON.stringify(feedbackRequest(memberId));
 
-  // Raw SendMessage first, driven like autocannon drives the API (API_CONNECTIONS closed loops sharing the rate).
+  // Raw SendMessage first, driven like autocannon drives the API: closed loops sharing the rate.
   const rawQueues = await ensureFeedbackQueues(ctx.sqs, `bench-${tag}-sendmessage`);
   const raw = rawSender(rawQueues.requestQueueUrl, memberId, body);
   await raw.drive(API_RATE, API_WARMUP_SECONDS, []);

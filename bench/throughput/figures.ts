@@ -61,7 +61,7 @@ export function evaluateTargets(report: BenchReport, fullN: number): TargetResul
   return targets;
 }
 
-/** Burst runs: ours against C/L and the seed-style worker (L > 0), the raw ceiling and the plain consumer (L = 0). */
+/** Burst runs: ours against C/L and the seed-style worker (L > 0), raw ceiling and plain consumer (L = 0). */
 function throughputTargets(report: BenchReport, fullN: number, check: Check): void {
   const nNote = (run?: RunReport) =>
     run && run.requested < fullN ? `${run.requested} requests (target defined for ${fullN})` : undefined;

@@ -1,4 +1,4 @@
-/** What a run measures besides its deliveries: CPU and memory of the processes (from /proc), latency quantiles. */
+/** What a run measures besides deliveries: CPU and memory of the processes (/proc), latency quantiles. */
 import { percentile, sleep } from '../../chaos/util';
 import { readProcUsage } from '../proc';
 import type { Context } from './stack';

@@ -1,4 +1,4 @@
-/** The throughput suite's command-line options (listed in docs/benchmarks.md), with the full and quick defaults. */
+/** The throughput suite's command-line options (docs/benchmarks.md lists them) and their defaults. */
 import { DEV_SERVER_DYNAMIC_CONFIG, DEV_SERVER_SQLITE_PRAGMAS } from '../../chaos/infra';
 import { ALL_SYSTEMS, FULL_N, OTHER_SCENARIOS, SCENARIOS, type Scenario, type SystemId } from './scenarios';
 

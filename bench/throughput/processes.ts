@@ -109,7 +109,10 @@ export function startScriptArgs(script: string): string[] {
   return args.map((arg) => (arg.startsWith('-') ? arg : join(ROOT, arg)));
 }
 
-/** Our processes also run with --ours-env, --node-options as NODE_OPTIONS (V8 flags to try) and the profilers asked for. */
+/**
+ * Our processes also run with --ours-env, --node-options as NODE_OPTIONS (V8 flags to try) and the
+ * profilers asked for.
+ */
 export function oursProcessEnv(ctx: Context, env: NodeJS.ProcessEnv, name: string): NodeJS.ProcessEnv {
   const flags = [
     ...(ctx.options.nodeOptions ? [ctx.options.nodeOptions] : []),

@@ -1,4 +1,4 @@
-/** One run of a queue-reading system (ours, seed-style, plain): BE-style load onto its queue, deliveries measured. */
+/** A run of a queue-reading system (ours, seed-style, plain): BE-style messages in, deliveries measured. */
 import { paced, pool, sleep } from '../../chaos/util';
 import { createBeDouble } from '../../dev/be-double';
 import { workflowIdFor } from '../../src/domain/keys';
@@ -160,7 +160,7 @@ async function sendLoad(run: QueueRun, processNames: string[]): Promise<Load> {
   return { members, sentAt, requestKeys, offeredRate, cpuBefore, cpuAfter, deliveredCount, notes };
 }
 
-/** Per request: e2e (send → callback) and overhead (e2e minus its time at the simulator); the run's duration. */
+/** Per request: e2e (send → callback) and overhead (e2e minus simulator time); the run's duration. */
 async function measureDeliveries({ deliveredAt }: QueueRun, { members, sentAt, deliveredCount }: Load) {
   const simStats = await simulatorCounters(SIMULATOR_URL);
   const simMs = simulatorMsByMember(await simulatorRecords(SIMULATOR_URL));

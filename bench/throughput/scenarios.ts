@@ -45,7 +45,7 @@ export const SCENARIOS: Scenario[] = [
   burst('instant-member', 'L = 0, group per member', 0, 'member'),
   burst('l1-group', 'L = 1 s, one group', 1000, 'group'),
   burst('l1-member', 'L = 1 s, group per member', 1000, 'member'),
-  // C/L below the raw Temporal ceiling: where the orchestrator, not Temporal on this machine, would be the limit.
+  // C/L below the raw Temporal ceiling: where the orchestrator, not Temporal here, would be the limit.
   ...[8, 16].map((capacity): Scenario => ({
     id: `l1-c${capacity}`,
     title: `L = 1 s, C = ${capacity}, one group`,

@@ -1,4 +1,4 @@
-/** The throughput suite's shared stack: Temporal dev server, ElasticMQ and the vLLM simulator, for all runs. */
+/** The throughput suite's shared stack, for all runs: Temporal dev server, ElasticMQ, vLLM simulator. */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
