@@ -13,6 +13,7 @@ COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY dev ./dev
 COPY scripts ./scripts
 RUN npm run build
 
@@ -22,8 +23,19 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
 
-# --- runtime ---
-FROM node:20.20.2-bookworm-slim
+# --- development tools: the product's code and dev/ (compose's vllm-simulator service) ---
+FROM node:20.20.2-bookworm-slim AS dev-tools
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/dev ./dist/dev
+COPY package.json ./
+USER 1000:1000
+CMD ["node", "dist/dev/vllm-simulator/main.js"]
+
+# --- runtime: the product (the default target, last) ---
+FROM node:20.20.2-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=prod-deps /app/node_modules ./node_modules

@@ -29,7 +29,8 @@ import {
   Worker,
 } from '@temporalio/worker';
 import { checkedGeneration, type DeliverInput, type FeedbackActivities } from '../src/activities';
-import { DEFAULT_POLICY, type FeedbackPolicy } from '../src/domain/policy';
+import { DEFAULT_POLICY } from '../src/config';
+import type { FeedbackPolicy } from '../src/domain/policy';
 import { validateFeedbackRequest } from '../src/domain/request';
 import {
   CompletionTokensSearchAttribute,
@@ -134,7 +135,7 @@ function workflowInput(
     request,
     requestedAt: REQUESTED_AT,
     source,
-    policy: { ...DEFAULT_POLICY, llmTaskQueue: LLM_TASK_QUEUE, maxAgeMinutes: 72 * 60, ...policy },
+    policy: { ...DEFAULT_POLICY, llmTaskQueue: LLM_TASK_QUEUE, ...policy },
     acceptedAt,
     sentAt: new Date(nowMs).toISOString(),
   };

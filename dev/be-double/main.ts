@@ -14,6 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadConfig, type AppConfig } from '../../src/config';
+import { loadDevConfig } from '../config';
 import { createLogger } from '../../src/shared/logger';
 import { onShutdown, runMain } from '../../src/shared/process';
 import { createSqsClient } from '../../src/shared/sqs';
@@ -62,7 +63,7 @@ function serve(): void {
       members: 'any',
       logger,
     });
-    const url = await double.listen(config.beDouble.port);
+    const url = await double.listen(loadDevConfig().beDouble.port);
     if (resultQueueUrl) double.startSubscriber();
     else logger.warn('AWS_SQS_FEEDBACK_RESULT_QUEUE_URL is not set: only the callback is served');
     logger.info(
@@ -84,7 +85,7 @@ async function publish(argv: string[]): Promise<string> {
   const request = JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8')) as Record<string, unknown>;
   const body = JSON.stringify({ ...request, memberId });
   const config = loadConfig();
-  const viaRunning = await publishThroughRunningDouble(config, body);
+  const viaRunning = await publishThroughRunningDouble(loadDevConfig().beDouble.port, body);
   const publication = viaRunning ?? (await publishDirectly(config, body));
   return `published for member ${memberId}${viaRunning ? ' (through the running BE double)' : ''}: deduplicationId ${publication.deduplicationId}, messageId ${publication.messageId ?? '-'}`;
 }
@@ -93,8 +94,8 @@ async function advance(argv: string[]): Promise<string> {
   const days = Number(argv[0]);
   if (!Number.isFinite(days) || days <= 0)
     throw new Error('usage: advance <days> (e.g. 7 for the next week)');
-  const config = loadConfig();
-  const response = await fetch(`http://127.0.0.1:${config.beDouble.port}${CLOCK_PATH}`, {
+  const { port } = loadDevConfig().beDouble;
+  const response = await fetch(`http://127.0.0.1:${port}${CLOCK_PATH}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ days }),
@@ -105,13 +106,10 @@ async function advance(argv: string[]): Promise<string> {
   return `the BE double's clock moved ${days} days on: results are now filed under the week of ${envelope.data.week}`;
 }
 
-async function publishThroughRunningDouble(
-  config: AppConfig,
-  body: string,
-): Promise<Publication | undefined> {
+async function publishThroughRunningDouble(port: number, body: string): Promise<Publication | undefined> {
   let response: Response;
   try {
-    response = await fetch(`http://127.0.0.1:${config.beDouble.port}${PUBLISH_PATH}`, {
+    response = await fetch(`http://127.0.0.1:${port}${PUBLISH_PATH}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body,

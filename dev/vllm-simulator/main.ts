@@ -1,5 +1,6 @@
 /** Runs the simulated vLLM server as its own process (local runs, chaos tests, benchmarks). */
 import { loadConfig } from '../../src/config';
+import { loadDevConfig } from '../config';
 import { createLogger } from '../../src/shared/logger';
 import { onShutdown, runMain } from '../../src/shared/process';
 import { createVllmSimulator } from '.';
@@ -7,7 +8,8 @@ import { createVllmSimulator } from '.';
 runMain('vllm-simulator', async () => {
   const config = loadConfig();
   const logger = createLogger('vllm-simulator', config.logLevel);
-  const { port, host, maxNumSeqs, latencyMs, latencyPerTokenMs, overcommitPenalty } = config.simulator;
+  const { port, host, maxNumSeqs, latencyMs, latencyPerTokenMs, overcommitPenalty } =
+    loadDevConfig().simulator;
   const model = config.vllm.model;
   const simulator = createVllmSimulator({
     maxNumSeqs,

@@ -1,7 +1,12 @@
+/** Where results go: the BE's callback, its result queue, or both (src/config/policy.ts says which is safe). */
+export const DELIVERY_MODES = ['callback', 'queue', 'both'] as const;
+export type DeliveryMode = (typeof DELIVERY_MODES)[number];
+
 /**
  * Timeouts and retry settings of one FeedbackWorkflow run. The bridge fills them from configuration
  * and passes them in the workflow input, so they are part of the run's history: a configuration
- * change applies to new runs and never changes a running one under its feet.
+ * change applies to new runs and never changes a running one under its feet. The defaults are the
+ * configuration schema's (`DEFAULT_POLICY` in src/config/policy.ts).
  */
 export interface FeedbackPolicy {
   generateTimeoutSeconds: number;
@@ -16,7 +21,7 @@ export interface FeedbackPolicy {
   deliveryTimeoutSeconds: number;
   deliveryRetryMaxIntervalSeconds: number;
   deliveryGiveUpAfterHours: number;
-  deliveryMode: 'callback' | 'queue' | 'both';
+  deliveryMode: DeliveryMode;
   /**
    * Whether a terminal failure's status code goes to the callback as well. The BE's callback
    * controller stores any content as the member's feedback, so by default only the result queue
@@ -40,19 +45,3 @@ export interface FeedbackPolicy {
    */
   maxAgeMinutes?: number;
 }
-
-export const DEFAULT_POLICY: FeedbackPolicy = {
-  generateTimeoutSeconds: 60,
-  generateHeartbeatSeconds: 10,
-  generateRetryInitialSeconds: 1,
-  generateRetryMaxIntervalSeconds: 60,
-  generateGiveUpAfterMinutes: 120,
-  maxRegenerations: 2,
-  maxFeedbackChars: 600,
-  deliveryTimeoutSeconds: 15,
-  deliveryRetryMaxIntervalSeconds: 60,
-  deliveryGiveUpAfterHours: 24,
-  deliveryMode: 'queue',
-  postFailuresToCallback: false,
-  failureHoldSeconds: 330,
-};

@@ -1,5 +1,6 @@
 /** What the AI side hands back to the BE (`FeedbackResultRequestDto` plus fields it ignores). */
-import type { FeedbackPolicy } from './policy';
+import type { DeliveryMode, FeedbackPolicy } from './policy';
+import type { DeliveryChannel } from './workflow';
 
 export interface FeedbackResult {
   memberId: number;
@@ -47,7 +48,7 @@ export function buildFeedbackResult(input: {
 }
 
 /** The channels a delivery mode delivers to. */
-export function deliveryChannels(mode: 'callback' | 'queue' | 'both'): Array<'callback' | 'queue'> {
+export function deliveryChannels(mode: DeliveryMode): DeliveryChannel[] {
   return mode === 'both' ? ['callback', 'queue'] : [mode];
 }
 
@@ -58,7 +59,7 @@ export function deliveryChannels(mode: 'callback' | 'queue' | 'both'): Array<'ca
 export function resultChannels(
   policy: Pick<FeedbackPolicy, 'deliveryMode' | 'postFailuresToCallback'>,
   isFailure: boolean,
-): Array<'callback' | 'queue'> {
+): DeliveryChannel[] {
   const channels = deliveryChannels(policy.deliveryMode);
   return isFailure && !policy.postFailuresToCallback ? channels.filter((c) => c === 'queue') : channels;
 }

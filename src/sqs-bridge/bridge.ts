@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
+import type { BridgeSettings } from '../config';
 import { fromEpochMillis } from '../domain/datetime';
 import { requestKey, workflowIdFor } from '../domain/keys';
 import type { FeedbackPolicy } from '../domain/policy';
@@ -32,7 +33,8 @@ import type { BridgeMetrics } from '../shared/metrics';
 import { DLQ_ATTRIBUTES } from '../shared/sqs';
 import { contextFromMessageAttributes, inSpan, SpanKind, TRACE_ATTRIBUTE_NAMES } from '../shared/tracing';
 
-export interface BridgeOptions {
+/** The bridge's settings section (the admission bound is given as `admission`) and its clients. */
+export interface BridgeOptions extends Omit<BridgeSettings, 'maxOpenQueueRuns'> {
   sqs: SQSClient;
   temporal: Client;
   logger: Logger;
@@ -40,11 +42,6 @@ export interface BridgeOptions {
   dlqUrl: string;
   taskQueue: string;
   policy: FeedbackPolicy;
-  pollers: number;
-  waitTimeSeconds: number;
-  maxMessages: number;
-  visibilityTimeoutSeconds: number;
-  backoffMaxMs: number;
   /** Set search attributes at start (needs them registered on the namespace). Default true. */
   searchAttributes?: boolean;
   /** Stamped on each run (search attribute and memo). Default: DEFAULT_PROMPT_VERSION. */

@@ -89,7 +89,7 @@ describe('docker-compose.yml', () => {
       'temporal-ui': 'temporalio/ui',
       elasticmq: 'softwaremill/elasticmq-native',
       vllm: 'vllm/vllm-openai',
-      'vllm-simulator': 'leafresh-feedback-orchestrator',
+      'vllm-simulator': 'leafresh-feedback-orchestrator-dev-tools',
       api: 'leafresh-feedback-orchestrator',
       'sqs-bridge': 'leafresh-feedback-orchestrator',
       worker: 'leafresh-feedback-orchestrator',
@@ -112,13 +112,15 @@ describe('docker-compose.yml', () => {
     );
   });
 
-  it('pins every image to a version, and builds the app image once from this Dockerfile for all four roles', () => {
+  it('pins every image to a version, and builds the app image once from this Dockerfile for its three roles', () => {
     for (const [name, service] of Object.entries(raw.services)) {
       const tag = service.image?.split(':')[1];
       if (service.build !== undefined) {
+        // The simulator is a development tool: the Dockerfile's dev-tools target, its own image.
+        const target = name === 'vllm-simulator' ? { target: 'dev-tools' } : {};
         expect({ name, build: service.build, pull: service.pull_policy }).toEqual({
           name,
-          build: { context: '.', dockerfile: 'Dockerfile' },
+          build: { context: '.', dockerfile: 'Dockerfile', ...target },
           pull: 'build',
         });
       } else {
@@ -126,8 +128,11 @@ describe('docker-compose.yml', () => {
         expect({ name, tag }).toEqual({ name, tag: expect.stringMatching(/^v?\d+\.\d+(\.\d+)*(-[a-z]+)?$/) });
       }
     }
-    const appImages = new Set(PROCESS_NAMES.map((n) => raw.services[n].image));
+    const appImages = new Set(
+      PROCESS_NAMES.filter((n) => n !== 'vllm-simulator').map((n) => raw.services[n].image),
+    );
     expect([...appImages]).toEqual(['leafresh-feedback-orchestrator:local']);
+    expect(raw.services['vllm-simulator'].image).toBe('leafresh-feedback-orchestrator-dev-tools:local');
   });
 
   it('registers the search attributes the workflow code uses, in a one-shot job after the server is healthy', () => {
@@ -148,8 +153,15 @@ describe('docker-compose.yml', () => {
 
   it('gives the app services only variables the config schema (or the AWS SDK) reads', () => {
     for (const name of PROCESS_NAMES) {
-      expect({ name, unknown: unknownVariables(raw.services[name]) }).toEqual({ name, unknown: [] });
+      const tool = name === 'vllm-simulator';
+      expect({ name, unknown: unknownVariables(raw.services[name], tool) }).toEqual({ name, unknown: [] });
     }
+    // The development tools' settings are not the product's: a product service given one is flagged.
+    const withToolSetting: ComposeService = {
+      ...raw.services.worker,
+      environment: { ...serviceEnvironment(raw.services.worker), VLLM_SIM_PORT: '8800' },
+    };
+    expect(unknownVariables(withToolSetting)).toEqual(['VLLM_SIM_PORT']);
   });
 
   it('the schema check catches a variable the schema does not know (negative check)', () => {
@@ -331,6 +343,7 @@ describe('docker-compose.yml', () => {
     // postgres image; nc: BusyBox in the Alpine-based temporalio/server; python3: vllm-openai.
     const TOOLS: Record<string, string> = {
       'leafresh-feedback-orchestrator': 'node',
+      'leafresh-feedback-orchestrator-dev-tools': 'node',
       postgres: 'pg_isready',
       'temporalio/server': 'nc',
       'vllm/vllm-openai': 'python3',

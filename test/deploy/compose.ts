@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { devEnvSchema } from '../../dev/config';
 import { envSchema, type Requirement } from '../../src/config';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -151,9 +152,12 @@ export const AWS_SDK_VARIABLES = new Set([
   'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
 ]);
 
-/** Environment variables of a service that neither the config schema nor the AWS SDK reads. */
-export function unknownVariables(service: ComposeService): string[] {
-  const known = new Set(Object.keys(envSchema.shape));
+/**
+ * Environment variables of a service that neither its settings schema (the product's, or the
+ * development tools' for a tool) nor the AWS SDK reads.
+ */
+export function unknownVariables(service: ComposeService, tool = false): string[] {
+  const known = new Set([...Object.keys(envSchema.shape), ...(tool ? Object.keys(devEnvSchema.shape) : [])]);
   return Object.keys(serviceEnvironment(service)).filter(
     (name) => !known.has(name) && !AWS_SDK_VARIABLES.has(name),
   );

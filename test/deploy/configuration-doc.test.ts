@@ -1,4 +1,8 @@
-/** docs/configuration.md against the config schema: every setting is listed, and a default it states is the schema's. */
+/**
+ * docs/configuration.md against the settings schemas (the product's and the development tools'):
+ * every setting is listed, every listed one exists, and a default it states is the schema's.
+ */
+import { devEnvSchema } from '../../dev/config';
 import { envSchema } from '../../src/config';
 import { read } from './compose';
 
@@ -7,16 +11,22 @@ const rows = read('docs/configuration.md')
   .filter((line) => line.startsWith('| `'))
   .map((line) => line.split('|').map((cell) => cell.trim()));
 
+const shape = { ...envSchema.shape, ...devEnvSchema.shape } as Record<
+  string,
+  { safeParse(value: unknown): { data?: unknown } }
+>;
+const listed = new Set(rows.flatMap(([, names]) => [...names.matchAll(/`([A-Z0-9_]+)`/g)].map((m) => m[1])));
+
 describe('docs/configuration.md', () => {
-  it('lists every setting of the config schema', () => {
-    const listed = new Set(
-      rows.flatMap(([, names]) => [...names.matchAll(/`([A-Z0-9_]+)`/g)].map((m) => m[1])),
-    );
-    expect(Object.keys(envSchema.shape).filter((name) => !listed.has(name))).toEqual([]);
+  it('lists every setting of the config schema and of the development tools', () => {
+    expect(Object.keys(shape).filter((name) => !listed.has(name))).toEqual([]);
+  });
+
+  it('lists no setting that no schema reads', () => {
+    expect([...listed].filter((name) => !(name in shape))).toEqual([]);
   });
 
   it("states each single setting's schema default as the schema has it", () => {
-    const shape = envSchema.shape as Record<string, { safeParse(value: unknown): { data?: unknown } }>;
     const wrong = rows.flatMap(([, names, defaults]) => {
       const name = /^`([A-Z0-9_]+)`$/.exec(names)?.[1];
       const stated = /^`([^`]*)`$/.exec(defaults)?.[1];

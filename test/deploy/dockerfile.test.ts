@@ -31,7 +31,12 @@ describe('Dockerfile', () => {
       .filter((i) => i.stage === builds[0].stage && i.instruction === 'COPY')
       .map((i) => i.args);
     expect(buildStageCopies).toEqual(
-      expect.arrayContaining(['tsconfig.json tsconfig.build.json ./', 'src ./src', 'scripts ./scripts']),
+      expect.arrayContaining([
+        'tsconfig.json tsconfig.build.json ./',
+        'src ./src',
+        'dev ./dev',
+        'scripts ./scripts',
+      ]),
     );
   });
 
@@ -50,6 +55,17 @@ describe('Dockerfile', () => {
     );
     expect(prodDeps).toHaveLength(1);
     expect(runtime.some((i) => i.instruction === 'RUN')).toBe(false);
+  });
+
+  it('keeps the development tools out of the product image, in their own dev-tools target', () => {
+    const copies = runtime.filter((i) => i.instruction === 'COPY').map((i) => i.args);
+    expect(copies.filter((c) => /dist\/dev\b/.test(c))).toEqual([]);
+    const from = instructions.find((i) => i.instruction === 'FROM' && /\bAS dev-tools$/i.test(i.args));
+    expect(from).toBeDefined();
+    const devTools = instructions.filter((i) => i.stage === from?.stage);
+    expect(devTools.map((i) => i.args)).toContain('--from=build /app/dist/dev ./dist/dev');
+    const cmd = devTools.find((i) => i.instruction === 'CMD');
+    expect(execForm(cmd?.args ?? '[]').join(' ')).toBe(scripts['start:vllm-sim']);
   });
 
   it('runs as a non-root user', () => {

@@ -7,7 +7,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Client, WorkflowStartOptions } from '@temporalio/client';
-import { DEFAULT_POLICY } from '../../src/domain/policy';
+import { DEFAULT_POLICY } from '../../src/config';
 import type { FeedbackWorkflowInput } from '../../src/domain/workflow';
 import { SqsBridge, type BridgeOptions } from '../../src/sqs-bridge/bridge';
 import { createLogger } from '../../src/shared/logger';

@@ -6,7 +6,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { checkedGeneration, type DeliverInput, type FeedbackActivities } from '../../src/activities';
 import type { ChatCompletionAnswer } from '../../src/activities/vllm';
-import { DEFAULT_POLICY, type FeedbackPolicy } from '../../src/domain/policy';
+import { DEFAULT_POLICY } from '../../src/config';
+import type { FeedbackPolicy } from '../../src/domain/policy';
 import { validateFeedbackRequest } from '../../src/domain/request';
 import {
   FailureTypes,
@@ -49,7 +50,9 @@ function input(
     request,
     requestedAt: '2025-06-16T09:00:00+09:00',
     source: 'api',
-    policy: { ...DEFAULT_POLICY, ...policy },
+    // No expiry unless a test sets it: the time-skipping server's clock runs ahead of `now` as the
+    // suite skips timers, and the schema's default (3 days) would expire later tests' requests.
+    policy: { ...DEFAULT_POLICY, maxAgeMinutes: 0, ...policy },
     acceptedAt: now,
     sentAt: now,
     ...extra,
