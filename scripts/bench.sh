@@ -5,8 +5,8 @@
 #               Temporal ceiling (ports 37233/39324/38800/38000)
 #   flow        bench/flow.ts: LLM flow control: capacity drop, bulk burst with interactive trickle,
 #               adaptive vs fixed limit (ports 47233/49324/48800/48000)
-# (default: both, one after the other) and writes bench/results/<date>[-flow][-quick].{json,md[,svg]}.
-# Options: docs/benchmarks.md.
+# (default: both, one after the other) and writes bench/results/<date>[-flow][-quick].{json,md[,svg]},
+# then bench/results/SUMMARY.md (bench/summary.ts). Options: docs/benchmarks.md.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -26,8 +26,18 @@ npm run --silent build >/dev/null
 npx tsc -p bench/tsconfig.build.json
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 status=0
+# bench/results/SUMMARY.md, rebuilt from the result files after each suite (also after a failed one,
+# which may have written a partial report); failing to rebuild it fails the benchmark at the end.
+summary_failed=0
+summarise() {
+  if ! node --import tsx bench/summary.ts; then
+    echo "[bench] could not regenerate bench/results/SUMMARY.md" >&2
+    summary_failed=1
+  fi
+}
 if [ "$suite" != flow ]; then
   node --import tsx bench/run.ts ${args[@]+"${args[@]}"} || status=$?
+  summarise
 fi
 if [ "$suite" != throughput ] && [ "$status" = 0 ]; then
   # Only --quick and the flow options apply here.
@@ -35,7 +45,9 @@ if [ "$suite" != throughput ] && [ "$status" = 0 ]; then
   for a in ${args[@]+"${args[@]}"}; do [ "$a" = --quick ] && flow_args+=("$a"); done
   if [ "$suite" = flow ]; then flow_args=(${args[@]+"${args[@]}"}); fi
   node --import tsx bench/flow.ts ${flow_args[@]+"${flow_args[@]}"} || status=$?
+  summarise
 fi
 # The results are committed: keep them in the repository's format (CI checks it).
 if [ -d bench/results ]; then npx prettier --write bench/results --log-level warn || true; fi
+if [ "$status" = 0 ] && [ "$summary_failed" = 1 ]; then status=1; fi
 exit "$status"

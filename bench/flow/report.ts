@@ -87,15 +87,12 @@ export function renderFlowMarkdown(report: FlowReport): string {
   return [
     `# LLM flow control: ${report.date.slice(0, 10)}`,
     '',
-    `${commandLine(report)} Simulated vLLM with over-commitment penalty ${PENALTY} (a request started while others wait takes up to ${1 + PENALTY} × L); controller target: ${TARGET_WAITING} waiting.`,
+    `Command: \`${report.command}\` (${report.durationSeconds ?? '?'} s). Simulated vLLM with over-commitment penalty ${PENALTY} (a request started while others wait takes up to ${1 + PENALTY} × L); controller target: ${TARGET_WAITING} waiting.`,
     '',
     ...capacitySection(report),
     ...burstSection(report),
   ].join('\n');
 }
-
-export const commandLine = (report: FlowReport) =>
-  `Command: \`${report.command}\` (${report.durationSeconds ?? '?'} s).`;
 
 function capacitySection(report: FlowReport): string[] {
   if (report.capacity.length === 0) return [];
