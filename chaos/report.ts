@@ -95,6 +95,9 @@ function outcomeSection(j: Judgement, be: BeDouble) {
       total: republishes.length,
       republished: republishes.filter((r) => r.sent).length,
       byContent: countBy(republishes.map((r) => r.content)),
+      notRepublished: j.rerequests.notRepublished,
+      unanswered: j.rerequests.unanswered.length,
+      unansweredExamples: j.rerequests.unanswered.slice(0, 10),
     },
     resultsBeCouldNotProcess: { count: j.unprocessed.length, examples: j.unprocessed.slice(0, 10) },
     resultDlq: j.resultDlq.length,
@@ -130,7 +133,8 @@ export function summaryTable(report: Report, j: Pick<Judgement, 'offending' | 'f
     ],
     [
       'status-code results',
-      `${out.statusCodeResults.total} ${JSON.stringify(out.statusCodeResults.byContent)}, re-published ${out.statusCodeResults.republished}`,
+      `${out.statusCodeResults.total} ${JSON.stringify(out.statusCodeResults.byContent)}, re-published ${out.statusCodeResults.republished}, ` +
+        `not answered by a run ${out.statusCodeResults.unanswered}`,
     ],
     [
       'results the BE could not process',

@@ -3,7 +3,16 @@
  * member-week), the request DLQ (every poison message, with its reason) and the simulator's records.
  */
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { BeDouble, DlqFailure, ReceivedFeedback, Rejection, Republish, Verdict } from '../dev/be-double';
+import {
+  STATUS_CODE_CONTENT,
+  type BeDouble,
+  type DlqFailure,
+  type ReceivedFeedback,
+  type Rejection,
+  type Republish,
+  type Verdict,
+} from '../dev/be-double';
+import { requestKey } from '../src/domain/keys';
 import type { FaultLog } from './faults';
 import type { Expected } from './load';
 import type { Stack } from './stack';
@@ -84,6 +93,40 @@ export function checkRequestDlq(dlq: DlqMessage[], poison: string[]): RequestDlq
   };
 }
 
+export interface RerequestCheck {
+  /** Status codes the BE read on the result queue; each makes it re-publish the member's request. */
+  statusCodes: number;
+  /** Status codes it could not re-publish for (no request known, or every send failed). */
+  notRepublished: number;
+  /**
+   * Re-publishes that no run answered with real feedback: SQS dropped the message as a duplicate (the
+   * failure was sent before the deduplication window closed) or it was lost on the way.
+   */
+  unanswered: Array<{ memberId: number; content: string; messageId?: string }>;
+}
+
+/**
+ * Every status code the BE read must end in a re-request that a run answered with real feedback: the
+ * run's request id is `<memberId>-<SQS MessageId>` of the re-published message.
+ */
+export function checkRerequests(republishes: Republish[], received: ReceivedFeedback[]): RerequestCheck {
+  const answered = new Set(
+    received.filter((f) => !STATUS_CODE_CONTENT.test(f.content)).map((f) => f.requestId),
+  );
+  const sent = republishes.filter((r) => r.sent);
+  return {
+    statusCodes: republishes.length,
+    notRepublished: republishes.length - sent.length,
+    unanswered: sent
+      .filter(
+        (r) =>
+          r.messageId === undefined ||
+          !answered.has(requestKey({ memberId: r.memberId, messageId: r.messageId })),
+      )
+      .map((r) => ({ memberId: r.memberId, content: r.content, messageId: r.messageId })),
+  };
+}
+
 /** Member-weeks with anything wrong, each counted once. */
 export function offendingMemberWeeks(verdict: Verdict): number {
   return new Set(
@@ -153,6 +196,7 @@ export interface Judgement {
   latencies: number[];
   stored: ReceivedFeedback[];
   republishes: Republish[];
+  rerequests: RerequestCheck;
   unprocessed: Rejection[];
   resultDlq: DlqFailure[];
   requestDlq: RequestDlqCheck;
@@ -175,6 +219,7 @@ export function judge(
     latencies: latencies(run.expected, run.weekOne, (memberId, week) => be.feedback(memberId, week)),
     stored: be.feedbacks(),
     republishes: be.republishes(),
+    rerequests: checkRerequests(be.republishes(), [...be.feedbacks(), ...be.duplicates()]),
     unprocessed: be.rejections(),
     resultDlq: be.dlqFailures(),
     requestDlq: checkRequestDlq(evidence.dlq, run.poison),
@@ -186,12 +231,17 @@ export function judge(
   return { ...judgement, failed: failed(judgement) };
 }
 
-/** The run fails on anything lost, doubled or wrong, on a week that never settled, on a result the BE could not take. */
+/**
+ * The run fails on anything lost, doubled or wrong, on a week that never settled, on a result the BE
+ * could not take, and on a status code whose re-request no run answered.
+ */
 export function failed(j: Omit<Judgement, 'failed'>): boolean {
   return (
     !j.verdict.ok ||
     !j.settled.weekOne ||
     !j.settled.weekTwo ||
+    j.rerequests.notRepublished > 0 ||
+    j.rerequests.unanswered.length > 0 ||
     j.unprocessed.length > 0 ||
     j.resultDlq.length > 0 ||
     j.requestDlq.poisonMissing > 0 ||

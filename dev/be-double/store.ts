@@ -38,6 +38,8 @@ export interface Republish {
   at: number;
   body?: string;
   deduplicationId?: string;
+  /** SQS's id for the re-published message; a run for it has the request id `<memberId>-<messageId>`. */
+  messageId?: string;
   sent: boolean;
   error?: string;
 }

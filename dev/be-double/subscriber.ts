@@ -157,6 +157,7 @@ export class ResultSubscriber {
           content,
           body,
           deduplicationId: publication.deduplicationId,
+          messageId: publication.messageId,
           sent: true,
         });
         logger?.info(
