@@ -106,13 +106,15 @@ export interface RerequestCheck {
 }
 
 /**
- * Every status code the BE read must end in a re-request that a run answered with real feedback: the
- * run's request id is `<memberId>-<SQS MessageId>` of the re-published message.
+ * Every status code the BE read must end in a re-request that a run answered: with real feedback, or
+ * with another status code that the BE re-requested in turn (checked the same way). The run's request
+ * id is `<memberId>-<SQS MessageId>` of the re-published message.
  */
 export function checkRerequests(republishes: Republish[], received: ReceivedFeedback[]): RerequestCheck {
-  const answered = new Set(
-    received.filter((f) => !STATUS_CODE_CONTENT.test(f.content)).map((f) => f.requestId),
-  );
+  const answered = new Set([
+    ...received.filter((f) => !STATUS_CODE_CONTENT.test(f.content)).map((f) => f.requestId),
+    ...republishes.map((r) => r.forRequestId),
+  ]);
   const sent = republishes.filter((r) => r.sent);
   return {
     statusCodes: republishes.length,

@@ -33,8 +33,9 @@ export interface ReceivedFeedback extends MemberWeek {
 
 export interface Republish {
   memberId: number;
-  /** The status code that asked for it. */
+  /** The status code that asked for it, and the request id of the result that carried it. */
   content: string;
+  forRequestId?: string;
   at: number;
   body?: string;
   deduplicationId?: string;

@@ -146,7 +146,13 @@ export class ResultSubscriber {
     if (STATUS_CODE_CONTENT.test(content)) {
       const body = store.lastBody(memberId);
       if (body === undefined || !publisher) {
-        store.recordRepublish({ memberId, content, sent: false, error: 'no request to re-publish' });
+        store.recordRepublish({
+          memberId,
+          content,
+          forRequestId: requestId,
+          sent: false,
+          error: 'no request to re-publish',
+        });
         logger?.warn({ memberId, content }, 'BE double: status code for a member without a request; dropped');
         return 'delete';
       }
@@ -155,6 +161,7 @@ export class ResultSubscriber {
         store.recordRepublish({
           memberId,
           content,
+          forRequestId: requestId,
           body,
           deduplicationId: publication.deduplicationId,
           messageId: publication.messageId,
@@ -166,7 +173,14 @@ export class ResultSubscriber {
         );
         return 'delete';
       } catch (err) {
-        store.recordRepublish({ memberId, content, body, sent: false, error: errorMessage(err) });
+        store.recordRepublish({
+          memberId,
+          content,
+          forRequestId: requestId,
+          body,
+          sent: false,
+          error: errorMessage(err),
+        });
         return keep(`re-publish failed: ${errorMessage(err)}`);
       }
     }

@@ -12,12 +12,18 @@ const feedback = (memberId: number, requestId: string, content = '잘했어요!'
   requestId,
 });
 
-const republish = (memberId: number, messageId: string | undefined, sent = true): Republish => ({
+const republish = (
+  memberId: number,
+  messageId: string | undefined,
+  sent = true,
+  forRequestId?: string,
+): Republish => ({
   memberId,
   content: '500',
   at: 0,
   sent,
   ...(messageId === undefined ? {} : { messageId }),
+  ...(forRequestId === undefined ? {} : { forRequestId }),
 });
 
 const okVerdict: Verdict = { ok: true, missing: [], statusCodeStored: [], doubled: [], unexpected: [] };
@@ -62,8 +68,14 @@ describe('checkRerequests', () => {
     expect(check.unanswered.map((u) => u.memberId)).toEqual([7]);
   });
 
+  it('follows a re-request answered by another status code to the re-request after it', () => {
+    const chain = [republish(7, 'm-2', true, '7-m-1'), republish(7, 'm-3', true, '7-m-2')];
+    expect(checkRerequests(chain, [feedback(7, '7-m-3')]).unanswered).toEqual([]);
+    // The chain's last re-request unanswered: that one is flagged, the earlier one is not.
+    expect(checkRerequests(chain, []).unanswered.map((u) => u.messageId)).toEqual(['m-3']);
+  });
+
   it("does not count another member's feedback as the answer", () => {
-    expect(checkRerequests([republish(7, 'm-2')], [feedback(8, '7-m-2')]).unanswered).toEqual([]);
     expect(checkRerequests([republish(7, 'm-2')], [feedback(8, '8-m-2')]).unanswered).toHaveLength(1);
   });
 });
