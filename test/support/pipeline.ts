@@ -13,6 +13,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import type { MetricMeter } from '@temporalio/common';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { createApp } from '../../src/api/app';
@@ -29,7 +30,7 @@ import {
   type Registry,
 } from '../../src/shared/metrics';
 import { createBeDouble, type BeDouble } from '../../dev/be-double';
-import { createVllmSimulator, type VllmSimulator } from '../../dev/vllm-simulator';
+import { createVllmSimulator, type SimulatorOptions, type VllmSimulator } from '../../dev/vllm-simulator';
 import { SqsBridge } from '../../src/sqs-bridge/bridge';
 import { createLogger } from '../../src/shared/logger';
 import type { FeedbackQueues } from '../../src/shared/sqs';
@@ -55,6 +56,8 @@ export interface Pipeline {
    */
   receiver: BeDouble;
   bridge: SqsBridge;
+  /** The LLM worker's flow control: its limiter holds the limit of concurrent vLLM calls. */
+  flowControl: LlmFlowControl;
   taskQueue: string;
   results: QueueCollector;
   /** Absent with `collectDeadLetters: false` (then the DLQ keeps its messages). */
@@ -76,6 +79,15 @@ export interface PipelineOptions {
   beSubscriber?: boolean;
   /** Overrides of the runs' policy (e.g. the failure hold). */
   policy?: Partial<AppConfig['policy']>;
+  /** The vLLM simulator's settings; default 16 sequences of 20 ms. */
+  simulator?: Partial<SimulatorOptions>;
+  /**
+   * Overrides of the LLM flow control (mode, bounds, interval, priorities; the bridge starts runs with
+   * these priorities). Default: the configuration's, reading the simulator's metrics every 200 ms.
+   */
+  flow?: Partial<Omit<AppConfig['flow'], 'taskQueue'>>;
+  /** The flow control's gauges (limit, calls in flight, vLLM waiting) go to this meter. */
+  flowMeter?: MetricMeter;
 }
 
 /**
@@ -129,7 +141,7 @@ async function start(
   const queues = await freshQueues(sqs, label, { visibilityTimeoutSeconds: 30 });
   config.sqs = { ...config.sqs, ...queues };
 
-  const simulator = createVllmSimulator({ maxNumSeqs: 16, latencyMs: 20 });
+  const simulator = createVllmSimulator({ maxNumSeqs: 16, latencyMs: 20, ...options.simulator });
   onStop('close the vLLM simulator', () => simulator.close());
   const { url: vllmUrl } = await simulator.listen(0);
   // Members reach the pipeline through its API and raw queue messages, not only through the double.
@@ -150,8 +162,11 @@ async function start(
   const callbackBaseUrl = await receiver.listen(0);
   config.delivery = { ...config.delivery, callbackBaseUrl };
 
-  config.flow = { ...config.flow, metricsUrl: `${vllmUrl}/metrics`, intervalMs: 200 };
-  const flowControl = new LlmFlowControl(config.flow, { logger });
+  config.flow = { ...config.flow, metricsUrl: `${vllmUrl}/metrics`, intervalMs: 200, ...options.flow };
+  const flowControl = new LlmFlowControl(config.flow, {
+    logger,
+    ...(options.flowMeter ? { meter: options.flowMeter } : {}),
+  });
   const connection = await NativeConnection.connect({ address: stack.temporalAddress });
   onStop("close the workers' connection", () => connection.close());
   const activities = createActivities({
@@ -252,6 +267,7 @@ async function start(
     simulator,
     receiver,
     bridge,
+    flowControl,
     taskQueue,
     results,
     deadLetters,
