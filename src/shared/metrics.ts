@@ -1,8 +1,9 @@
 /**
  * Prometheus metrics of the API and the bridge (prom-client). The worker's come from the Temporal
- * SDK's own exporter plus custom instruments on the SDK's metric meter (src/activities/metrics.ts).
+ * SDK's own exporter plus custom instruments on the SDK's metric meter (activities, activity
+ * interceptors, LLM flow control, the workflow's metricMeter). docs/monitoring.md lists them all.
  */
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export { Registry } from 'prom-client';
 
@@ -57,6 +58,79 @@ export function createBridgeMetrics(registry: Registry) {
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800, 3600],
       registers: [registry],
     }),
+    admissionWaiting: new Gauge({
+      name: 'feedback_bridge_admission_waiting',
+      help: 'Bulk (queue) requests in hand waiting for admission (BRIDGE_MAX_OPEN_QUEUE_RUNS reached).',
+      registers: [registry],
+    }),
+    admissionWait: new Histogram({
+      name: 'feedback_bridge_admission_wait_seconds',
+      help: 'Time a bulk (queue) request waited for admission before its run was started.',
+      buckets: [0.01, 0.1, 1, 5, 15, 60, 300, 900, 1800, 3600],
+      registers: [registry],
+    }),
+    holdingRuns: scrapedGauge(registry, {
+      name: 'feedback_bridge_holding_runs',
+      help: 'FeedbackWorkflow runs in stage holding (a failure result waiting out the hold), by Temporal visibility.',
+    }),
   };
 }
 export type BridgeMetrics = ReturnType<typeof createBridgeMetrics>;
+
+/** A gauge whose value is read when it is scraped; `readFrom` names the reader (none: the gauge stays 0). */
+export interface ScrapedGauge {
+  readonly gauge: Gauge;
+  readFrom(read: () => Promise<number>): void;
+}
+
+/**
+ * A gauge read at scrape time, at most once per `maxAgeMs` (several scrapers, or a scraper and a test,
+ * share one read), each read bounded by `timeoutMs` so a slow source never stalls the scrape. A read
+ * that fails or times out keeps the last value: /ready reports the source's outage, not the metrics.
+ */
+export function scrapedGauge(
+  registry: Registry,
+  options: { name: string; help: string; maxAgeMs?: number; timeoutMs?: number },
+): ScrapedGauge {
+  const maxAgeMs = options.maxAgeMs ?? 15_000;
+  const timeoutMs = options.timeoutMs ?? 2_000;
+  let read: (() => Promise<number>) | undefined;
+  let readAt = -Infinity;
+  let reading: Promise<void> | undefined;
+  const gauge = new Gauge({
+    name: options.name,
+    help: options.help,
+    registers: [registry],
+    async collect() {
+      if (!read || Date.now() - readAt < maxAgeMs) return;
+      const source = read;
+      reading ??= withTimeout(source(), timeoutMs)
+        .then(
+          (value) => {
+            this.set(value);
+            readAt = Date.now();
+          },
+          () => undefined,
+        )
+        .finally(() => {
+          reading = undefined;
+        });
+      await reading;
+    },
+  });
+  return {
+    gauge,
+    readFrom(source) {
+      read = source;
+      readAt = -Infinity;
+    },
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

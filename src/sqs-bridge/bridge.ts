@@ -10,6 +10,7 @@
  * workflows in parallel, dead-letter some, back off on a downstream outage without deleting) and a
  * drain on shutdown, which that library's handler contract does not express.
  */
+import { performance } from 'node:perf_hooks';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
@@ -25,7 +26,11 @@ import { fromEpochMillis } from '../domain/datetime';
 import { requestKey, workflowIdFor } from '../domain/keys';
 import type { FeedbackPolicy } from '../domain/policy';
 import { parseFeedbackRequestBody, type FieldError } from '../domain/request';
-import type { FeedbackWorkflowInput } from '../domain/workflow';
+import {
+  FEEDBACK_WORKFLOW_TYPE,
+  FeedbackStageSearchAttribute,
+  type FeedbackWorkflowInput,
+} from '../domain/workflow';
 import { startFeedbackWorkflow, type FeedbackStartSettings } from '../shared/feedback-start';
 import type { QueueAdmission } from './admission';
 import { errorSummary, type Logger } from '../shared/logger';
@@ -65,6 +70,19 @@ export interface BatchReport {
   deleteFailures: number;
 }
 
+/**
+ * Open runs holding a failure result. A visibility count read when the bridge's metrics are scraped
+ * (at most every 15 s): a counter of holds started minus ended would be wrong after any worker restart
+ * (its counters reset while its holds go on elsewhere), the count is one cheap query and exact.
+ */
+export const HOLDING_RUNS_QUERY =
+  `WorkflowType = '${FEEDBACK_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' ` +
+  `AND ${FeedbackStageSearchAttribute.name} = 'holding'`;
+
+export function holdingRunsCounter(client: Pick<Client, 'workflow'>): () => Promise<number> {
+  return async () => (await client.workflow.count(HOLDING_RUNS_QUERY)).count;
+}
+
 const MAX_REASON_CHARS = 1000;
 /** SQS's limit of entries per batch call. */
 const MAX_BATCH_ENTRIES = 10;
@@ -74,7 +92,11 @@ export class SqsBridge {
   private readonly abort = new AbortController();
   private loops: Promise<void>[] = [];
 
-  constructor(private readonly options: BridgeOptions) {}
+  constructor(private readonly options: BridgeOptions) {
+    // Counted only where the runs carry the FeedbackStage search attribute (set at start).
+    if (options.metrics && options.searchAttributes !== false)
+      options.metrics.holdingRuns.readFrom(holdingRunsCounter(options.temporal));
+  }
 
   start(): void {
     if (this.loops.length > 0) return;
@@ -236,8 +258,7 @@ export class SqsBridge {
     };
     const log = this.options.logger.child({ requestId, workflowId, memberId: request.memberId });
     // A bulk request waits here (invisible, in hand) while the bound of open bulk runs is reached.
-    if (input.source === 'queue' && this.options.admission)
-      await this.options.admission.admit(this.abort.signal);
+    if (input.source === 'queue' && this.options.admission) await this.admit(this.options.admission);
     try {
       // Continues the trace the API started (trace context in the message attributes), if any.
       await inSpan(
@@ -266,6 +287,19 @@ export class SqsBridge {
         return 'duplicate';
       }
       throw err;
+    }
+  }
+
+  /** Admission of one bulk request, counted while it waits and timed once admitted. */
+  private async admit(admission: QueueAdmission): Promise<void> {
+    const metrics = this.options.metrics;
+    const started = performance.now();
+    metrics?.admissionWaiting.inc();
+    try {
+      await admission.admit(this.abort.signal);
+      metrics?.admissionWait.observe((performance.now() - started) / 1000);
+    } finally {
+      metrics?.admissionWaiting.dec();
     }
   }
 
