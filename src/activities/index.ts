@@ -189,6 +189,12 @@ async function deliverByCallback(deps: ActivityDeps, input: DeliverInput): Promi
   const headers: Record<string, string> = { 'idempotency-key': input.idempotencyKey };
   if (deps.delivery.callbackAuthorization) headers.authorization = deps.delivery.callbackAuthorization;
   const url = joinUrl(base, CALLBACK_PATH);
+  // Every answer of the BE by status (4xx other than 409 are rejections an operator must look at).
+  const responses = Context.current().metricMeter.createCounter(
+    'feedback_callback_responses',
+    undefined,
+    'Result callbacks by the BE\'s HTTP status ("network": no answer).',
+  );
   let response;
   try {
     const secret = deps.delivery.callbackSigningSecret;
@@ -199,11 +205,13 @@ async function deliverByCallback(deps: ActivityDeps, input: DeliverInput): Promi
       timeoutMs: Context.current().info.startToCloseTimeoutMs || undefined,
     });
   } catch (err) {
+    if (!Context.current().cancellationSignal.aborted) responses.add(1, { status: 'network' });
     throw ApplicationFailure.retryable(
       `callback unreachable: ${describeNetworkError(err)}`,
       FailureTypes.DeliveryUnavailable,
     );
   }
+  responses.add(1, { status: String(response.status) });
   // 409: the BE has this member's week stored already (an earlier attempt of ours went through).
   if ((response.status >= 200 && response.status < 300) || response.status === 409) return;
   const message = `callback answered ${response.status}: ${response.text.slice(0, 200)}`;
