@@ -78,6 +78,15 @@ export class LlmFlowControl {
           "vLLM's num_requests_waiting at the last read (absent until read).",
         ),
       };
+      // The saturation alert compares vLLM's queue with the target the controllers hold it near.
+      deps.meter
+        .createGauge(
+          'feedback_llm_vllm_waiting_target',
+          'int',
+          '',
+          'LLM_TARGET_WAITING: the vLLM queue length the concurrency controller aims for.',
+        )
+        .set(settings.targetWaiting);
       this.record();
     }
   }
