@@ -4,18 +4,37 @@ import { ConfigError } from '../config';
 import type { Logger } from './logger';
 
 const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
-let whileStarting: ((signal: NodeJS.Signals) => void) | undefined;
+
+/**
+ * What SIGTERM/SIGINT do now: exit at once while starting (runMain), stop in order once running
+ * (onShutdown). Looked up when Node runs the listener, not when the signal was caught.
+ */
+let onSignal: ((signal: NodeJS.Signals) => void) | undefined;
+let listening = false;
+
+/**
+ * Installs the one listener per signal, for the life of the process; it is never removed. Node
+ * watches a signal only while it has listeners: removing the last one closes the watcher, and a
+ * signal it had caught but not yet handed to JavaScript (that happens on a later turn of the event
+ * loop) is dropped with it. Swapping a start-up listener for a shutdown listener in one tick lost
+ * such a signal: a worker signalled right after "Worker running" never stopped.
+ */
+function listen(): void {
+  if (listening) return;
+  listening = true;
+  for (const signal of SIGNALS) process.on(signal, (received) => onSignal?.(received));
+}
 
 /**
  * Runs `main`; a configuration error prints its list and exits 1, other start errors exit 1 too.
  * A SIGTERM/SIGINT before `main` called `onShutdown` exits 0 at once: nothing is in hand yet.
  */
 export function runMain(name: string, main: () => Promise<void>): void {
-  whileStarting = (signal) => {
+  onSignal = (signal) => {
     process.stderr.write(`${name}: ${signal} while starting; exiting\n`);
     process.exit(0);
   };
-  for (const signal of SIGNALS) process.on(signal, whileStarting);
+  listen();
   main().catch((err: unknown) => {
     if (err instanceof ConfigError) {
       process.stderr.write(`${name}: ${err.message}\n`);
@@ -28,12 +47,13 @@ export function runMain(name: string, main: () => Promise<void>): void {
 
 /**
  * From now on SIGTERM/SIGINT call `stop` once, then exit 0 (or 1 if stopping failed or took longer
- * than `timeoutMs`). The process's only signal handler: libraries must not install their own.
+ * than `timeoutMs`); so does a signal caught earlier whose listener Node has not run yet (one that
+ * arrived during the synchronous code that ends with this call). The process's only signal handler:
+ * libraries must not install their own.
  */
 export function onShutdown(logger: Logger, stop: () => Promise<void>, timeoutMs = 30_000): void {
-  if (whileStarting) for (const signal of SIGNALS) process.off(signal, whileStarting);
   let stopping = false;
-  const handler = (signal: NodeJS.Signals) => {
+  onSignal = (signal) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'Shutting down');
@@ -53,7 +73,7 @@ export function onShutdown(logger: Logger, stop: () => Promise<void>, timeoutMs 
       },
     );
   };
-  for (const signal of SIGNALS) process.on(signal, handler);
+  listen();
 }
 
 /**
