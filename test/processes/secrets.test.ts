@@ -4,6 +4,8 @@
  * refuses a bad secret at start — and no log line, error output or response body contains a secret.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -28,6 +30,7 @@ const NEEDLES = Object.values(SECRETS).flatMap((v) => [v, v.replace(/^Bearer /, 
 
 let sqs: SQSClient;
 let simulator: VllmSimulator;
+let vllmDoor: RecordingProxy;
 let receiver: BeDouble;
 let bundleDir: string;
 const children: EntryPoint[] = [];
@@ -44,12 +47,51 @@ beforeAll(async () => {
 afterAll(() =>
   releaseAll([
     ['kill the processes', () => Promise.all(children.map((c) => c.kill()))],
+    ['close the proxy in front of the simulator', () => vllmDoor?.close()],
     ['close the vLLM simulator', () => simulator?.close()],
     ['close the BE double', () => receiver?.close()],
     ['destroy the SQS client', () => sqs?.destroy()],
     ['remove the bundle', () => bundleDir && rmSync(bundleDir, { recursive: true, force: true })],
   ]),
 );
+
+/** A request as it reached the simulator: the simulator itself does not keep its headers. */
+interface SeenRequest {
+  method?: string;
+  path: string;
+  authorization?: string;
+}
+
+interface RecordingProxy {
+  url: string;
+  seen: SeenRequest[];
+  close(): Promise<void>;
+}
+
+/** An HTTP proxy in front of `target`: notes each request's Authorization, forwards it unchanged. */
+async function recordingProxy(target: string): Promise<RecordingProxy> {
+  const seen: SeenRequest[] = [];
+  const server = http.createServer((req, res) => {
+    const { method, headers } = req;
+    seen.push({ method, path: (req.url ?? '/').split('?')[0], authorization: headers.authorization });
+    const upstream = http.request(new URL(req.url ?? '/', target), { method, headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    res.on('close', () => upstream.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
 
 function scan(label: string, text: string): void {
   for (const needle of NEEDLES) {
@@ -61,7 +103,8 @@ function scan(label: string, text: string): void {
 }
 
 it('keeps every secret out of logs, error output and response bodies', async () => {
-  const vllmUrl = (await simulator.listen(0)).url;
+  // The worker calls the simulator through this proxy, which sees the headers it sends.
+  vllmDoor = await recordingProxy((await simulator.listen(0)).url);
   const callbackUrl = await receiver.listen(0);
   const queues = await freshQueues(sqs, 'secrets');
   const env = serviceEnv(queues, {
@@ -72,7 +115,7 @@ it('keeps every secret out of logs, error output and response bodies', async () 
     API_HOST: '127.0.0.1',
     DELIVERY_MODE: 'callback',
     BE_CALLBACK_BASE_URL: callbackUrl,
-    VLLM_API_URL: vllmUrl,
+    VLLM_API_URL: vllmDoor.url,
     WORKER_WORKFLOW_BUNDLE_PATH: join(bundleDir, 'bundle.js'),
     BRIDGE_WAIT_TIME_SECONDS: '1',
   });
@@ -124,7 +167,12 @@ it('keeps every secret out of logs, error output and response bodies', async () 
   // The worker sent what the BE needs: the callback secret and a valid signature.
   const ok = receiver.attempts().find((a) => a.status === 200);
   expect(ok).toMatchObject({ authorization: SECRETS.BE_CALLBACK_AUTHORIZATION, signatureValid: true });
-  // The simulator saw the vLLM key (it is used), yet no log shows it.
+  // The simulator got the vLLM key with every chat completion (the 500 and the retry), yet no log
+  // shows it.
+  const chats = vllmDoor.seen.filter((r) => r.method === 'POST' && r.path === '/v1/chat/completions');
+  expect(chats.length).toBeGreaterThanOrEqual(2);
+  expect(simulator.stats().received).toBe(chats.length);
+  expect(chats.map((r) => r.authorization)).toEqual(chats.map(() => `Bearer ${SECRETS.VLLM_API_KEY}`));
   const metrics = await fetch(`${apiUrl}/metrics`, {
     headers: { authorization: `Bearer ${SECRETS.API_AUTH_TOKEN}` },
   });
