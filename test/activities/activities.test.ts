@@ -12,6 +12,7 @@ import { createBeDouble, type BeDouble } from '../../dev/be-double';
 import { FailureTypes } from '../../src/domain/workflow';
 import type { FeedbackResult } from '../../src/domain/result';
 import { createVllmSimulator, type VllmSimulator } from '../../dev/vllm-simulator';
+import { eventually } from '../support/eventually';
 
 const CHECKED_INPUT = {
   request: { personalChallenges: [{ id: 1, title: '플로깅 하기', isSuccess: true }], groupChallenges: [] },
@@ -119,14 +120,26 @@ describe('generateCheckedFeedback: the vLLM call', () => {
       () => 'completed',
       () => 'cancelled',
     );
-    await new Promise((resolve) => setTimeout(resolve, 1200));
-    expect(simulator.stats().running).toBe(1);
+    // Waiting: the request holds a vLLM slot and the activity has heartbeated again since its first
+    // heartbeat (every heartbeatTimeout/3 = 1 s).
+    const waiting = await eventually(
+      async () => ({ running: simulator.stats().running, heartbeats }),
+      (w) => w.running === 1 && w.heartbeats > 1,
+      15_000,
+      20,
+    );
+    expect(waiting.heartbeats).toBeGreaterThan(1);
+    expect(waiting.running).toBe(1);
     activityEnv.cancel();
     expect(await outcome).toBe('cancelled');
-    expect(heartbeats).toBeGreaterThan(1);
-    for (let i = 0; i < 20 && simulator.stats().running > 0; i++)
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(simulator.stats().running).toBe(0);
+    // The aborted HTTP request frees the slot (the simulator sees the connection close).
+    const stillRunning = await eventually(
+      async () => simulator.stats().running,
+      (n) => n === 0,
+      5_000,
+      20,
+    );
+    expect(stillRunning).toBe(0);
   });
 });
 

@@ -12,6 +12,7 @@ import { lookupFeedbackStatus, type FeedbackStatusView } from '../../src/ops/sta
 import { createLogger } from '../../src/shared/logger';
 import { DLQ_ATTRIBUTES } from '../../src/shared/sqs';
 import { acceptedRequest } from '../support/accepted';
+import { messageCount } from '../support/sqs-bridge';
 import { NO_AUTH } from '../support/config';
 import { startPipeline, workflowResult, type Pipeline } from '../support/pipeline';
 import { freshQueues, testStack } from '../support/stack';
@@ -296,6 +297,8 @@ describe('operator CLI', () => {
 
   it('dlq list shows why each message is there; dlq redrive moves them back and the valid one runs once', async () => {
     const memberId = member();
+    // Runs of this test only (a test stack left up keeps earlier runs, perhaps of the same member).
+    const since = new Date().toISOString();
     const valid = JSON.stringify({
       memberId,
       personalChallenges: [{ id: 9, title: '장바구니 사용', isSuccess: true }],
@@ -348,7 +351,23 @@ describe('operator CLI', () => {
       return entries.length === 1 && entries[0].body === 'not json' && /JSON/i.test(entries[0].reason);
     });
     expect(back).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // Runs once: with the request queue empty the bridge has nothing left to start, and once the
+    // member's runs are closed nothing more is delivered; then one run and one accepted callback.
+    const drained = await waitUntil(
+      async () => (await messageCount(pipeline.sqs, pipeline.queues.requestQueueUrl)) === 0,
+    );
+    expect(drained).toBe(true);
+    let runs: Array<{ workflowId: string; status: string }> = [];
+    const closed = await waitUntil(async () => {
+      runs = [];
+      for await (const run of pipeline.temporal.workflow.list({
+        query: `MemberId = ${memberId} AND StartTime >= '${since}'`,
+      }))
+        runs.push({ workflowId: run.workflowId, status: run.status.name });
+      return runs.length > 0 && runs.every((run) => run.status !== 'RUNNING');
+    });
+    expect(closed).toBe(true);
+    expect(runs).toEqual([{ workflowId: expect.any(String), status: 'COMPLETED' }]);
     expect(pipeline.receiver.accepted().filter((r) => r.memberId === memberId)).toHaveLength(1);
   });
 });

@@ -4,6 +4,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { SqsBridge } from '../../src/sqs-bridge/bridge';
 import { DLQ_ATTRIBUTES } from '../../src/shared/sqs';
 import type { FeedbackQueues } from '../../src/shared/sqs';
+import { eventually } from '../support/eventually';
 import { fixtureJson, type BeQueueMessageFixture } from '../support/fixtures';
 import {
   fakeTemporal,
@@ -117,8 +118,14 @@ describe('SqsBridge', () => {
       await receive(queues.requestQueueUrl, 1),
     );
     expect(report).toMatchObject({ started: 0, failed: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    const again = await receive(queues.requestQueueUrl);
+    // Back once the receive's 1 s visibility timeout has passed (each receive long-polls 1 s);
+    // a deleted message never comes back, and the wait ends empty-handed.
+    const again = await eventually(
+      () => receive(queues.requestQueueUrl),
+      (messages) => messages.length > 0,
+      15_000,
+      0,
+    );
     expect(again).toHaveLength(1);
     expect(again[0].Attributes?.ApproximateReceiveCount).toBe('2');
   });
@@ -195,12 +202,18 @@ describe('SqsBridge', () => {
       backoffMaxMs: 20,
     });
     b.start();
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // A long outage: more than 30 failed receives, each followed by a backoff sleep.
+    await eventually(
+      async () => receives,
+      (n) => n > 30,
+      15_000,
+      10,
+    );
     // The signal that stop() fires; each backoff sleep listens to it and must stop listening after.
     const { signal } = (b as unknown as { abort: AbortController }).abort;
     const listeners = getEventListeners(signal, 'abort').length;
     await b.stop();
-    expect(receives).toBeGreaterThan(20);
+    expect(receives).toBeGreaterThan(30);
     expect(listeners).toBeLessThanOrEqual(1);
   });
 });

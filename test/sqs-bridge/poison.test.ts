@@ -6,7 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { LIMITS } from '../../src/domain/request';
 import { DLQ_ATTRIBUTES } from '../../src/shared/sqs';
-import { startPipeline, type Pipeline } from '../support/pipeline';
+import { eventually } from '../support/eventually';
+import { startPipeline, workflowResult, type Pipeline } from '../support/pipeline';
+import { messageCount } from '../support/sqs-bridge';
 
 jest.setTimeout(120_000);
 
@@ -79,7 +81,7 @@ it('dead-letters every poison message with its reason, stays up, and processes t
     );
   }
   const memberId = 100_000 + Math.floor(Math.random() * 800_000);
-  await pipeline.sqs.send(
+  const goodMessage = await pipeline.sqs.send(
     new SendMessageCommand({
       QueueUrl: pipeline.queues.requestQueueUrl,
       MessageBody: good(memberId),
@@ -108,12 +110,21 @@ it('dead-letters every poison message with its reason, stays up, and processes t
     60_000,
   );
   expect(results).toHaveLength(1);
-  // Nothing else arrives for it, and no valid message went to the DLQ.
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  // Nothing else arrives for it, and no valid message went to the DLQ: once its run has completed
+  // and every queue is empty (the bridge has nothing left to start, the collectors have taken all
+  // that was sent), no further result can come.
+  await workflowResult(pipeline.temporal, `feedback-${memberId}-${goodMessage.MessageId}`);
+  const { requestQueueUrl, resultQueueUrl, dlqUrl } = pipeline.queues;
+  const left = await eventually(
+    () =>
+      Promise.all([requestQueueUrl, resultQueueUrl, dlqUrl].map((url) => messageCount(pipeline.sqs, url))),
+    (counts) => counts.every((n) => n === 0),
+  );
+  expect(left).toEqual([0, 0, 0]);
   expect(
     pipeline.results.messages.filter(
       (m) => (JSON.parse(m.Body ?? '{}') as { memberId?: number }).memberId === memberId,
     ),
   ).toHaveLength(1);
-  expect(dead.filter((m) => m.Body === good(memberId))).toHaveLength(0);
+  expect(deadLetters.messages.filter((m) => m.Body === good(memberId))).toHaveLength(0);
 });
