@@ -184,6 +184,7 @@ describe('visibility timeout', () => {
     expect(first.map((m) => [m.MessageId, receiveCount(m)])).toEqual([[MessageId, 1]]);
     expect(await receive(requestQueueUrl)).toEqual([]);
 
+    // The behaviour under test: the 1 s visibility timeout has to pass (the long poll covers jitter).
     await sleep(1_500);
     const second = await receive(requestQueueUrl, { waitSeconds: 1 });
     expect(second.map((m) => [m.MessageId, m.Body, receiveCount(m)])).toEqual([[MessageId, 'comes back', 2]]);
@@ -198,6 +199,7 @@ describe('visibility timeout', () => {
     expect(first.map((m) => m.MessageId)).toEqual([MessageId]);
     expect(await receive(requestQueueUrl)).toEqual([]);
 
+    // The behaviour under test: the receive's 1 s visibility timeout has to pass.
     await sleep(1_500);
     const second = await receive(requestQueueUrl, { waitSeconds: 1 });
     expect(second.map((m) => [m.MessageId, receiveCount(m)])).toEqual([[MessageId, 2]]);

@@ -60,7 +60,8 @@ async function contentOf(response: Response): Promise<string> {
   return completion.choices[0].message.content;
 }
 
-async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void> {
+/** Polls `condition`; the deadline only ends a failing wait (other jest workers may slow this one). */
+async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
@@ -254,6 +255,7 @@ describe('vLLM simulator', () => {
     expect(metricValue(metrics, 'vllm:num_requests_waiting')).toBeGreaterThan(0);
     expect(metrics).toContain('# TYPE vllm:num_requests_waiting gauge');
     expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    // Three rounds of two at 200 ms each: 600 ms at least (a lower bound: load only adds to it).
     expect(elapsedMs).toBeGreaterThanOrEqual(550);
     expect(simulator.stats().maxRunningSeen).toBe(2);
   });
@@ -267,6 +269,8 @@ describe('vLLM simulator', () => {
     await waitFor(() => simulator.stats().running === 1);
     const queued = chat(url, userMessage('둘째 요청'));
     await waitFor(() => simulator.stats().waiting === 1);
+    // Proves a non-event: 100 ms is five times the latency, long enough for a request that did not
+    // hang to have completed and handed its slot on; neither may happen before the abort.
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(simulator.stats()).toMatchObject({ running: 1, waiting: 1, completed: 0 });
 

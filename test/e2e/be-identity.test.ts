@@ -170,6 +170,7 @@ async function sameBodyAfterTheWindow(memberId: number): Promise<void> {
   await be.waitFor(() => be.feedback(memberId, weekOne), 2 * MINUTE, `member ${memberId}'s first week`);
 
   // The BE's next week, after ElasticMQ's deduplication window (the same body, the same dedup id).
+  // A real wait and the behaviour under test: only the window's passing lets the same id through.
   const wait = first.at + DEDUP_WINDOW_MS + 10_000 - be.now();
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));
   be.advance(7 * 24 * 60 * MINUTE);
