@@ -1,6 +1,6 @@
 /** What the benchmarks send: valid BE bodies, BE-style queue messages, simulator settings. */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { sha256Hex } from '../src/domain/keys';
+import { requestKey, sha256Hex } from '../src/domain/keys';
 import type { FeedbackQueues } from '../src/shared/sqs';
 
 /** The emulator's credentials and the region of every benchmark stack. */
@@ -42,7 +42,10 @@ export function feedbackRequest(memberId: number) {
   };
 }
 
-/** As the BE sends it: no requestId or timestamp, dedup id `<memberId>-<sha256 of the body>`. */
+/**
+ * As the BE sends it: no requestId or timestamp, dedup id `<memberId>-<sha256 of the body>`. Returns the
+ * request key the bridge gives such a message (`<memberId>-<MessageId>`, src/domain/keys.ts).
+ */
 export async function sendRequest(
   sqs: SQSClient,
   queueUrl: string,
@@ -50,16 +53,16 @@ export async function sendRequest(
   group: string,
 ): Promise<string> {
   const body = JSON.stringify(feedbackRequest(memberId));
-  const dedupId = `${memberId}-${sha256Hex(body)}`;
-  await sqs.send(
+  const { MessageId } = await sqs.send(
     new SendMessageCommand({
       QueueUrl: queueUrl,
       MessageBody: body,
       MessageGroupId: group,
-      MessageDeduplicationId: dedupId,
+      MessageDeduplicationId: `${memberId}-${sha256Hex(body)}`,
     }),
   );
-  return dedupId;
+  if (!MessageId) throw new Error('SendMessage answered without a MessageId');
+  return requestKey({ memberId, messageId: MessageId });
 }
 
 /** Sets the simulator's capacity and latency (and over-commitment penalty) and clears its statistics. */
