@@ -1,6 +1,10 @@
 /**
  * Endpoints of the local test infrastructure that `npm test` starts (scripts/infra.sh start test).
  * Tests read them from the file the script writes, not from the environment.
+ *
+ * `npm test` starts the stack empty (it restarts one it finds running), but jest run directly uses
+ * whatever stack runs, with every earlier run's workflows and queues: tests work on fresh queues
+ * (`freshQueues`) and use member and request ids of their own wherever they query Temporal by them.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
