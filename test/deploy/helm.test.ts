@@ -509,6 +509,37 @@ describe('Helm chart deploy/helm/leafresh-feedback', () => {
     expect((one(closed, 'NetworkPolicy', nameOf('api')).spec as { ingress: unknown[] }).ingress).toEqual([]);
   });
 
+  it('renders an API-only release for other callers: bearer, its own Service and policy, no bridge or worker', () => {
+    const objects = render({
+      release: 'feedback-admin',
+      set: {
+        'bridge.enabled': false,
+        'worker.enabled': false,
+        'api.auth.mode': 'bearer',
+        'secrets.apiAuth.name': 'feedback-admin-token',
+        'autoscaling.keda.enabled': true,
+        'serviceMonitor.enabled': true,
+      },
+    });
+    const name = 'feedback-admin-leafresh-feedback';
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
+      [
+        `ConfigMap/${name}-config`,
+        `Deployment/${name}-api`,
+        `NetworkPolicy/${name}-api`,
+        `PodDisruptionBudget/${name}-api`,
+        `Service/${name}-api`,
+        `ServiceAccount/${name}-api`,
+        `ServiceMonitor/${name}-api`,
+      ].sort(),
+    );
+    for (const object of objects) expect(() => validate(object)).not.toThrow();
+    expect(unknownFields(objects)).toEqual([]);
+    const api = containerOf(one<RenderedDeployment>(objects, 'Deployment', `${name}-api`));
+    const config = loadConfig(containerEnvironment(api, objects), requirementsOf(read(entryPointOf(api))));
+    expect(config.api.auth).toEqual({ mode: 'bearer', token: expect.any(String) });
+  });
+
   it('runs a fixed number of workers without KEDA, and no ScaledObject', () => {
     const objects = rendered('default');
     expect(find(objects, 'ScaledObject')).toEqual([]);

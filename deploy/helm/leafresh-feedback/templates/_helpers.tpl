@@ -35,29 +35,35 @@ app.kubernetes.io/part-of: leafresh
 {{- end }}
 
 {{/*
-The processes: the values key of each, its command (as in docker-compose.yml and the package.json
-start:* scripts), the port its probes and metrics use and the variable that sets that port.
-Ranged over in sorted order: api, sqs-bridge, worker.
+The enabled processes: the values key of each, its command (as in docker-compose.yml and the
+package.json start:* scripts), the port its probes and metrics use and the variable that sets that
+port. Ranged over in sorted order: api, sqs-bridge, worker.
 */}}
 {{- define "leafresh-feedback.processes" -}}
+{{- if .Values.api.enabled }}
 api:
   values: api
   command: [node, dist/src/api/main.js]
   portValue: port
   portEnv: API_PORT
   portName: http
+{{- end }}
+{{- if .Values.bridge.enabled }}
 sqs-bridge:
   values: bridge
   command: [node, --max-semi-space-size=2, dist/src/sqs-bridge/main.js]
   portValue: healthPort
   portEnv: BRIDGE_HEALTH_PORT
   portName: health
+{{- end }}
+{{- if .Values.worker.enabled }}
 worker:
   values: worker
   command: [node, dist/src/worker/main.js]
   portValue: healthPort
   portEnv: WORKER_HEALTH_PORT
   portName: health
+{{- end }}
 {{- end }}
 
 {{/* The facts of one process: include with (dict "root" $ "process" "api"). */}}
