@@ -11,9 +11,10 @@ import {
   apiSweepTable,
   cpuPerRequestTable,
   deliveredTable,
+  distanceTable,
+  goalsTable,
   latencyTable,
   runLine,
-  targetsTable,
 } from './throughput/markdown';
 import type { BenchReport } from './throughput/types';
 
@@ -90,7 +91,9 @@ function throughputSection({ kind, name, report }: ThroughputResult): string[] {
   const out = [`## ${kind}`, '', `[${name}](${name}.md): ${runLine(report)}.`, ''];
   const part = (title: string, table: string) => out.push(`### ${title}`, '', table, '');
   if (burstScenarios(report).length > 0) part('Delivered per second', deliveredTable(report));
-  if (report.targets.length > 0) part('Targets', targetsTable(report));
+  if (report.runs.length > 0 || report.api) part("Ratio to this machine's limit", goalsTable(report));
+  const distance = distanceTable(report);
+  if (distance) part('Distance to the raw ceiling: CPU ms per request by process', distance);
   if (report.runs.length > 0) {
     part('Latency and overhead per run', latencyTable(report));
     part('CPU ms per delivered request', cpuPerRequestTable(report));

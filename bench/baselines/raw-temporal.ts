@@ -6,6 +6,7 @@
  *   raw-temporal.js worker            runs the workflow; GET /stats on RAW_STATS_PORT reports completions
  *   raw-temporal.js starter           starts RAW_N workflows, RAW_START_CONCURRENCY at a time (or
  *                                     RAW_RATE per second, open loop: the latency floor at that rate),
+ *                                     at most RAW_MAX_OPEN runs open at once (like the bridge's bound),
  *                                     writes RAW_RESULT_FILE and waits for SIGTERM (so its /proc can be read)
  *
  * Temporal address, namespace, task queue and worker limits come from the same environment variables
@@ -17,7 +18,7 @@ import { writeFile } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { z } from 'zod';
-import { paced, percentile } from '../../chaos/util';
+import { paced, percentile, sleep } from '../../chaos/util';
 import { loadConfig } from '../../src/config';
 import { untilStopSignal } from './common';
 import { createNoopActivities } from './noop-activities';
@@ -40,6 +41,9 @@ export interface RawStarterResult {
   firstStartAt: number;
   lastStartAt: number;
   startLatencyMs: { p50?: number; p99?: number };
+  /** RAW_MAX_OPEN, and the most runs started and not completed at one time (from the worker's stats). */
+  maxOpen?: number;
+  peakOpen: number;
 }
 
 const rawEnvSchema = z.object({
@@ -47,6 +51,8 @@ const rawEnvSchema = z.object({
   RAW_START_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
   /** Starts per second at a fixed pace instead of as fast as possible. */
   RAW_RATE: z.coerce.number().positive().optional(),
+  /** Runs started and not completed at most (0: no bound), as BRIDGE_MAX_OPEN_QUEUE_RUNS bounds ours. */
+  RAW_MAX_OPEN: z.coerce.number().int().min(0).default(0),
   RAW_STATS_PORT: z.coerce.number().int().min(1).max(65535).default(38802),
   RAW_RESULT_FILE: z.string().min(1).default('raw-starter-result.json'),
   RAW_BUNDLE_PATH: z.string().min(1).default('noop-workflow-bundle.js'),
@@ -89,9 +95,10 @@ async function runWorker(): Promise<void> {
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     shutdownGraceTime: '10 seconds',
   });
-  const server = createServer((_req, res) => {
+  // GET /completed: the count alone, which the starter reads often (its bound on open runs).
+  const server = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(stats));
+    res.end(JSON.stringify(req.url === '/completed' ? { completed: stats.completed } : stats));
   });
   await new Promise<void>((resolve) => server.listen(env.RAW_STATS_PORT, '127.0.0.1', resolve));
   const running = worker.run();
@@ -121,7 +128,9 @@ async function runStarter(): Promise<void> {
   const latencies: number[] = [];
   let next = 0;
   let failedStarts = 0;
+  const open = openRuns(env.RAW_STATS_PORT);
   const startOne = async (i: number) => {
+    open.peak = Math.max(open.peak, i + 1 - open.completed);
     const t0 = performance.now();
     try {
       await start(`${MEASURED_PREFIX}${taskQueue}-${i}`);
@@ -136,20 +145,46 @@ async function runStarter(): Promise<void> {
   } else {
     await Promise.all(
       Array.from({ length: Math.min(env.RAW_START_CONCURRENCY, env.RAW_N) }, async () => {
-        while (next < env.RAW_N) await startOne(next++);
+        while (next < env.RAW_N) {
+          // The bound: wait for completions (the worker's count) before starting more.
+          while (env.RAW_MAX_OPEN > 0 && next - open.completed >= env.RAW_MAX_OPEN) await sleep(100);
+          if (next < env.RAW_N) await startOne(next++);
+        }
       }),
     );
   }
+  open.stop();
   const result: RawStarterResult = {
     started: latencies.length,
     failedStarts,
     firstStartAt,
     lastStartAt: Date.now(),
     startLatencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) },
+    maxOpen: env.RAW_MAX_OPEN > 0 ? env.RAW_MAX_OPEN : undefined,
+    peakOpen: open.peak,
   };
   writeFileSync(env.RAW_RESULT_FILE, JSON.stringify(result));
   await untilStopSignal();
   await connection.close();
+}
+
+/** The worker's completed count, read every 250 ms, and the most runs open at a start so far. */
+function openRuns(statsPort: number): { completed: number; peak: number; stop(): void } {
+  const state = { completed: 0, peak: 0, stop: () => clearInterval(timer) };
+  let reading = false;
+  const timer = setInterval(() => {
+    if (reading) return;
+    reading = true;
+    fetch(`http://127.0.0.1:${statsPort}/completed`)
+      .then(async (res) => {
+        state.completed = ((await res.json()) as { completed: number }).completed;
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        reading = false;
+      });
+  }, 250);
+  return state;
 }
 
 async function main(): Promise<void> {

@@ -1,6 +1,7 @@
 /** The throughput suite's Markdown report, one function per section; the summary page reuses the tables. */
 import type { Stage } from '../breakdown';
-import { burstScenarios, cpuPerRequest, findRun, rawCeiling } from './figures';
+import { burstScenarios, CPU_PARTS, cpuDistance, cpuPerRequest, findRun, rawCeiling } from './figures';
+import { computeGoals } from './goals';
 import { cpuList, latency, ms, num, percent, rate, runRate, table, verdict, x } from './format';
 import { SYSTEM_LABELS, type SystemId } from './scenarios';
 import type { ApiReport, BenchReport, LatencySample } from './types';
@@ -10,7 +11,8 @@ export function renderMarkdown(report: BenchReport, svgFile: string): string {
     ...header(report, svgFile),
     ...section('Delivered per second (first send → last delivery)', deliveredTable(report)),
     ...section('Ratios', ratiosTable(report)),
-    ...section('Targets', targetsTable(report)),
+    ...goalsSection(report),
+    ...distanceSection(report),
     ...latencySection(report),
     ...breakdownSection(report),
     ...cpuAndMemorySection(report),
@@ -66,11 +68,62 @@ function ratiosTable(report: BenchReport): string {
   );
 }
 
-export function targetsTable(report: BenchReport): string {
+export const GOALS_LEGEND =
+  "Each line compares a figure of this run with a bound from the same run: how close ours comes to this machine's " +
+  'limit (the raw Temporal ceiling: a no-op workflow of three no-op activities, no SQS, no visibility writes; ' +
+  'C/L; the no-op workflow at the same rate; raw SendMessage). The absolute targets of a real deployment: ' +
+  'docs/benchmarks.md. `–`: a figure this run does not have.';
+
+/** The ratio table: the stored lines, or computed for a result that has none (older results). */
+export function goalsTable(report: BenchReport): string {
   return table(
-    ['target', 'wanted', 'measured', 'result', 'note'],
-    report.targets.map((t) => [t.name, t.target, t.measured, verdict(t.pass), t.note ?? '']),
+    ['goal', 'measured', 'wanted', 'result', 'from (same run)'],
+    (report.goals ?? computeGoals(report)).map((g) => [g.name, g.measured, g.goal, verdict(g.pass), g.from]),
   );
+}
+
+function goalsSection(report: BenchReport): string[] {
+  return ["## Ratio to this machine's limit", '', GOALS_LEGEND, '', goalsTable(report), ''];
+}
+
+export const DISTANCE_LEGEND =
+  'CPU ms per delivered request of each process in the measured window, ours at L = 0 next to the raw ' +
+  'Temporal ceiling, and what ours spends more. On the saturated shared cores, delivered/s follows the inverse of the ' +
+  "whole machine's CPU per request: the raw ceiling's total / ours' total predicts the first lines' ratio.";
+
+/** Ours' CPU per request by process against the raw ceiling's, for the L = 0 scenarios. */
+export function distanceTable(report: BenchReport): string | undefined {
+  const rows = cpuDistance(report);
+  if (rows.length === 0) return undefined;
+  const pair = (v: { ours?: number; extra?: number }) =>
+    `${num(v.ours)} (${v.extra === undefined ? '–' : `${v.extra >= 0 ? '+' : ''}${v.extra.toFixed(1)}`})`;
+  return table(
+    ['process', 'raw ceiling', ...rows.map((r) => `${r.scenario} ours (more than raw)`), "ours' extra work"],
+    [
+      ...CPU_PARTS.map((part, i) => [
+        part.ours === part.raw ? part.label : `${part.label} (${part.ours} / ${part.raw})`,
+        num(rows[0].parts[i].raw),
+        ...rows.map((r) => pair(r.parts[i])),
+        part.extra,
+      ]),
+      [
+        '**all**',
+        num(rows[0].rawAll),
+        ...rows.map((r) =>
+          pair({ ours: r.oursAll, extra: r.oursAll === undefined ? undefined : r.oursAll - (r.rawAll ?? 0) }),
+        ),
+        '',
+      ],
+      ['ratio predicted by CPU (raw all / ours all)', '', ...rows.map((r) => x(r.predicted)), ''],
+      ['ratio measured (ours / raw delivered/s)', '', ...rows.map((r) => x(r.measured)), ''],
+    ],
+  );
+}
+
+function distanceSection(report: BenchReport): string[] {
+  const body = distanceTable(report);
+  if (!body) return [];
+  return ['## Distance to the raw ceiling: CPU per request by process', '', DISTANCE_LEGEND, '', body, ''];
 }
 
 export const LATENCY_LEGEND =

@@ -1,6 +1,14 @@
 /** The throughput suite's command-line options (docs/benchmarks.md lists them) and their defaults. */
 import { DEV_SERVER_DYNAMIC_CONFIG, DEV_SERVER_SQLITE_PRAGMAS } from '../../chaos/infra';
-import { ALL_SYSTEMS, FULL_N, OTHER_SCENARIOS, SCENARIOS, type Scenario, type SystemId } from './scenarios';
+import {
+  ALL_SYSTEMS,
+  DEFAULT_MAX_OPEN_RUNS,
+  FULL_N,
+  OTHER_SCENARIOS,
+  SCENARIOS,
+  type Scenario,
+  type SystemId,
+} from './scenarios';
 
 export interface Options {
   quick: boolean;
@@ -49,6 +57,12 @@ export function requestCount(options: Options, scenario: Scenario, system: Syste
   if (system === 'seed') return Math.min(options.seedN, options.n);
   if (system === 'plain' && scenario.latencyMs > 0) return Math.min(options.slowN, options.n);
   return options.n;
+}
+
+/** Ours' bound on open queue runs (BRIDGE_MAX_OPEN_QUEUE_RUNS); undefined: no bound. */
+export function maxOpenRuns(options: Options): number | undefined {
+  const bound = options.bridgeMaxOpen ?? DEFAULT_MAX_OPEN_RUNS;
+  return bound > 0 ? bound : undefined;
 }
 
 export function parseArgs(argv: string[]): Options {

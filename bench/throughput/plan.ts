@@ -24,7 +24,7 @@ export function planRuns(options: Options): PlannedRun[] {
         plan.push({ scenario, system: 'raw', n: options.pacedN });
       continue;
     }
-    for (const system of ['ours', 'plain', 'seed'] as SystemId[]) {
+    for (const system of scenario.systems ?? (['ours', 'plain', 'seed'] as SystemId[])) {
       if (options.systems.has(system))
         plan.push({ scenario, system, n: requestCount(options, scenario, system) });
     }

@@ -9,6 +9,7 @@ import { simulatorCounters, simulatorMsByMember, simulatorRecords } from '../sim
 import { latency, rate } from './format';
 import { PORTS, SEND_CONCURRENCY, SIMULATOR_URL } from './layout';
 import { type CpuSnapshot, quantiles, sharedCpu, snapshotCpu, stopReports, waitFor } from './measure';
+import { maxOpenRuns } from './options';
 import { pacedRate } from './plan';
 import { startSystem, stopProcesses, systemEnv } from './processes';
 import type { Scenario, SystemId } from './scenarios';
@@ -85,6 +86,7 @@ export async function runQueueSystem(
       shape: scenario.shape,
       mode: scenario.mode,
       offeredRatePerSec: load.offeredRate,
+      maxOpenRuns: system === 'ours' ? maxOpenRuns(ctx.options) : undefined,
       requested: n,
       delivered: load.deliveredCount,
       complete: load.deliveredCount === n,

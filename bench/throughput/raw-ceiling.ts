@@ -8,6 +8,7 @@ import { ms } from './format';
 import { BUILD, DATA, PORTS } from './layout';
 import { quantiles, sharedCpu, snapshotCpu, stopReports, waitFor } from './measure';
 import { exitWatch, startProcess, stopProcesses } from './processes';
+import { maxOpenRuns } from './options';
 import type { Scenario } from './scenarios';
 import type { Context } from './stack';
 import type { RunReport } from './types';
@@ -55,6 +56,10 @@ export async function runRawCeiling(
       `${started.started} starts (${started.failedStarts} failed), start call p50 ${ms(started.startLatencyMs.p50)} ` +
         `p99 ${ms(started.startLatencyMs.p99)}; starter CPU includes its warm-up workflow`,
     );
+    if (!paced && started.maxOpen !== undefined)
+      notes.push(
+        `at most ${started.maxOpen} runs open (the bridge's bound on ours); ${started.peakOpen} at the most`,
+      );
     const durationMs = current.lastAt !== undefined ? current.lastAt - started.firstStartAt : undefined;
     const processReports = stopReports(ctx, names, cpuBefore, cpuAfter);
     stopping = true;
@@ -64,6 +69,8 @@ export async function runRawCeiling(
       system: 'raw',
       mode: paced ? 'paced' : 'start',
       ...(paced ? { offeredRatePerSec: paced.rate, latencyMs: 0 } : {}),
+      maxOpenRuns: started.maxOpen,
+      peakOpenRuns: started.peakOpen,
       requested: n,
       delivered: current.completed,
       complete: current.completed >= n,
@@ -91,6 +98,8 @@ function rawEnv(ctx: Context, tag: string, n: number, resultFile: string, rate?:
     RAW_N: String(n),
     RAW_START_CONCURRENCY: String(ctx.options.rawStartConcurrency),
     ...(rate !== undefined ? { RAW_RATE: String(rate) } : {}),
+    // As many runs open at most as ours has (the bridge's bound), so that the workers' memory compares.
+    RAW_MAX_OPEN: String(maxOpenRuns(ctx.options) ?? 0),
     RAW_STATS_PORT: String(PORTS.rawStats),
     RAW_RESULT_FILE: resultFile,
     RAW_BUNDLE_PATH: join(DATA, 'noop-workflow-bundle.js'),

@@ -29,6 +29,10 @@ export interface RunReport {
   shape?: QueueShape;
   mode: 'burst' | 'paced' | 'start';
   offeredRatePerSec?: number;
+  /** Runs open at once at most: ours' bridge bound (BRIDGE_MAX_OPEN_QUEUE_RUNS), the raw starter's. */
+  maxOpenRuns?: number;
+  /** The raw starter's: the most runs started and not completed at one time. */
+  peakOpenRuns?: number;
   requested: number;
   delivered: number;
   complete: boolean;
@@ -81,13 +85,22 @@ export interface ApiReport {
   sweep?: ApiSweepPoint[];
 }
 
-export interface TargetResult {
+/** One line of the ratio table: a figure of this run against a bound from the same run. */
+export interface GoalResult {
+  id: string;
+  /** What is compared, e.g. `instant-group: ours / raw Temporal ceiling`. */
   name: string;
-  target: string;
+  /** The goal, e.g. `≥ 0.90`. */
+  goal: string;
+  /** The measured ratio or figure, undefined when the run lacks one of the figures. */
+  value?: number;
+  /** The bound the value is compared with (from the same run). */
+  bound?: number;
   measured: string;
-  /** undefined: could not be evaluated (system or scenario not run). */
+  /** undefined: could not be evaluated (system, scenario or figure not in the run). */
   pass?: boolean;
-  note?: string;
+  /** The figures the ratio comes from. */
+  from: string;
 }
 
 export interface RatioRow {
@@ -110,6 +123,7 @@ export interface BenchReport {
   runs: RunReport[];
   api?: ApiReport;
   ratios: RatioRow[];
-  targets: TargetResult[];
+  /** The ratio table (older results: `targets`, absolute targets, no longer computed). */
+  goals?: GoalResult[];
   wallSeconds?: number;
 }

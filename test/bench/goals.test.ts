@@ -1,0 +1,211 @@
+import { cpuDistance } from '../../bench/throughput/figures';
+import { computeGoals, GOALS } from '../../bench/throughput/goals';
+import { goalsTable } from '../../bench/throughput/markdown';
+import { SCENARIOS } from '../../bench/throughput/scenarios';
+import type { ApiSweepPoint, BenchReport, GoalResult, RunReport } from '../../bench/throughput/types';
+
+type RunFields = Partial<RunReport> & Pick<RunReport, 'scenario' | 'system'>;
+
+const run = (fields: RunFields): RunReport => ({
+  mode: 'burst',
+  requested: 2000,
+  delivered: 2000,
+  complete: true,
+  e2eMs: {},
+  overheadMs: {},
+  processes: {},
+  sharedCpuSecondsDuringRun: {},
+  notes: [],
+  ...fields,
+});
+
+const raw = (perSec: number, extra: Partial<RunReport> = {}) =>
+  run({ scenario: 'raw-ceiling', system: 'raw', mode: 'start', deliveredPerSec: perSec, ...extra });
+
+const sweep = (offeredRatePerSec: number, overheadP99Ms: number): ApiSweepPoint => ({
+  offeredRatePerSec,
+  apiLatencyMs: { p99: overheadP99Ms + 3 },
+  rawLatencyMs: { p99: 3 },
+  errors: 0,
+  overheadP99Ms,
+});
+
+/** A report of the default scenarios; `c8Capacity` changes l1-c8's C. */
+function report(runs: RunReport[], apiSweep?: ApiSweepPoint[], c8Capacity?: number): BenchReport {
+  return {
+    command: 'npm run bench',
+    date: '2026-11-29T12:00:00.000Z',
+    quick: false,
+    options: {},
+    machine: { cpus: 2, loadAverageAtStart: [0, 0, 0], node: 'v20' },
+    settings: {},
+    scenarios: SCENARIOS.map((s) =>
+      s.id === 'l1-c8' && c8Capacity !== undefined ? { ...s, capacity: c8Capacity } : s,
+    ),
+    runs,
+    api: apiSweep && {
+      offeredRatePerSec: 200,
+      durationSeconds: 10,
+      api: { count: 0, errors: 0, non2xx: 0, latencyMs: {} },
+      rawSendMessage: { count: 0, errors: 0, latencyMs: {} },
+      processes: {},
+      sharedCpuSeconds: { api: {}, rawSendMessage: {} },
+      sweep: apiSweep,
+    },
+    ratios: [],
+  };
+}
+
+const goal = (goals: GoalResult[], id: string) => {
+  const found = goals.find((g) => g.id === id);
+  if (!found) throw new Error(`no goal ${id} in ${goals.map((g) => g.id).join(', ')}`);
+  return found;
+};
+
+describe('bench/throughput/goals (the ratio table)', () => {
+  it('L = 0: ours / raw ceiling passes at 0.90 and fails below', () => {
+    const at = (ours: number) =>
+      goal(
+        computeGoals(
+          report([run({ scenario: 'instant-group', system: 'ours', deliveredPerSec: ours }), raw(10)]),
+        ),
+        'instant-group-vs-raw',
+      );
+    expect(at(9)).toMatchObject({ value: 0.9, pass: true, measured: '0.90×' });
+    expect(at(8.99).pass).toBe(false);
+    expect(at(9).bound).toBe(GOALS.instantVsRaw);
+  });
+
+  it('L = 0: an incomplete run or a missing ceiling is not evaluated', () => {
+    const incomplete = run({
+      scenario: 'instant-group',
+      system: 'ours',
+      deliveredPerSec: 20,
+      complete: false,
+    });
+    expect(goal(computeGoals(report([incomplete, raw(10)])), 'instant-group-vs-raw')).toMatchObject({
+      value: undefined,
+      pass: undefined,
+      measured: '–',
+    });
+    const ours = run({ scenario: 'instant-group', system: 'ours', deliveredPerSec: 9 });
+    expect(goal(computeGoals(report([ours])), 'instant-group-vs-raw').pass).toBeUndefined();
+  });
+
+  it('L = 1 s: ours / min(C/L, raw ceiling) passes at 0.95 and fails below, for either minimum', () => {
+    // C/L = 20/s below the ceiling (40/s): the bound is C/L.
+    const belowCeiling = (ours: number) =>
+      goal(
+        computeGoals(
+          report([run({ scenario: 'l1-c8', system: 'ours', deliveredPerSec: ours }), raw(40)], [], 20),
+        ),
+        'l1-c8-vs-limit',
+      );
+    expect(belowCeiling(19)).toMatchObject({ value: 0.95, pass: true });
+    expect(belowCeiling(18.99).pass).toBe(false);
+    // C/L = 16/s above the ceiling (10/s): the bound is the ceiling.
+    const aboveCeiling = (ours: number) =>
+      goal(
+        computeGoals(report([run({ scenario: 'l1-c16', system: 'ours', deliveredPerSec: ours }), raw(10)])),
+        'l1-c16-vs-limit',
+      );
+    expect(aboveCeiling(9.5)).toMatchObject({ value: 0.95, pass: true });
+    expect(aboveCeiling(9.49).pass).toBe(false);
+  });
+
+  it("paced: ours' overhead p50 passes at the no-op workflow's p50 + 15 ms and fails above", () => {
+    const at = (oursP50: number) =>
+      goal(
+        computeGoals(
+          report([
+            run({
+              scenario: 'paced-instant',
+              system: 'ours',
+              mode: 'paced',
+              latencyMs: 0,
+              overheadMs: { p50: oursP50 },
+            }),
+            run({
+              scenario: 'paced-instant',
+              system: 'raw',
+              mode: 'paced',
+              latencyMs: 0,
+              e2eMs: { p50: 100 },
+            }),
+          ]),
+        ),
+        'paced-overhead-p50',
+      );
+    expect(at(115)).toMatchObject({ bound: 115, pass: true, measured: '115 ms' });
+    expect(at(115.5).pass).toBe(false);
+  });
+
+  it("worker peak RSS: passes at 1.15 × the raw worker's with the same bound on open runs, fails above", () => {
+    const at = (oursMb: number, oursBound = 1000, rawBound: number | 'none' = 1000) =>
+      goal(
+        computeGoals(
+          report([
+            run({
+              scenario: 'instant-group',
+              system: 'ours',
+              maxOpenRuns: oursBound,
+              processes: { 'ours-worker': { peakRssMb: oursMb } },
+            }),
+            run({
+              scenario: 'l1-c8',
+              system: 'ours',
+              maxOpenRuns: oursBound,
+              processes: { 'ours-worker': { peakRssMb: oursMb - 50 } },
+            }),
+            raw(10, {
+              maxOpenRuns: rawBound === 'none' ? undefined : rawBound,
+              processes: { 'raw-worker': { peakRssMb: 200 } },
+            }),
+          ]),
+        ),
+        'worker-peak-rss',
+      );
+    expect(at(230)).toMatchObject({ value: 1.15, pass: true });
+    expect(at(231).pass).toBe(false);
+    // Not the same open runs: not compared (an older result's raw ceiling had no bound).
+    expect(at(230, 500).pass).toBeUndefined();
+    expect(at(230, 1000, 'none')).toMatchObject({ pass: undefined, measured: '–' });
+  });
+
+  it('API: the p99 over raw SendMessage at 100 req/s passes at 5 ms and fails above', () => {
+    const at = (p99: number) =>
+      goal(computeGoals(report([], [sweep(50, 99), sweep(100, p99), sweep(200, 99)])), 'api-overhead-p99');
+    expect(at(5)).toMatchObject({ value: 5, pass: true });
+    expect(at(5.01).pass).toBe(false);
+    expect(goal(computeGoals(report([])), 'api-overhead-p99').pass).toBeUndefined();
+  });
+
+  it('renders an older result without the new figures as – (no crash)', () => {
+    const old = report([run({ scenario: 'instant-group', system: 'ours', deliveredPerSec: 12 })]);
+    const text = goalsTable(old);
+    expect(text).toContain('| – |');
+    expect(text.split('\n')).toHaveLength(2 + 2 + 2 + 3);
+  });
+
+  it('CPU distance: per process against the raw ceiling, and the ratio the CPU predicts', () => {
+    const ours = run({
+      scenario: 'instant-group',
+      system: 'ours',
+      deliveredPerSec: 8,
+      delivered: 1000,
+      processes: { 'ours-worker': { cpuSecondsDuringRun: 30 }, 'ours-bridge': { cpuSecondsDuringRun: 5 } },
+      sharedCpuSecondsDuringRun: { temporal: 80, elasticmq: 5, harness: 0 },
+    });
+    const ceiling = raw(10, {
+      delivered: 1000,
+      processes: { 'raw-worker': { cpuSecondsDuringRun: 20 }, 'raw-starter': { cpuSecondsDuringRun: 0 } },
+      sharedCpuSecondsDuringRun: { temporal: 60, elasticmq: 0, harness: 0 },
+    });
+    const [row] = cpuDistance(report([ours, ceiling]));
+    expect(row.parts[0]).toEqual({ ours: 30, raw: 20, extra: 10 });
+    expect(row.oursAll).toBe(120);
+    expect(row.rawAll).toBe(80);
+    expect(row.predicted).toBeCloseTo(80 / 120);
+    expect(row.measured).toBeCloseTo(0.8);
+  });
+});
