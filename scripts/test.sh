@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `npm test`: installs what is missing, starts the test infrastructure (Temporal dev server and
-# ElasticMQ on test ports), runs type checks, lint and every test, and stops what it started.
+# `npm test`: installs what is missing (npm packages, Temporal CLI, ElasticMQ, promtool, helm), starts
+# the test infrastructure (Temporal dev server and ElasticMQ on test ports), runs type checks, lint
+# and every test, and stops what it started.
 # Extra arguments go to jest, e.g. `npm test -- test/domain`.
 #
 # The run owns the test stack from start to end, and it starts it empty: a stack found running (left
@@ -24,6 +25,9 @@ fi
 echo $$ > "$DATA/npm-test.lock"
 
 bash scripts/ensure-deps.sh 9>&-
+# The Kubernetes package's checks: promtool (alert rule tests) and helm (lint, render), into .tools/.
+bash scripts/ensure-promtool.sh 9>&-
+bash scripts/ensure-helm.sh 9>&-
 # Node 20 is supported by the pinned AWS SDK; its notice about future versions is noise here.
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 
