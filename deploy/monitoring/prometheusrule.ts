@@ -36,16 +36,14 @@ that file and generate again. The rules are documented in docs/monitoring.md.
 */}}
 {{- $alerts := .Values.alerts | default dict }}
 {{- if $alerts.enabled }}
-{{- $fullname := ternary .Release.Name (printf "%s-%s" .Release.Name .Chart.Name) (contains .Chart.Name .Release.Name) }}
+{{- $fullname := include "leafresh-feedback.fullname" . }}
 apiVersion: monitoring.coreos.com/v1
 kind: PrometheusRule
 metadata:
   name: {{ $fullname | trunc 56 | trimSuffix "-" }}-alerts
   namespace: {{ .Release.Namespace }}
   labels:
-    app.kubernetes.io/name: {{ .Chart.Name }}
-    app.kubernetes.io/instance: {{ .Release.Name }}
-    app.kubernetes.io/managed-by: {{ .Release.Service }}
+    {{- include "leafresh-feedback.labels" . | nindent 4 }}
     app.kubernetes.io/component: alerts
     {{- with $alerts.labels }}
     {{- toYaml . | nindent 4 }}
@@ -64,7 +62,9 @@ export function prometheusRuleTemplate(alertsText: string): string {
   for (const [key, value] of Object.entries(SELECTOR_VALUES)) {
     const quoted = JSON.stringify(value);
     if (!body.includes(quoted)) throw new Error(`alerts.yml no longer contains ${quoted} (alerts.${key})`);
-    body = body.split(quoted).join(`{{ $alerts.${key} | default ${quoted} | quote }}`);
+    // The chart's own Deployments are <fullname>-<process>: that is the default, not alerts.yml's regex.
+    const fallback = key === 'deploymentRegex' ? '(printf "%s-(api|sqs-bridge|worker)" $fullname)' : quoted;
+    body = body.split(quoted).join(`{{ $alerts.${key} | default ${fallback} | quote }}`);
   }
   const indented = body
     .trimEnd()

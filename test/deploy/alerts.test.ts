@@ -6,11 +6,10 @@
  * its rules. promtool comes from scripts/ensure-promtool.sh (.tools/bin/promtool).
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 import {
   generatedTemplate,
   prometheusRuleTemplate,
@@ -26,10 +25,10 @@ import {
   REPO,
   ruleGroups,
 } from '../support/monitoring';
+import { render } from './helm';
 
 const ALERTS = join(MONITORING, 'alerts.yml');
 const UNIT_TESTS = join(MONITORING, 'alerts.test.yml');
-const HELM = join(REPO, '.tools', 'bin', 'helm');
 
 function run(command: string, args: string[]) {
   const result = spawnSync(command, args, { cwd: REPO, encoding: 'utf8', timeout: 60_000 });
@@ -131,40 +130,32 @@ describe('the Helm chart’s PrometheusRule', () => {
     expect(() => prometheusRuleTemplate(text)).toThrow('alerts.requestQueueName');
   });
 
-  describe('rendered by helm', () => {
-    let chart: string;
-
-    beforeAll(() => {
-      if (!existsSync(HELM)) throw new Error(`${HELM} is missing (the chart's tools install it)`);
-      // Only this template, in a chart of its own: the chart's other templates are not this test's.
-      chart = mkdtempSync(join(tmpdir(), 'prometheusrule-'));
-      writeFileSync(join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: leafresh-feedback\nversion: 0.1.0\n');
-      cpSync(TEMPLATE_PATH, join(chart, 'templates', 'prometheusrule.yaml'), { recursive: true });
-    });
-    afterAll(() => chart && rmSync(chart, { recursive: true, force: true }));
-
-    const render = (...set: string[]) => {
-      const { status, output } = run(HELM, [
-        'template',
-        'prod',
-        chart,
-        '--namespace',
-        'leafresh',
-        ...set.flatMap((s) => ['--set', s]),
-      ]);
-      if (status !== 0) throw new Error(`helm template failed: ${output}`);
-      return parseAllDocuments(output)
-        .map((d) => d.toJS() as Record<string, unknown> | null)
-        .filter((d): d is Record<string, unknown> => d !== null);
-    };
+  describe('rendered by helm, in the chart', () => {
+    /** `key=value` assignments; `true`/`false` as booleans (a string "false" is true to a template). */
+    const rules = (...set: string[]) =>
+      render({
+        set: Object.fromEntries(
+          set.map((kv) => {
+            const [key, value] = [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)];
+            return [key, value === 'true' || value === 'false' ? value === 'true' : value];
+          }),
+        ),
+      }).filter((o) => o.kind === 'PrometheusRule');
+    const renderRules = (...set: string[]) =>
+      rules(...set).map((o) => o as unknown as Record<string, unknown>);
 
     it('renders nothing unless alerts.enabled', () => {
-      expect(render()).toEqual([]);
-      expect(render('alerts.enabled=false')).toEqual([]);
+      expect(renderRules()).toEqual([]);
+      expect(renderRules('alerts.enabled=false')).toEqual([]);
     });
 
     it('renders a valid PrometheusRule holding exactly the rules of alerts.yml', () => {
-      const [rule, ...others] = render('alerts.enabled=true', 'alerts.labels.release=kube-prometheus-stack');
+      // alerts.yml's deployment regex set explicitly: the chart's default names its own Deployments (below).
+      const [rule, ...others] = renderRules(
+        'alerts.enabled=true',
+        'alerts.labels.release=kube-prometheus-stack',
+        `alerts.deploymentRegex=${SELECTOR_VALUES.deploymentRegex}`,
+      );
       expect(others).toEqual([]);
       expect(() =>
         new PrometheusRule(rule as ConstructorParameters<typeof PrometheusRule>[0]).validate(),
@@ -173,16 +164,20 @@ describe('the Helm chart’s PrometheusRule', () => {
         apiVersion: 'monitoring.coreos.com/v1',
         kind: 'PrometheusRule',
         metadata: {
-          name: 'prod-leafresh-feedback-alerts',
-          namespace: 'leafresh',
-          labels: { release: 'kube-prometheus-stack', 'app.kubernetes.io/component': 'alerts' },
+          name: 'leafresh-feedback-alerts',
+          namespace: 'leafresh-ai',
+          labels: {
+            release: 'kube-prometheus-stack',
+            'app.kubernetes.io/component': 'alerts',
+            'app.kubernetes.io/instance': 'leafresh-feedback',
+          },
         },
       });
       expect((rule.spec as { groups: unknown }).groups).toEqual(ruleGroups());
     });
 
     it('takes the deployments and the queues from values', () => {
-      const [rule] = render(
+      const [rule] = renderRules(
         'alerts.enabled=true',
         'alerts.deploymentRegex=feedback-(api|worker)',
         'alerts.requestQueueName=prod-requests.fifo',
@@ -196,6 +191,22 @@ describe('the Helm chart’s PrometheusRule', () => {
       expect(exprs).toContain('dimension_QueueName="prod-requests.fifo"');
       expect(exprs).toContain('dimension_QueueName="prod-requests-dlq.fifo"');
       expect(exprs).not.toContain(SELECTOR_VALUES.deploymentRegex);
+    });
+
+    it("watches the chart's own Deployments by default", () => {
+      const [rule] = renderRules('alerts.enabled=true');
+      const deployments = render()
+        .filter((o) => o.kind === 'Deployment')
+        .map((o) => o.metadata.name);
+      const exprs = (rule.spec as { groups: Array<{ rules: Array<{ expr: string }> }> }).groups
+        .flatMap((g) => g.rules)
+        .map((r) => r.expr)
+        .filter((e) => e.includes('deployment=~'));
+      expect(exprs.length).toBeGreaterThan(0);
+      for (const expr of exprs) {
+        const regex = new RegExp(`^(?:${/deployment=~"([^"]+)"/.exec(expr)?.[1]})$`);
+        expect(deployments.filter((d) => !regex.test(d))).toEqual([]);
+      }
     });
   });
 });

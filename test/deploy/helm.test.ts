@@ -232,6 +232,7 @@ describe('Helm chart deploy/helm/leafresh-feedback', () => {
         'PodDisruptionBudget/leafresh-feedback-api',
         'PodDisruptionBudget/leafresh-feedback-sqs-bridge',
         'PodDisruptionBudget/leafresh-feedback-worker',
+        'PrometheusRule/leafresh-feedback-alerts',
         'ScaledObject/leafresh-feedback-worker',
         'Service/leafresh-feedback-api',
         'Service/leafresh-feedback-sqs-bridge-metrics',
