@@ -51,6 +51,18 @@ runMain('worker', async () => {
     }),
   });
   const sqs = createSqsClient(config.sqs);
+  const tracing = await setupTracing(config.tracing, 'worker');
+  const bundlePath =
+    config.worker.workflowBundlePath ?? (tracing ? TRACING_BUNDLE_PATH : DEFAULT_BUNDLE_PATH);
+  // Started while Temporal is down (a restart during an outage): wait for it rather than exit.
+  const connection = await connectWithRetry(
+    'Temporal',
+    () => NativeConnection.connect(temporalConnectionOptions(config.temporal)),
+    logger,
+    { maxWaitMs: STARTUP_MAX_WAIT_MS },
+  );
+  // The meter only now: a failed connect with nothing else open shuts the SDK's Runtime down and the
+  // next try makes a new one, so instruments of an earlier Runtime's meter would never be exported.
   const flowControl = new LlmFlowControl(config.flow, {
     logger: logger.child({ component: 'llm-flow' }),
     meter: Runtime.instance().metricMeter,
@@ -63,16 +75,6 @@ runMain('worker', async () => {
     promptTemplate: config.prompt.template,
     sqs,
   });
-  const tracing = await setupTracing(config.tracing, 'worker');
-  const bundlePath =
-    config.worker.workflowBundlePath ?? (tracing ? TRACING_BUNDLE_PATH : DEFAULT_BUNDLE_PATH);
-  // Started while Temporal is down (a restart during an outage): wait for it rather than exit.
-  const connection = await connectWithRetry(
-    'Temporal',
-    () => NativeConnection.connect(temporalConnectionOptions(config.temporal)),
-    logger,
-    { maxWaitMs: STARTUP_MAX_WAIT_MS },
-  );
   const health = await startHealthServer({
     port: config.health.workerPort,
     host: config.health.host,

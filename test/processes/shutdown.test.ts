@@ -302,6 +302,26 @@ describe('start-up while Temporal is down', () => {
     });
     expect(child.logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['Shutting down', 'Stopped']));
   });
+
+  // The SDK shuts its Runtime down when a connection fails with nothing else open, and makes a new
+  // one on the next try: instruments taken from the first Runtime's meter would never be exported.
+  it('worker started during the outage exports its LLM flow-control gauges once running', async () => {
+    const port = await freePort();
+    const [host, temporalPort] = testStack().temporalAddress.split(':');
+    const temporal = await startTcpProxy(port, Number(temporalPort), host);
+    await temporal.down();
+    cleanups.push(() => temporal.close());
+    const queues = await freshQueues(sqs, 'startup');
+    const child = start('src/worker/main.ts', childEnv(queues, { TEMPORAL_ADDRESS: `127.0.0.1:${port}` }));
+
+    await child.waitForLog('Temporal unreachable; retrying', 30_000);
+    await temporal.up();
+    const { port: healthPort } = await child.waitForLog('Health server listening', 60_000);
+    await child.waitForLog('Worker running', 60_000);
+    const metrics = await (await fetch(`http://127.0.0.1:${healthPort as number}/metrics`)).text();
+    expect(metrics).toMatch(/^feedback_llm_concurrency_limit(\{[^}]*\})? \d+$/m);
+    expect(metrics).toMatch(/^feedback_llm_vllm_waiting_target(\{[^}]*\})? \d+$/m);
+  });
 });
 
 function freePort(): Promise<number> {
