@@ -24,6 +24,19 @@ function clockTicks(): number {
   return ticksPerSecond;
 }
 
+/** The whole machine's CPU from /proc/stat: busy and all core-seconds so far (every process, ours or not). */
+export function readMachineCpu(): { busy: number; all: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already in user)
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = fields;
+    const busy = user + nice + system + irq + softirq + (steal ?? 0);
+    return { busy: busy / clockTicks(), all: (busy + idle + iowait) / clockTicks() };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Undefined when the process is gone. */
 export function readProcUsage(pid: number | undefined): ProcUsage | undefined {
   if (pid === undefined) return undefined;

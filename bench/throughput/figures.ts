@@ -102,9 +102,32 @@ export interface CpuDistance {
   parts: Array<{ ours?: number; raw?: number; extra?: number }>;
   oursAll?: number;
   rawAll?: number;
-  /** The ratio the CPU predicts on saturated shared cores (raw's all / ours' all), and the measured one. */
+  /** Cores the run's processes used on average (all × delivered/s), ours and the raw ceiling's. */
+  oursCores?: number;
+  rawCores?: number;
+  /** Cores other processes of the machine used in the window (/proc/stat busy minus the run's processes). */
+  oursOtherCores?: number;
+  rawOtherCores?: number;
+  /**
+   * The ratio the CPU predicts on equally busy cores (raw's all / ours' all), the share of cores ours got
+   * against the raw ceiling (oursCores / rawCores), and the measured ratio: their product.
+   */
   predicted?: number;
+  coresRatio?: number;
   measured?: number;
+}
+
+/** Cores the run's processes used on average: CPU ms per request × requests per second. */
+const coresUsed = (all?: number, run?: RunReport) =>
+  all === undefined || run?.deliveredPerSec === undefined ? undefined : (all * run.deliveredPerSec) / 1000;
+
+/** Cores used in the run's window by processes that are not the run's (other users' tests, the system). */
+export function otherCores(run: RunReport, cpus: number): number | undefined {
+  const machine = run.machineCpu;
+  if (!machine || machine.allSeconds <= 0) return undefined;
+  const own = Object.values(run.processes).reduce((sum, p) => sum + (p.cpuSecondsDuringRun ?? 0), 0);
+  const shared = Object.values(run.sharedCpuSecondsDuringRun).reduce((sum, v) => sum + v, 0);
+  return Math.max(0, machine.busySeconds - own - shared) / (machine.allSeconds / cpus);
 }
 
 /** For each L = 0 burst scenario: ours' CPU per request by process against the raw ceiling's. */
@@ -125,13 +148,20 @@ export function cpuDistance(report: BenchReport): CpuDistance[] {
       });
       const oursAll = sum(parts.map((p) => p.ours));
       const rawAll = sum(parts.map((p) => p.raw));
+      const oursCores = coresUsed(oursAll, ours);
+      const rawCores = coresUsed(rawAll, raw);
       return [
         {
           scenario: s.id,
           parts,
           oursAll,
           rawAll,
+          oursCores,
+          rawCores,
+          oursOtherCores: otherCores(ours, report.machine.cpus),
+          rawOtherCores: otherCores(raw, report.machine.cpus),
           predicted: ratio(rawAll, oursAll),
+          coresRatio: ratio(oursCores, rawCores),
           measured: ratio(ours.deliveredPerSec, raw.deliveredPerSec),
         },
       ];

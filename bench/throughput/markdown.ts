@@ -88,8 +88,11 @@ function goalsSection(report: BenchReport): string[] {
 
 export const DISTANCE_LEGEND =
   'CPU ms per delivered request of each process in the measured window, ours at L = 0 next to the raw ' +
-  'Temporal ceiling, and what ours spends more. On the saturated shared cores, delivered/s follows the inverse of the ' +
-  "whole machine's CPU per request: the raw ceiling's total / ours' total predicts the first lines' ratio.";
+  "Temporal ceiling, and what ours spends more. Delivered/s is the cores a run's processes get divided by " +
+  "their CPU per request, so the first lines' ratio is the raw ceiling's total / ours' total (what ours' extra " +
+  'work costs) times the cores ours got / the cores the raw ceiling got. Fewer cores for ours: other ' +
+  "processes of the shared machine took them (the row from /proc/stat), or ours' processes waited on " +
+  'something other than CPU.';
 
 /** Ours' CPU per request by process against the raw ceiling's, for the L = 0 scenarios. */
 export function distanceTable(report: BenchReport): string | undefined {
@@ -114,8 +117,21 @@ export function distanceTable(report: BenchReport): string | undefined {
         ),
         '',
       ],
-      ['ratio predicted by CPU (raw all / ours all)', '', ...rows.map((r) => x(r.predicted)), ''],
-      ['ratio measured (ours / raw delivered/s)', '', ...rows.map((r) => x(r.measured)), ''],
+      [
+        "cores the run's processes used (all × delivered/s)",
+        num(rows[0].rawCores, 2),
+        ...rows.map((r) => num(r.oursCores, 2)),
+        '',
+      ],
+      [
+        'cores other processes used (machine busy minus the above, /proc/stat)',
+        num(rows[0].rawOtherCores, 2),
+        ...rows.map((r) => num(r.oursOtherCores, 2)),
+        '',
+      ],
+      ['CPU ratio (raw all / ours all)', '', ...rows.map((r) => x(r.predicted)), ''],
+      ['× cores ratio (ours cores / raw cores)', '', ...rows.map((r) => x(r.coresRatio)), ''],
+      ['= ratio measured (ours / raw delivered/s)', '', ...rows.map((r) => x(r.measured)), ''],
     ],
   );
 }

@@ -1,13 +1,15 @@
 /** What a run measures besides deliveries: CPU and memory of the processes (/proc), latency quantiles. */
 import { percentile, sleep } from '../../chaos/util';
-import { readProcUsage } from '../proc';
+import { readMachineCpu, readProcUsage } from '../proc';
 import type { Context } from './stack';
-import type { ProcessReport, Quantiles } from './types';
+import type { ProcessReport, Quantiles, RunReport } from './types';
 
 export interface CpuSnapshot {
   harness: number;
   byName: Record<string, number | undefined>;
   rssByName: Record<string, number | undefined>;
+  /** The whole machine's busy and all core-seconds (/proc/stat). */
+  machine?: { busy: number; all: number };
 }
 
 const pidOf = (ctx: Context, name: string) => ctx.started.get(name)?.child?.pid;
@@ -23,7 +25,16 @@ export function snapshotCpu(ctx: Context, names: string[]): CpuSnapshot {
     rssByName[name] = usage?.rssMb;
   }
   const usage = process.cpuUsage();
-  return { harness: (usage.user + usage.system) / 1e6, byName, rssByName };
+  return { harness: (usage.user + usage.system) / 1e6, byName, rssByName, machine: readMachineCpu() };
+}
+
+/** Core-seconds the whole machine was busy between two snapshots, and the core-seconds there were. */
+export function machineCpu(before: CpuSnapshot, after: CpuSnapshot): RunReport['machineCpu'] {
+  if (!before.machine || !after.machine) return undefined;
+  return {
+    busySeconds: after.machine.busy - before.machine.busy,
+    allSeconds: after.machine.all - before.machine.all,
+  };
 }
 
 /** CPU seconds of the harness and the shared processes between two snapshots. */

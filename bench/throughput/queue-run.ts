@@ -8,7 +8,15 @@ import { BE_GROUP, configureSimulator, sendRequest } from '../requests';
 import { simulatorCounters, simulatorMsByMember, simulatorRecords } from '../simulator';
 import { latency, rate } from './format';
 import { PORTS, SEND_CONCURRENCY, SIMULATOR_URL } from './layout';
-import { type CpuSnapshot, quantiles, sharedCpu, snapshotCpu, stopReports, waitFor } from './measure';
+import {
+  type CpuSnapshot,
+  machineCpu,
+  quantiles,
+  sharedCpu,
+  snapshotCpu,
+  stopReports,
+  waitFor,
+} from './measure';
 import { maxOpenRuns } from './options';
 import { pacedRate } from './plan';
 import { startSystem, stopProcesses, systemEnv } from './processes';
@@ -97,6 +105,7 @@ export async function runQueueSystem(
       simulator: measured.simulator,
       processes: processReports,
       sharedCpuSecondsDuringRun: sharedCpu(load.cpuBefore, load.cpuAfter),
+      machineCpu: machineCpu(load.cpuBefore, load.cpuAfter),
       overheadBreakdown: breakdown,
       notes: load.notes,
     };

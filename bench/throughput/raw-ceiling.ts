@@ -6,7 +6,7 @@ import { sleep } from '../../chaos/util';
 import type { RawStarterResult, RawWorkerStats } from '../baselines/raw-temporal';
 import { ms } from './format';
 import { BUILD, DATA, PORTS } from './layout';
-import { quantiles, sharedCpu, snapshotCpu, stopReports, waitFor } from './measure';
+import { machineCpu, quantiles, sharedCpu, snapshotCpu, stopReports, waitFor } from './measure';
 import { exitWatch, startProcess, stopProcesses } from './processes';
 import { maxOpenRuns } from './options';
 import type { Scenario } from './scenarios';
@@ -80,6 +80,7 @@ export async function runRawCeiling(
       overheadMs: {},
       processes: processReports,
       sharedCpuSecondsDuringRun: sharedCpu(cpuBefore, cpuAfter),
+      machineCpu: machineCpu(cpuBefore, cpuAfter),
       notes,
     };
   } finally {

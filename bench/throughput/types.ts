@@ -44,6 +44,11 @@ export interface RunReport {
   processes: Record<string, ProcessReport>;
   /** CPU seconds of the shared processes (Temporal, ElasticMQ, simulator, harness) in the window. */
   sharedCpuSecondsDuringRun: Record<string, number>;
+  /**
+   * The whole machine in the same window (/proc/stat: every process, also other users'): busy core-seconds
+   * and the core-seconds there were (cores × seconds).
+   */
+  machineCpu?: { busySeconds: number; allSeconds: number };
   /** Ours' paced runs: the overhead by stage, from the workflow histories. */
   overheadBreakdown?: OverheadBreakdown;
   notes: string[];

@@ -1,4 +1,4 @@
-import { cpuDistance } from '../../bench/throughput/figures';
+import { cpuDistance, otherCores } from '../../bench/throughput/figures';
 import { computeGoals, GOALS } from '../../bench/throughput/goals';
 import { goalsTable } from '../../bench/throughput/markdown';
 import { SCENARIOS } from '../../bench/throughput/scenarios';
@@ -207,5 +207,22 @@ describe('bench/throughput/goals (the ratio table)', () => {
     expect(row.rawAll).toBe(80);
     expect(row.predicted).toBeCloseTo(80 / 120);
     expect(row.measured).toBeCloseTo(0.8);
+    // measured = CPU ratio × the ratio of the cores each run's processes used.
+    expect(row.oursCores).toBeCloseTo(0.96);
+    expect(row.rawCores).toBeCloseTo(0.8);
+    expect((row.predicted ?? 0) * (row.coresRatio ?? 0)).toBeCloseTo(row.measured ?? -1);
+    expect(row.oursOtherCores).toBeUndefined();
+  });
+
+  it("other processes: the machine busy in the window minus the run's processes, in cores", () => {
+    const measured = run({
+      scenario: 'instant-group',
+      system: 'ours',
+      processes: { 'ours-worker': { cpuSecondsDuringRun: 30 } },
+      sharedCpuSecondsDuringRun: { temporal: 50, harness: 10 },
+      machineCpu: { busySeconds: 150, allSeconds: 200 },
+    });
+    // 100 s window on 2 cores; 150 busy core-seconds, 90 of them the run's.
+    expect(otherCores(measured, 2)).toBeCloseTo(0.6);
   });
 });
