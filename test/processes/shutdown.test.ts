@@ -278,10 +278,8 @@ describe('SIGTERM', () => {
 // Regression (chaos run): a worker and a bridge restarted during the Temporal outage exited with
 // "connection refused" and stayed down. They must wait for Temporal instead.
 describe('start-up while Temporal is down', () => {
-  it.each([
-    ['bridge', 'src/sqs-bridge/main.ts', 'SQS bridge polling'],
-    ['worker', 'src/worker/main.ts', 'Worker running'],
-  ])('%s: waits for Temporal and starts once it is reachable', async (_name, entry, readyLog) => {
+  /** Starts `entry` behind a closed proxy to Temporal; opens it once the process says it retries. */
+  async function startWhileTemporalIsDown(entry: string): Promise<EntryPoint> {
     const port = await freePort();
     const [host, temporalPort] = testStack().temporalAddress.split(':');
     const temporal = await startTcpProxy(port, Number(temporalPort), host);
@@ -289,9 +287,16 @@ describe('start-up while Temporal is down', () => {
     cleanups.push(() => temporal.close());
     const queues = await freshQueues(sqs, 'startup');
     const child = start(entry, childEnv(queues, { TEMPORAL_ADDRESS: `127.0.0.1:${port}` }));
-
     await child.waitForLog('Temporal unreachable; retrying', 30_000);
     await temporal.up();
+    return child;
+  }
+
+  it.each([
+    ['bridge', 'src/sqs-bridge/main.ts', 'SQS bridge polling'],
+    ['worker', 'src/worker/main.ts', 'Worker running'],
+  ])('%s: waits for Temporal and starts once it is reachable', async (_name, entry, readyLog) => {
+    const child = await startWhileTemporalIsDown(entry);
     await child.waitForLog(readyLog, 60_000);
     // Signalled at once: a SIGTERM right after the ready line stops it in order (the worker used to
     // lose a signal that arrived while it was still in the code that logs "Worker running").
@@ -306,16 +311,7 @@ describe('start-up while Temporal is down', () => {
   // The SDK shuts its Runtime down when a connection fails with nothing else open, and makes a new
   // one on the next try: instruments taken from the first Runtime's meter would never be exported.
   it('worker started during the outage exports its LLM flow-control gauges once running', async () => {
-    const port = await freePort();
-    const [host, temporalPort] = testStack().temporalAddress.split(':');
-    const temporal = await startTcpProxy(port, Number(temporalPort), host);
-    await temporal.down();
-    cleanups.push(() => temporal.close());
-    const queues = await freshQueues(sqs, 'startup');
-    const child = start('src/worker/main.ts', childEnv(queues, { TEMPORAL_ADDRESS: `127.0.0.1:${port}` }));
-
-    await child.waitForLog('Temporal unreachable; retrying', 30_000);
-    await temporal.up();
+    const child = await startWhileTemporalIsDown('src/worker/main.ts');
     const { port: healthPort } = await child.waitForLog('Health server listening', 60_000);
     await child.waitForLog('Worker running', 60_000);
     const metrics = await (await fetch(`http://127.0.0.1:${healthPort as number}/metrics`)).text();
