@@ -1,8 +1,10 @@
 # syntax=docker/dockerfile:1
-# One image for the three processes and the vLLM simulator; the command selects the role
-# (docker-compose.yml sets it per service, the same paths as the package.json start:* scripts):
-#   node dist/src/api/main.js | dist/src/sqs-bridge/main.js | dist/src/worker/main.js | dist/src/simulator/main.js
+# One image for the three processes; the command selects the role (docker-compose.yml sets it per
+# service, the same paths as the package.json start:* scripts):
+#   node dist/src/api/main.js | dist/src/sqs-bridge/main.js | dist/src/worker/main.js
 # Build: docker build -t leafresh-feedback-orchestrator .
+# The development tools (vLLM simulator, BE double) are the `dev-tools` target, not in that image:
+#   docker build --target dev-tools -t leafresh-feedback-orchestrator-dev-tools .
 # Debian slim, not Alpine: the Temporal worker's native core (@temporalio/core-bridge) ships glibc
 # binaries only.
 
