@@ -80,17 +80,27 @@ export class QueueAdmission {
   }
 }
 
-/**
- * Counts the open FeedbackWorkflow runs of bulk (queue) requests with Temporal's visibility, except
- * those holding a failure result: they wait only for a timer, never for vLLM.
- */
-export function openQueueRunsCounter(client: Client): () => Promise<number> {
-  return async () => (await client.workflow.count(OPEN_QUEUE_RUNS_QUERY)).count;
+/** Visibility query of the running FeedbackWorkflow runs that also meet `condition`. */
+export function runningFeedbackRuns(condition: string): string {
+  return `WorkflowType = '${FEEDBACK_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND ${condition}`;
 }
 
-export const OPEN_QUEUE_RUNS_QUERY =
-  `WorkflowType = '${FEEDBACK_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' ` +
-  `AND ${FeedbackSourceSearchAttribute.name} = 'queue' AND ${FeedbackStageSearchAttribute.name} != 'holding'`;
+/** Counts the runs a visibility query selects, each time it is called. */
+export function runCounter(client: Pick<Client, 'workflow'>, query: string): () => Promise<number> {
+  return async () => (await client.workflow.count(query)).count;
+}
+
+/**
+ * The open runs of bulk (queue) requests, except those holding a failure result: they wait only for
+ * a timer, never for vLLM.
+ */
+export const OPEN_QUEUE_RUNS_QUERY = runningFeedbackRuns(
+  `${FeedbackSourceSearchAttribute.name} = 'queue' AND ${FeedbackStageSearchAttribute.name} != 'holding'`,
+);
+
+export function openQueueRunsCounter(client: Client): () => Promise<number> {
+  return runCounter(client, OPEN_QUEUE_RUNS_QUERY);
+}
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -26,13 +26,9 @@ import { fromEpochMillis } from '../domain/datetime';
 import { requestKey, workflowIdFor } from '../domain/keys';
 import type { FeedbackPolicy } from '../domain/policy';
 import { parseFeedbackRequestBody, type FieldError } from '../domain/request';
-import {
-  FEEDBACK_WORKFLOW_TYPE,
-  FeedbackStageSearchAttribute,
-  type FeedbackWorkflowInput,
-} from '../domain/workflow';
+import { FeedbackStageSearchAttribute, type FeedbackWorkflowInput } from '../domain/workflow';
 import { startFeedbackWorkflow, type FeedbackStartSettings } from '../shared/feedback-start';
-import type { QueueAdmission } from './admission';
+import { runCounter, runningFeedbackRuns, type QueueAdmission } from './admission';
 import { errorSummary, type Logger } from '../shared/logger';
 import type { BridgeMetrics } from '../shared/metrics';
 import { DLQ_ATTRIBUTES } from '../shared/sqs';
@@ -75,13 +71,7 @@ export interface BatchReport {
  * (at most every 15 s): a counter of holds started minus ended would be wrong after any worker restart
  * (its counters reset while its holds go on elsewhere), the count is one cheap query and exact.
  */
-export const HOLDING_RUNS_QUERY =
-  `WorkflowType = '${FEEDBACK_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' ` +
-  `AND ${FeedbackStageSearchAttribute.name} = 'holding'`;
-
-export function holdingRunsCounter(client: Pick<Client, 'workflow'>): () => Promise<number> {
-  return async () => (await client.workflow.count(HOLDING_RUNS_QUERY)).count;
-}
+export const HOLDING_RUNS_QUERY = runningFeedbackRuns(`${FeedbackStageSearchAttribute.name} = 'holding'`);
 
 const MAX_REASON_CHARS = 1000;
 /** SQS's limit of entries per batch call. */
@@ -95,7 +85,7 @@ export class SqsBridge {
   constructor(private readonly options: BridgeOptions) {
     // Counted only where the runs carry the FeedbackStage search attribute (set at start).
     if (options.metrics && options.searchAttributes !== false)
-      options.metrics.holdingRuns.readFrom(holdingRunsCounter(options.temporal));
+      options.metrics.holdingRuns.readFrom(runCounter(options.temporal, HOLDING_RUNS_QUERY));
   }
 
   start(): void {
