@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
 done
 case "$suite" in throughput|flow|all) ;; *) echo "unknown suite: $suite (throughput|flow|all)" >&2; exit 2 ;; esac
 bash scripts/ensure-deps.sh
-npm run --silent build >/dev/null
+bash scripts/build-if-changed.sh
 # The baselines run as compiled JavaScript, like our processes (no loader in their CPU and memory).
 npx tsc -p bench/tsconfig.build.json
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true

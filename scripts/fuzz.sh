@@ -24,7 +24,7 @@ if [ "$("$VENV/bin/st" --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+'
   echo "[fuzz] installing schemathesis $SCHEMATHESIS_VERSION into .tools/venv" >&2
   "$VENV/bin/pip" install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
 fi
-npm run --silent build >/dev/null
+bash scripts/build-if-changed.sh
 rm -rf "$DATA" && mkdir -p "$DATA"
 
 started_infra=false

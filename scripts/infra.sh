@@ -3,12 +3,13 @@
 # the ElasticMQ SQS emulator. Everything is installed into .tools/ and keeps its data in .data/.
 #
 #   scripts/infra.sh install              install the pinned tools (idempotent)
-#   scripts/infra.sh start [dev|test]     start in the background, create queues, write endpoints
-#   scripts/infra.sh stop [dev|test]      stop what start started
-#   scripts/infra.sh status [dev|test]
+#   scripts/infra.sh start [dev|test|test-slow]   start in the background, create queues, write endpoints
+#   scripts/infra.sh stop [dev|test|test-slow]    stop what start started
+#   scripts/infra.sh status [dev|test|test-slow]
 #
-# Profile "dev" uses the default ports (Temporal 7233, Web UI 8233, SQS 9324); "test" uses
-# 17233/18233/19324 so that tests never touch a running development stack. Ports can be moved with
+# Profile "dev" uses the default ports (Temporal 7233, Web UI 8233, SQS 9324); "test" (npm test) uses
+# 17233/18233/19324 so that tests never touch a running development stack, and "test-slow" (npm run
+# test:slow) 37233/38233/39324 so that the two tiers can run at once. Ports can be moved with
 # INFRA_TEMPORAL_PORT, INFRA_UI_PORT and INFRA_SQS_PORT, the data directory (database, logs, pid
 # files, endpoints; default .data/<profile>) with INFRA_DATA_DIR.
 #
@@ -28,7 +29,8 @@ profile="${2:-dev}"
 case "$profile" in
   dev) def_t=7233 def_ui=8233 def_sqs=9324 ;;
   test) def_t=17233 def_ui=18233 def_sqs=19324 ;;
-  *) echo "unknown profile: $profile (dev|test)" >&2; exit 2 ;;
+  test-slow) def_t=37233 def_ui=38233 def_sqs=39324 ;;
+  *) echo "unknown profile: $profile (dev|test|test-slow)" >&2; exit 2 ;;
 esac
 T_PORT="${INFRA_TEMPORAL_PORT:-$def_t}"
 UI_PORT="${INFRA_UI_PORT:-$def_ui}"
@@ -134,7 +136,7 @@ start_infra() {
     prepare_start temporal "Temporal dev server" "$T_PORT" "$UI_PORT"
     # Test runs start from an empty history: request-derived workflow ids must not collide with a
     # previous run's (which would, correctly, be treated as duplicates).
-    [ "$profile" = test ] && rm -f "$DATA"/temporal.db*
+    [[ "$profile" == test* ]] && rm -f "$DATA"/temporal.db*
     log "starting Temporal dev server on 127.0.0.1:$T_PORT (UI :$UI_PORT, db $DATA/temporal.db)"
     setsid "$VENV/bin/temporal" server start-dev \
       --ip 127.0.0.1 --port "$T_PORT" --ui-port "$UI_PORT" \

@@ -87,7 +87,7 @@ step bash scripts/ensure-deps.sh
 infra=1
 step bash scripts/infra.sh start dev
 echo "[start] building" >&2
-step npm run --silent build >&2
+step bash scripts/build-if-changed.sh
 
 set -a
 # shellcheck disable=SC1091

@@ -1,41 +1,51 @@
 #!/usr/bin/env bash
-# `npm test`: installs what is missing (npm packages, Temporal CLI, ElasticMQ, promtool, helm), starts
-# the test infrastructure (Temporal dev server and ElasticMQ on test ports), runs type checks, lint
-# and every test, and stops what it started.
+# `npm test` (the fast tier) and `npm run test:slow` (the slow tier: `bash scripts/test.sh --slow`).
+# Installs what is missing (npm packages, Temporal CLI, ElasticMQ; promtool and helm for the fast
+# tier), starts the tier's test infrastructure (Temporal dev server and ElasticMQ: profile `test` on
+# 17233/18233/19324, `test-slow` on 37233/38233/39324, so both tiers can run at once), runs the type
+# check and lint (fast tier, no jest arguments) and jest, and stops what it started.
 # Extra arguments go to jest, e.g. `npm test -- test/domain`.
 #
-# The run owns the test stack from start to end, and it starts it empty: a stack found running (left
+# The run owns its test stack from start to end, and it starts it empty: a stack found running (left
 # up by a run that was killed, or started by hand with `infra.sh start test`) is stopped first. Its
 # Temporal history and queues would otherwise carry over into this run, where the ids the tests fix
-# (member ids, request ids, deduplication ids) would meet the earlier run's. A second `npm test` while
-# one runs would restart the stack under it: it stops at once instead.
+# (member ids, request ids, deduplication ids) would meet the earlier run's. A second run of the same
+# tier while one runs would restart the stack under it: it stops at once instead.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-# One run at a time. The lock goes with this shell (also when it is killed); the commands below get
+tier=fast profile=test jest_config=jest.config.js
+if [ "${1:-}" = --slow ]; then
+  tier=slow profile=test-slow jest_config=jest.slow.config.js
+  shift
+fi
+
+# One run per tier at a time. The lock goes with this shell (also when it is killed); the commands below get
 # `9>&-` so that no server or jest worker that outlives it keeps holding it.
-DATA="${INFRA_DATA_DIR:-$ROOT/.data/test}"
+DATA="${INFRA_DATA_DIR:-$ROOT/.data/$profile}"
 mkdir -p "$DATA"
 exec 9>>"$DATA/npm-test.lock"
 if ! flock -n 9; then
-  echo "[test] another npm test (pid $(cat "$DATA/npm-test.lock" 2>/dev/null)) is using the test stack; wait for it to end" >&2
+  echo "[test] another $tier-tier run (pid $(cat "$DATA/npm-test.lock" 2>/dev/null)) is using the $profile stack; wait for it to end" >&2
   exit 1
 fi
 echo $$ > "$DATA/npm-test.lock"
 
 bash scripts/ensure-deps.sh 9>&-
-# The Kubernetes package's checks: promtool (alert rule tests) and helm (lint, render), into .tools/.
-bash scripts/ensure-promtool.sh 9>&-
-bash scripts/ensure-helm.sh 9>&-
+if [ "$tier" = fast ]; then
+  # The Kubernetes package's checks: promtool (alert rule tests) and helm (lint, render), into .tools/.
+  bash scripts/ensure-promtool.sh 9>&-
+  bash scripts/ensure-helm.sh 9>&-
+fi
 # Node 20 is supported by the pinned AWS SDK; its notice about future versions is noise here.
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 
 started=0
-cleanup() { if [ "$started" = 1 ]; then bash scripts/infra.sh stop test 9>&- || true; fi; }
+cleanup() { if [ "$started" = 1 ]; then bash scripts/infra.sh stop "$profile" 9>&- || true; fi; }
 trap cleanup EXIT INT TERM
 
-if [ $# -eq 0 ]; then
+if [ "$tier" = fast ] && [ $# -eq 0 ]; then
   echo "[test] type check" >&2
   npx tsc -p tsconfig.json --noEmit 9>&-
   echo "[test] lint and format check" >&2
@@ -46,10 +56,10 @@ fi
 started=1
 # Stopped, the stack starts empty: infra.sh deletes the test profile's Temporal database when it
 # starts the server, and ElasticMQ keeps its queues in memory only.
-if [ "$(bash scripts/infra.sh status test 9>&- | grep -c ': running$' || true)" != 0 ]; then
+if [ "$(bash scripts/infra.sh status "$profile" 9>&- | grep -c ': running$' || true)" != 0 ]; then
   echo "[test] the test stack is running (left up by an earlier run, or started by hand): restarting it empty" >&2
-  bash scripts/infra.sh stop test 9>&-
+  bash scripts/infra.sh stop "$profile" 9>&-
 fi
-bash scripts/infra.sh start test 9>&-
-echo "[test] jest" >&2
-npx jest --ci "$@" 9>&-
+bash scripts/infra.sh start "$profile" 9>&-
+echo "[test] jest ($tier tier)" >&2
+npx jest --ci --config "$jest_config" "$@" 9>&-

@@ -162,9 +162,9 @@ function scaledObjectProblems(objects: K8sObject[]): string[] {
 }
 
 describe('Helm chart deploy/helm/leafresh-feedback', () => {
-  it('finds helm v3.22 at .tools/bin/helm (scripts/ensure-helm.sh installs it)', () => {
+  it('finds helm v4.1.4 at .tools/bin/helm (scripts/ensure-helm.sh installs it)', () => {
     expect(requireHelm()).toBe(HELM);
-    expect(helm(['version', '--template', '{{.Version}}'])).toMatch(/^v3\.22(\.0)?$/);
+    expect(helm(['version', '--template', '{{.Version}}'])).toBe('v4.1.4');
   });
 
   it.each([

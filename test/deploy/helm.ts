@@ -42,7 +42,7 @@ export interface K8sObject {
 export function requireHelm(): string {
   if (!existsSync(HELM)) {
     throw new Error(
-      `helm is not installed at ${HELM}: run \`bash scripts/ensure-helm.sh\` (builds helm v3.22.0 into .tools/bin)`,
+      `helm is not installed at ${HELM}: run \`bash scripts/ensure-helm.sh\` (installs helm v4.1.4 into .tools/bin)`,
     );
   }
   return HELM;

@@ -5,9 +5,6 @@
  * worker) move after a request ran through both, and log lines carry the request's ids.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { FeedbackQueues } from '../../src/shared/sqs';
 import { createVllmSimulator, type VllmSimulator } from '../../dev/vllm-simulator';
@@ -15,14 +12,12 @@ import { serviceEnv, spawnEntryPoint, type EntryPoint } from '../support/process
 import { freshQueues, testSqsClient } from '../support/stack';
 import { acceptedRequest } from '../support/accepted';
 import { fixtureJson } from '../support/fixtures';
-import { workflowBundle } from '../support/temporal';
 import { releaseAll } from '../support/teardown';
 
 jest.setTimeout(120_000);
 
 let sqs: SQSClient;
 let simulator: VllmSimulator;
-let bundleDir: string;
 let queues: FeedbackQueues;
 let bridge: EntryPoint;
 let worker: EntryPoint;
@@ -36,13 +31,9 @@ beforeAll(async () => {
   sqs = testSqsClient();
   simulator = createVllmSimulator({ maxNumSeqs: 4, latencyMs: 50 });
   const vllmUrl = (await simulator.listen(0)).url;
-  bundleDir = mkdtempSync(join(tmpdir(), 'health-test-'));
-  const bundlePath = join(bundleDir, 'workflow-bundle.js');
-  writeFileSync(bundlePath, (await workflowBundle()).code);
   queues = await freshQueues(sqs, 'health');
   const env = serviceEnv(queues, {
     VLLM_API_URL: vllmUrl,
-    WORKER_WORKFLOW_BUNDLE_PATH: bundlePath,
     BRIDGE_WAIT_TIME_SECONDS: '1',
   });
   bridge = spawnEntryPoint('src/sqs-bridge/main.ts', env);
@@ -56,7 +47,6 @@ afterAll(() =>
     ['kill the bridge and the worker', () => Promise.all([bridge?.kill(), worker?.kill()])],
     ['close the vLLM simulator', () => simulator?.close()],
     ['destroy the SQS client', () => sqs?.destroy()],
-    ['remove the bundle', () => bundleDir && rmSync(bundleDir, { recursive: true, force: true })],
   ]),
 );
 

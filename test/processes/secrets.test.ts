@@ -3,17 +3,13 @@
  * goes through with failures on the way (a refused caller, a vLLM 500, a callback 503), a process
  * refuses a bad secret at start — and no log line, error output or response body contains a secret.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createBeDouble, type BeDouble } from '../../dev/be-double';
 import { createVllmSimulator, type VllmSimulator } from '../../dev/vllm-simulator';
 import { serviceEnv, spawnEntryPoint, type EntryPoint } from '../support/processes';
 import { freshQueues, testSqsClient } from '../support/stack';
-import { workflowBundle } from '../support/temporal';
 import { releaseAll } from '../support/teardown';
 
 jest.setTimeout(120_000);
@@ -32,7 +28,6 @@ let sqs: SQSClient;
 let simulator: VllmSimulator;
 let vllmDoor: RecordingProxy;
 let receiver: BeDouble;
-let bundleDir: string;
 const children: EntryPoint[] = [];
 const bodies: string[] = [];
 
@@ -40,8 +35,6 @@ beforeAll(async () => {
   sqs = testSqsClient();
   simulator = createVllmSimulator({ maxNumSeqs: 4, latencyMs: 20 });
   receiver = createBeDouble({ members: 'any', signingSecret: SECRETS.BE_CALLBACK_SIGNING_SECRET });
-  bundleDir = mkdtempSync(join(tmpdir(), 'secrets-test-'));
-  writeFileSync(join(bundleDir, 'bundle.js'), (await workflowBundle()).code);
 });
 
 afterAll(() =>
@@ -51,7 +44,6 @@ afterAll(() =>
     ['close the vLLM simulator', () => simulator?.close()],
     ['close the BE double', () => receiver?.close()],
     ['destroy the SQS client', () => sqs?.destroy()],
-    ['remove the bundle', () => bundleDir && rmSync(bundleDir, { recursive: true, force: true })],
   ]),
 );
 
@@ -116,7 +108,6 @@ it('keeps every secret out of logs, error output and response bodies', async () 
     DELIVERY_MODE: 'callback',
     BE_CALLBACK_BASE_URL: callbackUrl,
     VLLM_API_URL: vllmDoor.url,
-    WORKER_WORKFLOW_BUNDLE_PATH: join(bundleDir, 'bundle.js'),
     BRIDGE_WAIT_TIME_SECONDS: '1',
   });
   const api = spawnEntryPoint('src/api/main.ts', env);

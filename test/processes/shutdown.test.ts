@@ -3,10 +3,7 @@
  * explicit environment, sent SIGTERM once ready, and must drain what it has in hand and exit 0.
  */
 import { randomUUID } from 'node:crypto';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Client, Connection } from '@temporalio/client';
 import {
@@ -24,7 +21,6 @@ import {
   type SqsProxy,
 } from '../support/processes';
 import { freshQueues, testConfig, testSqsClient, testStack } from '../support/stack';
-import { workflowBundle } from '../support/temporal';
 import { releaseAll, withDeadline } from '../support/teardown';
 
 jest.setTimeout(120_000);
@@ -192,17 +188,11 @@ describe('SIGTERM', () => {
   describe('worker', () => {
     let simulator: VllmSimulator;
     let vllmUrl: string;
-    let bundleDir: string;
-    let bundlePath: string;
     let temporal: Client;
 
     beforeAll(async () => {
       simulator = createVllmSimulator({ maxNumSeqs: 4, latencyMs: 3000 });
       vllmUrl = (await simulator.listen(0)).url;
-      // One bundle for both worker processes, instead of each bundling the workflows at start.
-      bundleDir = mkdtempSync(join(tmpdir(), 'shutdown-test-'));
-      bundlePath = join(bundleDir, 'workflow-bundle.js');
-      writeFileSync(bundlePath, (await workflowBundle()).code);
       temporal = new Client({
         connection: await Connection.connect({ address: testStack().temporalAddress }),
       });
@@ -212,13 +202,12 @@ describe('SIGTERM', () => {
       releaseAll([
         ['close the Temporal connection', () => temporal?.connection.close()],
         ['close the vLLM simulator', () => simulator?.close()],
-        ['remove the bundle', () => bundleDir && rmSync(bundleDir, { recursive: true, force: true })],
       ]),
     );
 
     it('lets the activity in flight finish, exits 0, and the workflow completes on the next worker', async () => {
       const queues = await freshQueues(sqs, 'stop-worker');
-      const env = childEnv(queues, { VLLM_API_URL: vllmUrl, WORKER_WORKFLOW_BUNDLE_PATH: bundlePath });
+      const env = childEnv(queues, { VLLM_API_URL: vllmUrl });
       const first = start('src/worker/main.ts', env);
       await first.waitForLog('Worker running', 60_000);
 

@@ -29,7 +29,7 @@ import {
   createMetricsRegistry,
   type Registry,
 } from '../../src/shared/metrics';
-import { createBeDouble, type BeDouble } from '../../dev/be-double';
+import { beRequestBody, createBeDouble, type BeDouble } from '../../dev/be-double';
 import { createVllmSimulator, type SimulatorOptions, type VllmSimulator } from '../../dev/vllm-simulator';
 import { SqsBridge } from '../../src/sqs-bridge/bridge';
 import { createLogger } from '../../src/shared/logger';
@@ -343,4 +343,24 @@ export async function workflowResult(
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
+}
+
+/** A member's FeedbackWorkflow runs (by the MemberId search attribute), with their status. */
+export async function runsOf(
+  temporal: Client,
+  memberId: number,
+): Promise<Array<{ workflowId: string; status: string }>> {
+  const runs = [];
+  for await (const run of temporal.workflow.list({ query: `MemberId = ${memberId}` }))
+    runs.push({ workflowId: run.workflowId, status: run.status.name });
+  return runs;
+}
+
+/** A request body as the BE builds it: one personal challenge, no group challenge. */
+export function beBody(memberId: number, title: string): string {
+  return beRequestBody({
+    memberId,
+    personalChallenges: [{ id: 1, title, isSuccess: true }],
+    groupChallenges: [],
+  });
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { FeedbackQueues } from '../../src/shared/sqs';
 import { testStack } from './stack';
+import { workflowBundlePath } from './temporal';
 
 export const REPO_ROOT = join(__dirname, '..', '..');
 
@@ -224,6 +225,8 @@ export function serviceEnv(
     BRIDGE_HEALTH_PORT: '0',
     WORKER_HEALTH_PORT: '0',
     HEALTH_HOST: '127.0.0.1',
+    // The jest run's bundle: a worker process would otherwise bundle the workflows at every start.
+    WORKER_WORKFLOW_BUNDLE_PATH: workflowBundlePath(),
     ...overrides,
   };
 }

@@ -26,12 +26,17 @@ export interface TestStack {
   temporalTestServer: string;
 }
 
-const ENDPOINTS = join(__dirname, '..', '..', '.data', 'test', 'endpoints.json');
+/**
+ * The tier's stack: `test` for the fast tier, `test-slow` for the slow one (jest.slow.config.js sets the
+ * global), so that both tiers can run at once.
+ */
+const PROFILE = (globalThis as { testStackProfile?: string }).testStackProfile ?? 'test';
+const ENDPOINTS = join(__dirname, '..', '..', '.data', PROFILE, 'endpoints.json');
 
 export function testStack(): TestStack {
   if (!existsSync(ENDPOINTS)) {
     throw new Error(
-      `${ENDPOINTS} is missing: run the tests with "npm test" (it starts the local infrastructure)`,
+      `${ENDPOINTS} is missing: run the tests with "npm test" or "npm run test:slow" (they start the local infrastructure)`,
     );
   }
   return JSON.parse(readFileSync(ENDPOINTS, 'utf8')) as TestStack;

@@ -1,42 +1,38 @@
 /**
- * Temporal test helpers: the installed test-server binaries, one workflow bundle per test file, and a
+ * Temporal test helpers: the installed test-server binaries, the workflow bundle of the jest run, and a
  * time-skipping environment whose teardown stops the workers the tests left behind.
  */
-import {
-  bundleWorkflowCode,
-  Worker,
-  type WorkerOptions,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+import { existsSync, readFileSync } from 'node:fs';
+import { Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  TRACING_WORKFLOW_INTERCEPTOR_MODULES,
-  WORKFLOW_INTERCEPTOR_MODULES,
-} from '../../src/worker/bundle-path';
-import { WORKFLOWS_PATH } from '../../src/worker/worker';
+import { bundleFile, type BundleKind } from './bundles';
 import { testStack } from './stack';
 import { releaseAll } from './teardown';
 
-const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
+const bundles = new Map<BundleKind, WorkflowBundleWithSourceMap>();
 
 /**
- * Bundling is slow: do it once per test file and pass the result to every worker. `tracing`: with the
- * OpenTelemetry workflow interceptors (the bundle a worker with tracing on uses).
+ * The prebuilt workflow bundle's file (jest's global setup writes it once per run), for a worker process
+ * a test starts (`WORKER_WORKFLOW_BUNDLE_PATH`). `tracing`: with the OpenTelemetry workflow
+ * interceptors (the bundle a worker with tracing on uses).
  */
+export function workflowBundlePath(options: { tracing?: boolean } = {}): string {
+  const file = bundleFile(options.tracing ? 'tracing' : 'plain');
+  if (!existsSync(file))
+    throw new Error(`${file} is missing: jest's global setup (test/support/global-setup.ts) writes it`);
+  return file;
+}
+
+/** The same bundle as code, to pass to `Worker.create({ workflowBundle })`. */
 export function workflowBundle(options: { tracing?: boolean } = {}): Promise<WorkflowBundleWithSourceMap> {
-  const key = options.tracing ? 'tracing' : 'plain';
-  let bundle = bundles.get(key);
+  const kind: BundleKind = options.tracing ? 'tracing' : 'plain';
+  let bundle = bundles.get(kind);
   if (!bundle) {
-    bundle = bundleWorkflowCode({
-      workflowsPath: WORKFLOWS_PATH,
-      workflowInterceptorModules: options.tracing
-        ? TRACING_WORKFLOW_INTERCEPTOR_MODULES
-        : WORKFLOW_INTERCEPTOR_MODULES,
-      logger: quietLogger,
-    });
-    bundles.set(key, bundle);
+    // Source maps are inline in the code; the SDK no longer reads the separate field.
+    bundle = { code: readFileSync(workflowBundlePath(options), 'utf8'), sourceMap: '' };
+    bundles.set(kind, bundle);
   }
-  return bundle;
+  return Promise.resolve(bundle);
 }
 
 /** The Java time-skipping test server installed by scripts/infra.sh (no download at run time). */
@@ -128,6 +124,3 @@ export async function stopWorker(worker: Worker, running: Promise<unknown> | und
   if (state === 'RUNNING') worker.shutdown();
   await running;
 }
-
-const noop = () => undefined;
-const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
