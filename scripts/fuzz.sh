@@ -15,7 +15,8 @@ while [ $# -gt 0 ]; do
 done
 SCHEMATHESIS_VERSION=4.32.5
 VENV="$ROOT/.tools/venv"
-DATA="$ROOT/.data/fuzz"
+# The run's outputs; the stack (profile fuzz) keeps its own files in .data/fuzz.
+DATA="$ROOT/.data/fuzz/run"
 PORT=38200
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 
@@ -27,23 +28,25 @@ fi
 bash scripts/build-if-changed.sh
 rm -rf "$DATA" && mkdir -p "$DATA"
 
-started_infra=false
-# (Captured first: with pipefail, `grep -q` closing the pipe early would read as "not running".)
-infra_status="$(bash scripts/infra.sh status test 2>/dev/null || true)"
-if ! grep -q '^temporal: running' <<<"$infra_status"; then
-  bash scripts/infra.sh start test >&2
-  started_infra=true
+# Its own stack (profile fuzz, own ports), started empty and stopped at the end: a run never talks to
+# servers it did not start (infra.sh refuses ports another process holds). One left by a killed fuzz
+# run is stopped first.
+if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+  echo "[fuzz] port $PORT (the fuzzed API) is taken by another process; stop it first" >&2
+  exit 1
 fi
 api_pid=""
 cleanup() {
   [ -n "$api_pid" ] && kill -TERM "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null || true
-  if $started_infra; then bash scripts/infra.sh stop test >&2 || true; fi
+  bash scripts/infra.sh stop fuzz >&2 || true
 }
 trap cleanup EXIT
+bash scripts/infra.sh stop fuzz >&2
+bash scripts/infra.sh start fuzz >&2
 
 TOKEN="fuzz-$(node -e "process.stdout.write(require('crypto').randomBytes(16).toString('hex'))")"
 eval "$(node -e "
-const e = require('./.data/test/endpoints.json');
+const e = require('./.data/fuzz/endpoints.json');
 console.log('export TEMPORAL_ADDRESS=' + e.temporalAddress);
 console.log('export AWS_ENDPOINT_URL_SQS=' + e.sqsEndpoint);
 console.log('export AWS_SQS_FEEDBACK_QUEUE_URL=' + e.queues.requestQueueUrl);

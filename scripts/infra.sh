@@ -3,13 +3,14 @@
 # the ElasticMQ SQS emulator. Everything is installed into .tools/ and keeps its data in .data/.
 #
 #   scripts/infra.sh install              install the pinned tools (idempotent)
-#   scripts/infra.sh start [dev|test|test-slow]   start in the background, create queues, write endpoints
-#   scripts/infra.sh stop [dev|test|test-slow]    stop what start started
-#   scripts/infra.sh status [dev|test|test-slow]
+#   scripts/infra.sh start [dev|test|test-slow|fuzz]   start in the background, create queues, write endpoints
+#   scripts/infra.sh stop [dev|test|test-slow|fuzz]    stop what start started
+#   scripts/infra.sh status [dev|test|test-slow|fuzz]
 #
 # Profile "dev" uses the default ports (Temporal 7233, Web UI 8233, SQS 9324); "test" (npm test) uses
 # 17233/18233/19324 so that tests never touch a running development stack, and "test-slow" (npm run
-# test:slow) 37233/38233/39324 so that the two tiers can run at once. Ports can be moved with
+# test:slow) 37233/38233/39324 so that the two tiers can run at once; "fuzz" (npm run fuzz) 47233/48233/
+# 49324. Ports can be moved with
 # INFRA_TEMPORAL_PORT, INFRA_UI_PORT and INFRA_SQS_PORT, the data directory (database, logs, pid
 # files, endpoints; default .data/<profile>) with INFRA_DATA_DIR.
 #
@@ -30,7 +31,8 @@ case "$profile" in
   dev) def_t=7233 def_ui=8233 def_sqs=9324 ;;
   test) def_t=17233 def_ui=18233 def_sqs=19324 ;;
   test-slow) def_t=37233 def_ui=38233 def_sqs=39324 ;;
-  *) echo "unknown profile: $profile (dev|test|test-slow)" >&2; exit 2 ;;
+  fuzz) def_t=47233 def_ui=48233 def_sqs=49324 ;;
+  *) echo "unknown profile: $profile (dev|test|test-slow|fuzz)" >&2; exit 2 ;;
 esac
 T_PORT="${INFRA_TEMPORAL_PORT:-$def_t}"
 UI_PORT="${INFRA_UI_PORT:-$def_ui}"
@@ -136,7 +138,7 @@ start_infra() {
     prepare_start temporal "Temporal dev server" "$T_PORT" "$UI_PORT"
     # Test runs start from an empty history: request-derived workflow ids must not collide with a
     # previous run's (which would, correctly, be treated as duplicates).
-    [[ "$profile" == test* ]] && rm -f "$DATA"/temporal.db*
+    [[ "$profile" == test* || "$profile" == fuzz ]] && rm -f "$DATA"/temporal.db*
     log "starting Temporal dev server on 127.0.0.1:$T_PORT (UI :$UI_PORT, db $DATA/temporal.db)"
     setsid "$VENV/bin/temporal" server start-dev \
       --ip 127.0.0.1 --port "$T_PORT" --ui-port "$UI_PORT" \
