@@ -10,6 +10,8 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '\\.slow\\.test\\.ts$'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   testTimeout: 60000,
+  // Two cores: most suites wait on servers and processes, so two run side by side (docs/testing.md).
+  maxWorkers: 2,
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   setupFiles: ['<rootDir>/test/support/jest-setup.ts'],
 };

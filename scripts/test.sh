@@ -41,9 +41,24 @@ fi
 # Node 20 is supported by the pinned AWS SDK; its notice about future versions is noise here.
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 
-started=0
-cleanup() { if [ "$started" = 1 ]; then bash scripts/infra.sh stop "$profile" 9>&- || true; fi; }
+started=0 infra_pid=""
+cleanup() {
+  # A start still under way is let finish (its wait is bounded) before the stop.
+  if [ -n "$infra_pid" ]; then wait "$infra_pid" 2>/dev/null || true; fi
+  if [ "$started" = 1 ]; then bash scripts/infra.sh stop "$profile" 9>&- || true; fi
+}
 trap cleanup EXIT INT TERM
+
+started=1
+# Stopped, the stack starts empty: infra.sh deletes the test profile's Temporal database when it
+# starts the server, and ElasticMQ keeps its queues in memory only.
+if [ "$(bash scripts/infra.sh status "$profile" 9>&- | grep -c ': running$' || true)" != 0 ]; then
+  echo "[test] the test stack is running (left up by an earlier run, or started by hand): restarting it empty" >&2
+  bash scripts/infra.sh stop "$profile" 9>&-
+fi
+# The servers start (mostly waiting for a JVM and the dev server) while the type check and lint run.
+bash scripts/infra.sh start "$profile" 9>&- &
+infra_pid=$!
 
 if [ "$tier" = fast ] && [ $# -eq 0 ]; then
   echo "[test] type check" >&2
@@ -53,13 +68,12 @@ if [ "$tier" = fast ] && [ $# -eq 0 ]; then
   npx prettier --check . >/dev/null 9>&- || { npx prettier --check . 9>&-; exit 1; }
 fi
 
-started=1
-# Stopped, the stack starts empty: infra.sh deletes the test profile's Temporal database when it
-# starts the server, and ElasticMQ keeps its queues in memory only.
-if [ "$(bash scripts/infra.sh status "$profile" 9>&- | grep -c ': running$' || true)" != 0 ]; then
-  echo "[test] the test stack is running (left up by an earlier run, or started by hand): restarting it empty" >&2
-  bash scripts/infra.sh stop "$profile" 9>&-
+status=0
+wait "$infra_pid" || status=$?
+infra_pid=""
+if [ "$status" != 0 ]; then
+  echo "[test] the $profile stack did not start (exit $status; see the lines above and .data/$profile/*.log)" >&2
+  exit 1
 fi
-bash scripts/infra.sh start "$profile" 9>&-
 echo "[test] jest ($tier tier)" >&2
-npx jest --ci --config "$jest_config" "$@" 9>&-
+npx jest --ci --config "$jest_config" --json --outputFile="$DATA/jest-results.json" "$@" 9>&-
