@@ -46,8 +46,12 @@ cleanup() {
   # A start still under way is let finish (its wait is bounded) before the stop.
   if [ -n "$infra_pid" ]; then wait "$infra_pid" 2>/dev/null || true; fi
   if [ "$started" = 1 ]; then bash scripts/infra.sh stop "$profile" 9>&- || true; fi
+  started=0 infra_pid=""
 }
-trap cleanup EXIT INT TERM
+# A signal ends the run after the cleanup (a trap that only cleaned up would let the script go on).
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
 
 started=1
 # Stopped, the stack starts empty: infra.sh deletes the test profile's Temporal database when it
