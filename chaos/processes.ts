@@ -1,6 +1,7 @@
 /** Starts, kills and restarts the stack's OS processes for a chaos run; logs go to files. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 
 export interface ManagedProcess {
@@ -66,4 +67,27 @@ export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void
     if (Date.now() > deadline) throw new Error(`${url} did not come up in ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/**
+ * Throws, naming them, when any of `ports` accepts connections on 127.0.0.1: a run must never talk
+ * to a server it did not start (a leftover run's, or another program's).
+ */
+export async function refuseTakenPorts(ports: Record<string, number>): Promise<void> {
+  const taken = (
+    await Promise.all(
+      Object.entries(ports).map(
+        ([name, port]) =>
+          new Promise<string | undefined>((resolve) => {
+            const socket = connect(port, '127.0.0.1');
+            socket.once('connect', () => (socket.destroy(), resolve(`${name} ${port}`)));
+            socket.once('error', () => resolve(undefined));
+          }),
+      ),
+    )
+  ).filter((t): t is string => t !== undefined);
+  if (taken.length > 0)
+    throw new Error(
+      `ports taken by another process (a run left over, or another program): ${taken.join(', ')}; stop it first`,
+    );
 }

@@ -12,7 +12,7 @@ import { createSqsClient, ensureFeedbackQueues, type FeedbackQueues } from '../s
 import { startTcpProxy, type TcpProxy } from '../dev/tcp-proxy';
 import { callbackFaults, VLLM_FAULT_RULES } from './faults';
 import { startElasticMq, startTemporalDevServer } from './infra';
-import { ProcessGroup, waitForHttp } from './processes';
+import { ProcessGroup, refuseTakenPorts, waitForHttp } from './processes';
 
 const ROOT = join(__dirname, '..');
 const DATA = join(ROOT, '.data', 'chaos');
@@ -54,6 +54,7 @@ export async function startStack(
   options: { delivery: 'queue' | 'both' },
   random: () => number,
 ): Promise<Stack> {
+  await refuseTakenPorts(PORTS);
   const config = loadConfig();
   await startTemporalDevServer(group, {
     port: PORTS.temporal,
