@@ -18,18 +18,14 @@ const END = '<!-- suites:end -->';
 
 interface JestResults {
   startTime: number;
-  testResults: Array<{ name: string; startTime: number; endTime: number; status: string }>;
+  testResults: Array<{ name: string; startTime: number; endTime: number }>;
 }
 
 function measured(profile: string): Map<string, number> {
   const file = join(ROOT, '.data', profile, 'jest-results.json');
   if (!existsSync(file)) return new Map();
   const results = JSON.parse(readFileSync(file, 'utf8')) as JestResults;
-  return new Map(
-    results.testResults
-      .filter((r) => r.status === 'passed')
-      .map((r) => [relative(ROOT, r.name), (r.endTime - r.startTime) / 1000]),
-  );
+  return new Map(results.testResults.map((r) => [relative(ROOT, r.name), (r.endTime - r.startTime) / 1000]));
 }
 
 /** The table's current rows: suite → its time cell. */
