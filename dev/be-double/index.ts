@@ -25,7 +25,6 @@ import {
 export {
   CLOCK_PATH,
   PUBLISH_PATH,
-  RESULT_PATH,
   type CallbackAttempt,
   type CallbackFaults,
   type ResultBody,

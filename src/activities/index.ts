@@ -9,7 +9,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { AppConfig } from '../config';
 import { checkFeedback, type GuardrailVerdict } from '../domain/guardrail';
 import { buildPromptMessages, promptText, type ChatMessage } from '../domain/prompt';
-import type { FeedbackResult } from '../domain/result';
+import { CALLBACK_PATH, type FeedbackResult } from '../domain/result';
 import { FailureTypes, type DeliveryChannel } from '../domain/workflow';
 import type { FeedbackRequest } from '../domain/request';
 import { describeNetworkError, isRetryableStatus, joinUrl, postJson } from './http';
@@ -20,8 +20,6 @@ import {
   type ChatCompletionAnswer,
   type ChatCompletionRequest,
 } from './vllm';
-
-export const CALLBACK_PATH = '/api/members/feedback/result';
 
 export interface ActivityDeps {
   vllm: AppConfig['vllm'];

@@ -1,5 +1,5 @@
 /**
- * LLM flow control (src/llm-concurrency): generateFeedback runs on its own task queue, whose workers
+ * LLM flow control (src/llm-concurrency): generateCheckedFeedback runs on its own task queue, whose workers
  * hold at most as many calls in flight as the controller allows (docs/flow-control.md); requests'
  * priorities and fairness.
  */

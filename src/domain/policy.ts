@@ -35,7 +35,7 @@ export interface FeedbackPolicy {
    */
   failureHoldSeconds: number;
   /**
-   * The task queue of generateFeedback (its workers hold the LLM concurrency limit). Absent (runs
+   * The task queue of generateCheckedFeedback (its workers hold the LLM concurrency limit). Absent (runs
    * started before flow control): the run's own task queue.
    */
   llmTaskQueue?: string;

@@ -14,6 +14,9 @@ export interface FeedbackResult {
   error?: string;
 }
 
+/** Where the BE's callback controller takes a result: `POST <BE_CALLBACK_BASE_URL><CALLBACK_PATH>`. */
+export const CALLBACK_PATH = '/api/members/feedback/result';
+
 /** The BE re-requests feedback for a member when content is an HTTP status code. */
 export const RECOVERABLE_FAILURE_CONTENT = '500';
 

@@ -145,8 +145,6 @@ export interface FeedbackMemo {
   personalChallenges: number;
   groupChallenges: number;
   promptVersion: string;
-  /** Added by the run when generation ends. */
-  tokens?: TokenUsage;
 }
 
 /** Failure types the activities raise; the workflow and the retry policies refer to them by name. */

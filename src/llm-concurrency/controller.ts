@@ -39,7 +39,7 @@ export const clampLimit = (limit: number, bounds: LimitBounds): number =>
   Math.min(bounds.max, Math.max(bounds.min, Math.round(limit)));
 
 /**
- * The next limit from vLLM's load. `inUse`: this worker's calls in flight now (generateFeedback
+ * The next limit from vLLM's load. `inUse`: this worker's calls in flight now (generateCheckedFeedback
  * activities running).
  */
 export function nextLimitFromLoad(

@@ -69,7 +69,7 @@ export class LlmFlowControl {
           'feedback_llm_in_flight',
           'int',
           '',
-          'vLLM calls (generateFeedback activities) this worker runs now.',
+          'vLLM calls (generateCheckedFeedback activities) this worker runs now.',
         ),
         waiting: deps.meter.createGauge(
           'feedback_llm_vllm_waiting',
