@@ -116,7 +116,7 @@ function runEnv(
     WORKER_MAX_CONCURRENT_ACTIVITIES: '300',
     LLM_CONCURRENCY_MODE: mode,
     LLM_CONCURRENCY_MAX: String(mode === 'fixed' ? fixedLimit : 256),
-    LLM_TARGET_WAITING: String(TARGET_WAITING),
+    LLM_CONCURRENCY_TARGET_WAITING: String(TARGET_WAITING),
   };
 }
 

@@ -27,7 +27,7 @@ export interface ActivityDeps {
   resultQueueUrl?: string;
   promptTemplate?: string;
   sqs: SQSClient;
-  /** Told the latency of every vLLM call that got an HTTP answer (the LLM flow controller's input). */
+  /** Told the latency of every vLLM call that got an HTTP answer (the LLM concurrency controller's input). */
   onVllmAnswer?: (latencyMs: number) => void;
 }
 

@@ -35,8 +35,8 @@ export interface FeedbackPolicy {
    */
   failureHoldSeconds: number;
   /**
-   * The task queue of generateCheckedFeedback (its workers hold the LLM concurrency limit). Absent (runs
-   * started before flow control): the run's own task queue.
+   * The task queue of generateCheckedFeedback (its workers hold the LLM concurrency limit). Absent
+   * (DEFAULT_POLICY: tests, recorded histories): the run's own task queue.
    */
   llmTaskQueue?: string;
   /**

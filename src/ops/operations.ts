@@ -184,7 +184,7 @@ export async function retryFeedback(
       {
         taskQueue: config.temporal.taskQueue,
         promptVersion: config.prompt.version,
-        priority: config.flow.priority,
+        priority: config.priority,
         // The bridge rejects every duplicate; an operator's retry of a closed, failed run is allowed.
         reusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       },
@@ -239,7 +239,7 @@ export async function redeliverFeedback(
     if (channels.length === 0) {
       throw new OperationError(
         `${requestId} failed; its status code goes only to the result queue (the BE's callback would ` +
-          `store it as feedback) and DELIVERY_MODE=${config.delivery.mode} has none: use feedback retry`,
+          `store it as feedback) and DELIVERY_MODE=${config.policy.deliveryMode} has none: use feedback retry`,
         'refused',
       );
     }

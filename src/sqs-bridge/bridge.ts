@@ -49,7 +49,7 @@ export interface BridgeOptions extends Omit<BridgeSettings, 'maxOpenQueueRuns'> 
   promptVersion?: string;
   /** Bounds the open runs of bulk (queue) requests (admission.ts); absent: no bound. */
   admission?: QueueAdmission;
-  /** Priority keys by source and the fairness key (FlowSettings); default: the server's. */
+  /** Priority keys by source and the fairness key; default: the server's. */
   priority?: FeedbackStartSettings['priority'];
   metrics?: BridgeMetrics;
 }
