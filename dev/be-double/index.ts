@@ -32,6 +32,7 @@ export {
 export {
   BE_MESSAGE_GROUP,
   beDeduplicationId,
+  sha256Hex,
   beLocalDateTime,
   beRequestBody,
   type Publication,

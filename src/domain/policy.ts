@@ -45,3 +45,9 @@ export interface FeedbackPolicy {
    */
   maxAgeMinutes?: number;
 }
+
+/** What a delivery needs of the policy (FeedbackWorkflow's and RedeliverWorkflow's): its timeouts and retries. */
+export type DeliveryPolicy = Pick<
+  FeedbackPolicy,
+  'deliveryTimeoutSeconds' | 'deliveryGiveUpAfterHours' | 'deliveryRetryMaxIntervalSeconds'
+>;

@@ -10,10 +10,10 @@ import {
   CLOCK_PATH,
   createBeDouble,
   feedbackWeek,
+  sha256Hex,
   type BeDouble,
 } from '../../dev/be-double';
 import { CALLBACK_PATH } from '../../src/domain/result';
-import { sha256Hex } from '../../src/domain/keys';
 import type { FeedbackQueues } from '../../src/shared/sqs';
 import { eventually as poll } from '../support/eventually';
 import { messageCount as messagesOn } from '../support/sqs-bridge';
