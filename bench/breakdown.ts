@@ -11,7 +11,7 @@
  * The stages cover the request up to the callback; they add up to about the overhead.
  */
 import { Client, Connection } from '@temporalio/client';
-import { percentile } from '../chaos/util';
+import { percentile } from '../harness/util';
 
 export interface BreakdownInput {
   workflowId: string;

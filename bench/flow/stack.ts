@@ -2,9 +2,9 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { DEV_SERVER_DYNAMIC_CONFIG, startElasticMq, startTemporalDevServer } from '../../chaos/infra';
-import { type ProcessGroup, waitForHttp } from '../../chaos/processes';
-import type { ProgressBar } from '../../chaos/util';
+import { DEV_SERVER_DYNAMIC_CONFIG, startElasticMq, startTemporalDevServer } from '../../harness/infra';
+import { type ProcessGroup, waitForHttp } from '../../harness/processes';
+import type { ProgressBar } from '../../harness/util';
 import { createSqsClient, ensureFeedbackQueues, type FeedbackQueues } from '../../src/shared/sqs';
 import { benchEnv, CREDENTIALS, REGION } from '../requests';
 import { MAX_OPEN_QUEUE_RUNS, PENALTY, TARGET_WAITING, type LimitMode } from './options';

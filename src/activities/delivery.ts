@@ -7,7 +7,8 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { AppConfig } from '../config';
 import { CALLBACK_PATH, type FeedbackResult } from '../domain/result';
-import { FailureTypes, type DeliveryChannel } from '../domain/workflow';
+import { FailureTypes } from '../domain/workflow';
+import type { DeliveryChannel } from '../domain/policy';
 import { signatureHeaders } from '../shared/signing';
 import { describeNetworkError, isRetryableStatus, joinUrl, postJson } from './http';
 

@@ -1,6 +1,8 @@
 /** Where results go: the BE's callback, its result queue, or both (src/config/policy.ts says which is safe). */
 export const DELIVERY_MODES = ['callback', 'queue', 'both'] as const;
 export type DeliveryMode = (typeof DELIVERY_MODES)[number];
+/** Where one delivery goes: the BE's callback or its result queue. */
+export type DeliveryChannel = Exclude<DeliveryMode, 'both'>;
 
 /**
  * Timeouts and retry settings of one FeedbackWorkflow run. The bridge fills them from configuration

@@ -1,6 +1,5 @@
 /** What the AI side hands back to the BE (`FeedbackResultRequestDto` plus fields it ignores). */
-import type { DeliveryMode, FeedbackPolicy } from './policy';
-import type { DeliveryChannel } from './workflow';
+import type { DeliveryChannel, DeliveryMode, FeedbackPolicy } from './policy';
 
 export interface FeedbackResult {
   memberId: number;

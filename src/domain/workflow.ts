@@ -5,7 +5,7 @@
  */
 import { defineQuery } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { DeliveryPolicy, FeedbackPolicy } from './policy';
+import type { DeliveryChannel, DeliveryPolicy, FeedbackPolicy } from './policy';
 import type { FeedbackResult } from './result';
 import type { FeedbackRequest } from './request';
 
@@ -90,8 +90,6 @@ export interface FeedbackOutcome {
   error?: string;
   tokens?: TokenUsage;
 }
-
-export type DeliveryChannel = 'callback' | 'queue';
 
 export const statusQuery = defineQuery<FeedbackStatus>('status');
 

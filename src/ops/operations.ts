@@ -13,13 +13,13 @@ import {
   FEEDBACK_STAGES,
   FeedbackStageSearchAttribute,
   MemberIdSearchAttribute,
-  type DeliveryChannel,
   type FeedbackOutcome,
   type FeedbackStage,
   type FeedbackWorkflowInput,
   REDELIVER_WORKFLOW_TYPE,
   type RedeliverInput,
 } from '../domain/workflow';
+import type { DeliveryChannel } from '../domain/policy';
 import { fromEpochMillis } from '../domain/datetime';
 import { startFeedbackWorkflow } from '../shared/feedback-start';
 import { webUiLink } from '../shared/temporal';

@@ -8,14 +8,9 @@
  */
 import { ActivityFailure, log, sleep, TimeoutFailure, workflowInfo } from '@temporalio/workflow';
 import { TimeoutType } from '@temporalio/common';
-import type { DeliveryPolicy } from '../domain/policy';
+import type { DeliveryPolicy, DeliveryChannel } from '../domain/policy';
 import { buildFeedbackResult, EXPIRED_CONTENT, resultChannels, type FeedbackResult } from '../domain/result';
-import {
-  failureHoldUntil,
-  type DeliveryChannel,
-  type FeedbackOutcome,
-  type FeedbackWorkflowInput,
-} from '../domain/workflow';
+import { failureHoldUntil, type FeedbackOutcome, type FeedbackWorkflowInput } from '../domain/workflow';
 import { describeFailure, endFailed } from './failure';
 import { RunProgress } from './progress';
 import { deliveryActivities, generationActivities } from './proxies';

@@ -5,7 +5,8 @@
  * the first delivery. A failure result waits for the same hold as the first run's.
  */
 import { sleep } from '@temporalio/workflow';
-import type { DeliveryChannel, RedeliverInput } from '../domain/workflow';
+import type { RedeliverInput } from '../domain/workflow';
+import type { DeliveryChannel } from '../domain/policy';
 import { deliveryActivities } from './proxies';
 
 export async function RedeliverWorkflow(input: RedeliverInput): Promise<{ deliveredTo: DeliveryChannel[] }> {
