@@ -46,4 +46,34 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The definitions every role shares, workflow code included: no I/O, no Node built-ins, nothing of
+    // another room of src/.
+    files: ['src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', 'fs', 'path', 'crypto', 'http', 'https', 'os', 'child_process'],
+              message: 'domain/ must not use Node built-ins.',
+            },
+            {
+              group: [
+                '@aws-sdk/*',
+                'express',
+                'pino',
+                '@temporalio/client',
+                '@temporalio/worker',
+                '@temporalio/activity',
+              ],
+              message: 'domain/ must not do I/O.',
+            },
+            { group: ['../*'], message: 'domain/ imports nothing from the rest of src/.' },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -21,9 +21,9 @@ import {
 } from '../domain/workflow';
 import type { DeliveryChannel } from '../domain/policy';
 import { fromEpochMillis } from '../domain/datetime';
-import { startFeedbackWorkflow } from '../shared/feedback-start';
+import { startFeedbackWorkflow } from '../run/start';
 import { webUiLink } from '../shared/temporal';
-import { closedStage, lookupFeedbackStatus, runFailure, type FeedbackStatusView } from './status';
+import { closedStage, lookupFeedbackStatus, runFailure, type FeedbackStatusView } from '../run/status';
 
 /** An operator action that cannot be done; `code` becomes the CLI's exit code. */
 export class OperationError extends Error {

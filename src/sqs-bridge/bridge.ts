@@ -27,7 +27,7 @@ import { requestKey, workflowIdFor } from '../domain/keys';
 import type { FeedbackPolicy } from '../domain/policy';
 import { parseFeedbackRequestBody, type FieldError } from '../domain/request';
 import { FeedbackStageSearchAttribute, type FeedbackWorkflowInput } from '../domain/workflow';
-import { startFeedbackWorkflow, type FeedbackStartSettings } from '../shared/feedback-start';
+import { startFeedbackWorkflow, type FeedbackStartSettings } from '../run/start';
 import { runCounter, runningFeedbackRuns, type QueueAdmission } from './admission';
 import { errorSummary, type Logger } from '../shared/logger';
 import type { BridgeMetrics } from '../shared/metrics';

@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { beRequestBody } from '../../dev/be-double';
 import { OPEN_QUEUE_RUNS_QUERY } from '../../src/sqs-bridge/admission';
-import { lookupFeedbackStatus } from '../../src/ops/status';
+import { lookupFeedbackStatus } from '../../src/run/status';
 import { eventually } from '../support/eventually';
 import { startPipeline, workflowResult, type Pipeline } from '../support/pipeline';
 import { freshQueues } from '../support/stack';

@@ -8,7 +8,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createApp } from '../../src/api/app';
 import { DEFAULT_PROMPT_VERSION } from '../../src/domain/prompt';
 import { runCli, ExitCodes } from '../../src/cli/feedback';
-import { lookupFeedbackStatus, type FeedbackStatusView } from '../../src/ops/status';
+import { lookupFeedbackStatus, type FeedbackStatusView } from '../../src/run/status';
 import { createLogger } from '../../src/shared/logger';
 import { DLQ_ATTRIBUTES } from '../../src/shared/sqs';
 import { acceptedRequest } from '../support/accepted';

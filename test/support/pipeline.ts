@@ -19,7 +19,7 @@ import { createActivities } from '../../src/activities';
 import { createApp } from '../../src/api/app';
 import type { ApiAuth, AppConfig, DeliveryMode } from '../../src/config';
 import { NO_AUTH } from './config';
-import { lookupFeedbackStatus } from '../../src/ops/status';
+import { lookupFeedbackStatus } from '../../src/run/status';
 import type { Tracing } from '../../src/shared/tracing';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
 import { sqsQueueCheck } from '../../src/shared/health';

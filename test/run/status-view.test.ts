@@ -1,4 +1,4 @@
-import { toStatusView, type StatusParts } from '../../src/ops/status';
+import { toStatusView, type StatusParts } from '../../src/run/status';
 
 const started = new Date('2026-11-26T01:00:00Z');
 const closed = new Date('2026-11-26T01:00:05Z');
