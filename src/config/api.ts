@@ -20,8 +20,6 @@ const apiEnv = z.object({
   /** Comma-separated origins allowed by CORS; unset: no CORS headers at all. */
   API_CORS_ORIGINS: optionalString,
 });
-type ApiEnv = z.infer<typeof apiEnv>;
-
 export const apiSection = apiEnv.transform((env) =>
   optionalKeys({
     port: env.API_PORT,
@@ -34,7 +32,7 @@ export const apiSection = apiEnv.transform((env) =>
 );
 
 /** Problems of a process that serves the API (the `apiAuth` requirement). */
-export function apiAuthProblems(env: ApiEnv): string[] {
+export function apiAuthProblems(env: z.infer<typeof apiEnv>): string[] {
   if (env.API_AUTH_MODE === 'bearer' && !env.API_AUTH_TOKEN) {
     return ['API_AUTH_TOKEN: required when API_AUTH_MODE=bearer (or set API_AUTH_MODE=none for a local run)'];
   }
@@ -44,7 +42,7 @@ export function apiAuthProblems(env: ApiEnv): string[] {
   return [];
 }
 
-function apiAuth(env: ApiEnv): ApiAuth {
+function apiAuth(env: z.infer<typeof apiEnv>): ApiAuth {
   if (env.API_AUTH_MODE === 'bearer' && env.API_AUTH_TOKEN)
     return { mode: 'bearer', token: env.API_AUTH_TOKEN };
   if (env.API_AUTH_MODE === 'hmac' && env.API_AUTH_HMAC_SECRET) {

@@ -15,8 +15,6 @@ export const sqsEnv = z.object({
   AWS_SQS_FEEDBACK_RESULT_DLQ_QUEUE_URL: optionalUrl,
   SQS_REQUEST_TIMEOUT_MS: int(100, 60_000).default(3000),
 });
-type SqsEnv = z.infer<typeof sqsEnv>;
-
 export const sqsSection = sqsEnv.transform((env) =>
   optionalKeys({
     region: env.AWS_REGION,
@@ -29,12 +27,12 @@ export const sqsSection = sqsEnv.transform((env) =>
   }),
 );
 
-export function requestQueueUrl(env: SqsEnv): string | undefined {
+export function requestQueueUrl(env: z.infer<typeof sqsEnv>): string | undefined {
   return env.AWS_SQS_FEEDBACK_QUEUE_URL ?? env.AWS_SQS_FEEDBACK_REQUEST_QUEUE_URL;
 }
 
 /** The request queue's two names may both be set, to the same queue only. */
-export function sqsProblems(env: SqsEnv): string[] {
+export function sqsProblems(env: z.infer<typeof sqsEnv>): string[] {
   const { AWS_SQS_FEEDBACK_QUEUE_URL: ours, AWS_SQS_FEEDBACK_REQUEST_QUEUE_URL: theirs } = env;
   return ours && theirs && ours !== theirs
     ? [

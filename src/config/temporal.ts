@@ -31,8 +31,6 @@ export const temporalEnv = z.object({
   TEMPORAL_TLS_SERVER_NAME: optionalString,
   TEMPORAL_API_KEY: optionalString,
 });
-type TemporalEnv = z.infer<typeof temporalEnv>;
-
 export const temporalSection = temporalEnv.transform((env) =>
   optionalKeys({
     address: env.TEMPORAL_ADDRESS,
@@ -64,7 +62,7 @@ export const temporalSection = temporalEnv.transform((env) =>
 );
 
 /** Problems no single variable shows: a certificate without its key, TLS settings with TLS off. */
-export function temporalProblems(env: TemporalEnv): string[] {
+export function temporalProblems(env: z.infer<typeof temporalEnv>): string[] {
   const problems: string[] = [];
   if ((env.TEMPORAL_TLS_CERT_PATH === undefined) !== (env.TEMPORAL_TLS_KEY_PATH === undefined)) {
     const [missing, given] =
