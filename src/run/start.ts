@@ -19,7 +19,7 @@ import {
   type FeedbackWorkflowInput,
 } from '../domain/workflow';
 
-export interface FeedbackStartSettings {
+export interface FeedbackStartOptions {
   taskQueue: string;
   /** Default: DEFAULT_PROMPT_VERSION. */
   promptVersion?: string;
@@ -45,7 +45,7 @@ export interface FeedbackStartSettings {
 export async function startFeedbackWorkflow(
   client: Client,
   input: FeedbackWorkflowInput,
-  settings: FeedbackStartSettings,
+  settings: FeedbackStartOptions,
 ): Promise<{ workflowId: string; runId: string }> {
   const promptVersion = settings.promptVersion ?? DEFAULT_PROMPT_VERSION;
   const { request } = input;

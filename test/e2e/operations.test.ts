@@ -1,6 +1,6 @@
 /**
  * Operability on the real local stack: the status API in every stage it can be caught in (validating
- * lasts a local activity; its mapping is covered in test/ops/status-view.test.ts), metrics that move
+ * lasts a local activity; its mapping is covered in test/run/status-view.test.ts), metrics that move
  * after a request, and the operator CLI (status, list, retry, redeliver, dlq list/redrive).
  */
 import { randomUUID } from 'node:crypto';

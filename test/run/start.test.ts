@@ -22,7 +22,7 @@ import {
   type FeedbackWorkflowInput,
   type RequestSource,
 } from '../../src/domain/workflow';
-import { startFeedbackWorkflow, type FeedbackStartSettings } from '../../src/run/start';
+import { startFeedbackWorkflow, type FeedbackStartOptions } from '../../src/run/start';
 
 function recordingClient() {
   const starts: Array<{ type: string; options: WorkflowStartOptions }> = [];
@@ -56,12 +56,12 @@ function input(source: RequestSource = 'queue'): FeedbackWorkflowInput {
   };
 }
 
-const SETTINGS: FeedbackStartSettings = {
+const SETTINGS: FeedbackStartOptions = {
   taskQueue: 'leafresh-feedback',
   reusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
 };
 
-async function startOnce(wfInput: FeedbackWorkflowInput, settings: Partial<FeedbackStartSettings> = {}) {
+async function startOnce(wfInput: FeedbackWorkflowInput, settings: Partial<FeedbackStartOptions> = {}) {
   const { client, starts } = recordingClient();
   const started = await startFeedbackWorkflow(client, wfInput, { ...SETTINGS, ...settings });
   expect(starts).toHaveLength(1);
