@@ -59,7 +59,7 @@ type SectionShapes = UnionToIntersection<Sections[keyof Sections]['in']['shape']
 type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void
   ? I
   : never;
-export type Env = z.infer<typeof envSchema>;
+type Env = z.infer<typeof envSchema>;
 
 /** Settings a process cannot run without; checked in addition to the schema. */
 export type Requirement = 'requestQueue' | 'dlq' | 'delivery' | 'apiAuth';

@@ -1,5 +1,6 @@
 /** How a FeedbackWorkflow run ends when it fails for good: counted, its final stage set, and thrown. */
 import { ActivityFailure, ApplicationFailure, metricMeter } from '@temporalio/workflow';
+import type { DeliveryMode } from '../domain/policy';
 import { FailureTypes, type RunFailureDetails } from '../domain/workflow';
 import type { RunProgress } from './progress';
 
@@ -12,7 +13,7 @@ export type FailureCause = 'generation' | 'expired' | 'delivery';
  */
 export type FailureEnding =
   | { outcome: 'delivered'; cause: FailureCause; reason: string; content: string }
-  | { outcome: 'not-delivered'; cause: FailureCause; reason: string; deliveryMode: string }
+  | { outcome: 'not-delivered'; cause: FailureCause; reason: string; deliveryMode: DeliveryMode }
   | { outcome: 'delivery-failed'; cause: FailureCause; reason: string };
 
 /**

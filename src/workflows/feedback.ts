@@ -63,7 +63,7 @@ interface Generation {
   expired: boolean;
 }
 
-/** Generates until the guardrail accepts an answer, generation fails for good, or the request expires. */
+/** Generation, start to end: what it learned, and the tokens and a failure handed to the run's progress. */
 async function generate(input: FeedbackWorkflowInput, progress: RunProgress): Promise<Generation> {
   const generation = await generateUntilDone(input, progress);
   progress.generationEnded(generation.failure);
@@ -76,6 +76,7 @@ async function generate(input: FeedbackWorkflowInput, progress: RunProgress): Pr
   return generation;
 }
 
+/** Generates until the guardrail accepts an answer, generation fails for good, or the request expires. */
 async function generateUntilDone(input: FeedbackWorkflowInput, progress: RunProgress): Promise<Generation> {
   const { policy } = input;
   const expiresAt = expiryTime(input);
