@@ -21,29 +21,48 @@ export default tseslint.config(
     // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O modules.
     files: ['src/workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['node:*', 'fs', 'path', 'crypto', 'http', 'https', 'os', 'child_process'],
-              message: 'Workflows must not use Node built-ins.',
-            },
-            {
-              group: [
-                '@aws-sdk/*',
-                'express',
-                'pino',
-                '@temporalio/client',
-                '@temporalio/worker',
-                '@temporalio/activity',
-              ],
-              message: 'Workflows must not do I/O.',
-            },
-            { group: ['../config', '../config/*'], message: 'Workflows must not read configuration.' },
-          ],
-        },
-      ],
+      'no-restricted-imports': sandboxed('Workflows', {
+        group: ['../config', '../config/*'],
+        message: 'Workflows must not read configuration.',
+      }),
+    },
+  },
+  {
+    // The definitions every role shares, workflow code included: the same rules, and nothing of
+    // another room of src/.
+    files: ['src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': sandboxed('domain/', {
+        group: ['../*'],
+        message: 'domain/ imports nothing from the rest of src/.',
+      }),
     },
   },
 );
+
+/** Code that may run in the workflow sandbox: no Node built-ins, no I/O modules, and `more`. */
+function sandboxed(who, more) {
+  return [
+    'error',
+    {
+      patterns: [
+        {
+          group: ['node:*', 'fs', 'path', 'crypto', 'http', 'https', 'os', 'child_process'],
+          message: `${who} must not use Node built-ins.`,
+        },
+        {
+          group: [
+            '@aws-sdk/*',
+            'express',
+            'pino',
+            '@temporalio/client',
+            '@temporalio/worker',
+            '@temporalio/activity',
+          ],
+          message: `${who} must not do I/O.`,
+        },
+        more,
+      ],
+    },
+  ];
+}

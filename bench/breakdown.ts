@@ -11,7 +11,7 @@
  * The stages cover the request up to the callback; they add up to about the overhead.
  */
 import { Client, Connection } from '@temporalio/client';
-import { percentile } from '../chaos/util';
+import { percentile } from '../harness/util';
 
 export interface BreakdownInput {
   workflowId: string;
@@ -83,9 +83,7 @@ export async function overheadBreakdown(
           if (a) a.completed = t;
         }
       }
-      const generate = [...activities.values()].find(
-        (a) => a.name === 'generateCheckedFeedback' || a.name === 'generateFeedback',
-      );
+      const generate = [...activities.values()].find((a) => a.name === 'generateCheckedFeedback');
       const deliver = [...activities.values()].find((a) => a.name === 'deliverResult');
       if (!generate?.started || !generate.completed || !deliver?.started) continue;
       // Only what happened before the callback counts (the last workflow task comes after it).

@@ -4,8 +4,8 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ProcessGroup } from '../chaos/processes';
-import { ProgressBar } from '../chaos/util';
+import { ProcessGroup } from '../harness/processes';
+import { ProgressBar } from '../harness/util';
 import { runBurst } from './flow/burst';
 import { runCapacity } from './flow/capacity';
 import {

@@ -1,6 +1,7 @@
 /** What the benchmarks send: valid BE bodies, BE-style queue messages, simulator settings. */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { requestKey, sha256Hex } from '../src/domain/keys';
+import { beDeduplicationId } from '../dev/be-double/publisher';
+import { requestKey } from '../src/domain/keys';
 import type { FeedbackQueues } from '../src/shared/sqs';
 
 /** The emulator's credentials and the region of every benchmark stack. */
@@ -58,7 +59,7 @@ export async function sendRequest(
       QueueUrl: queueUrl,
       MessageBody: body,
       MessageGroupId: group,
-      MessageDeduplicationId: `${memberId}-${sha256Hex(body)}`,
+      MessageDeduplicationId: beDeduplicationId(memberId, body),
     }),
   );
   if (!MessageId) throw new Error('SendMessage answered without a MessageId');

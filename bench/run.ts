@@ -5,13 +5,12 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { ProcessGroup } from '../chaos/processes';
-import { ProgressBar } from '../chaos/util';
+import { exitWatch, ProcessGroup } from '../harness/processes';
+import { ProgressBar } from '../harness/util';
 import { runApi } from './throughput/api-run';
 import { DATA, PROFILES } from './throughput/layout';
 import { parseArgs } from './throughput/options';
 import { executeRun, pacedRate, planRuns, type PlannedRun } from './throughput/plan';
-import { exitWatch } from './throughput/processes';
 import { runQueueSystem } from './throughput/queue-run';
 import { runRawCeiling } from './throughput/raw-ceiling';
 import { writeReport, type RunState } from './throughput/result';

@@ -1,10 +1,9 @@
 /**
  * What goes wrong in a chaos run: the timed schedule (worker and bridge kills, Temporal restart, SQS and
- * vLLM outages), the simulator's and the callback's injected faults, and the poison messages.
+ * vLLM outages) and the poison messages. The simulator's and the callback's faults: injected-faults.ts.
  */
-import type { CallbackFaults } from '../dev/be-double';
 import type { Stack } from './stack';
-import { sleep } from './util';
+import { sleep } from '../harness/util';
 
 /** One entry of the run's timeline, `at` ms after the run started. */
 export interface FaultLog {
@@ -24,20 +23,6 @@ export interface Timeline {
 export function createTimeline(t0: number): Timeline {
   const entries: FaultLog[] = [];
   return { t0, entries, note: (kind, detail) => entries.push({ at: Date.now() - t0, kind, detail }) };
-}
-
-/** The vLLM simulator's fault rules, set before any traffic. */
-export const VLLM_FAULT_RULES = [
-  { kind: 'hang', probability: 0.05 },
-  { kind: 'error500', probability: 0.15 },
-  { kind: 'slow', probability: 0.1, slowMs: 3000 },
-  // Terminal: the run sends "500" (held until 5.5 min after the request's send) and the BE re-requests.
-  { kind: 'error400', probability: 0.03 },
-];
-
-/** The BE answers 404 for any unexpected exception; 503 from a proxy or a restart in between. */
-export function callbackFaults(random: () => number): CallbackFaults {
-  return { failRate: 0.1, failStatus: [404, 503], slowRate: 0.03, slowMs: 7000, random };
 }
 
 /** Bodies the bridge must refuse to the DLQ with a reason, taken in turn. */

@@ -6,7 +6,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { BeDouble, ExpectedWeek } from '../dev/be-double';
 import { POISON_BODIES, poisonIndexes, type Timeline } from './faults';
 import { messagesOn, openRuns, type Stack } from './stack';
-import { sleep, type ProgressBar } from './util';
+import { sleep, type ProgressBar } from '../harness/util';
 
 const WEEK_MS = 7 * 24 * 3_600_000;
 /** SQS drops a repeat of a deduplication id sent within 5 minutes. */

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { BeDouble } from '../dev/be-double';
 import type { Timeline } from './faults';
 import type { Load } from './load';
-import type { Options } from './run';
-import { formatTable, percentile } from './util';
+import type { Options } from './options';
+import { formatTable, percentile } from '../harness/util';
 import type { Evidence, Judgement } from './verdict';
 
 const RESULTS = join(__dirname, 'results');

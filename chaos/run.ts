@@ -18,45 +18,9 @@ import { createTimeline, startFaults } from './faults';
 import { createLoad, sendWeekOne, sendWeekTwo, settle, startTicker } from './load';
 import { buildReport, summaryTable, writeReport } from './report';
 import { freshProcessGroup, startStack, stopStack } from './stack';
-import { mulberry32, ProgressBar } from './util';
+import { mulberry32, ProgressBar } from '../harness/util';
+import { parseArgs } from './options';
 import { gatherEvidence, judge } from './verdict';
-
-export interface Options {
-  n: number;
-  seed: number;
-  quick: boolean;
-  /** Length of the vLLM outage. */
-  vllmDownMs: number;
-  sendWindowMs: number;
-  /** DELIVERY_MODE of the run: `queue` (default) is what the BE runs; `both` also puts the callback under faults. */
-  delivery: 'queue' | 'both';
-}
-
-function parseArgs(argv: string[]): Options {
-  const quick = argv.includes('--quick');
-  const value = (flag: string) => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? Number(argv[i + 1]) : undefined;
-  };
-  const n = value('--n') ?? (quick ? 100 : 1000);
-  return {
-    n,
-    seed: value('--seed') ?? 7,
-    quick,
-    vllmDownMs: quick ? 20_000 : 60_000,
-    sendWindowMs: quick ? 30_000 : Math.max(60_000, n * 80),
-    delivery: deliveryMode(argv),
-  };
-}
-
-function deliveryMode(argv: string[]): Options['delivery'] {
-  const i = argv.indexOf('--delivery');
-  const mode = i >= 0 ? argv[i + 1] : 'queue';
-  // Not `callback`: that mode never posts a failure's code, so the BE never re-requests (by design).
-  if (mode !== 'queue' && mode !== 'both')
-    throw new Error(`--delivery must be queue or both (got ${String(mode)})`);
-  return mode;
-}
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

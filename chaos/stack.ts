@@ -10,9 +10,9 @@ import { loadConfig, type AppConfig } from '../src/config';
 import { createBeDouble, type BeDouble } from '../dev/be-double';
 import { createSqsClient, ensureFeedbackQueues, type FeedbackQueues } from '../src/shared/sqs';
 import { startTcpProxy, type TcpProxy } from '../dev/tcp-proxy';
-import { callbackFaults, VLLM_FAULT_RULES } from './faults';
-import { startElasticMq, startTemporalDevServer } from './infra';
-import { ProcessGroup, refuseTakenPorts, waitForHttp } from './processes';
+import { callbackFaults, VLLM_FAULT_RULES } from './injected-faults';
+import { startElasticMq, startTemporalDevServer } from '../harness/infra';
+import { ProcessGroup, refuseTakenPorts, waitForHttp } from '../harness/processes';
 
 const ROOT = join(__dirname, '..');
 const DATA = join(ROOT, '.data', 'chaos');

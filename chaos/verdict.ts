@@ -16,7 +16,7 @@ import { requestKey } from '../src/domain/keys';
 import type { FaultLog } from './faults';
 import type { Expected } from './load';
 import type { Stack } from './stack';
-import { percentile } from './util';
+import { percentile } from '../harness/util';
 
 export interface DlqMessage {
   body: string;

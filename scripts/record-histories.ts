@@ -44,7 +44,7 @@ import {
   type FeedbackWorkflowInput,
   type RequestSource,
 } from '../src/domain/workflow';
-import { startFeedbackWorkflow } from '../src/shared/feedback-start';
+import { startFeedbackWorkflow } from '../src/run/start';
 import { llmActivities, WORKFLOWS_PATH } from '../src/worker/worker';
 
 const ROOT = join(__dirname, '..');

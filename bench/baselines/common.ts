@@ -6,7 +6,7 @@
 import type { ChatCompletionRequest } from '../../src/activities/vllm';
 import { parseChatCompletion } from '../../src/activities/vllm';
 import { loadConfig, type AppConfig } from '../../src/config';
-import { RESULT_PATH } from '../../dev/be-double';
+import { CALLBACK_PATH } from '../../src/domain/result';
 import { fromEpochMillis } from '../../src/domain/datetime';
 import { buildPromptMessages } from '../../src/domain/prompt';
 import { parseFeedbackRequestBody } from '../../src/domain/request';
@@ -56,7 +56,7 @@ async function deliver(config: AppConfig, result: FeedbackResult): Promise<void>
   const base = config.delivery.callbackBaseUrl as string;
   const headers: Record<string, string> = {};
   if (config.delivery.callbackAuthorization) headers.authorization = config.delivery.callbackAuthorization;
-  const response = await postJson(joinUrl(base, RESULT_PATH), result, {
+  const response = await postJson(joinUrl(base, CALLBACK_PATH), result, {
     headers,
     timeoutMs: config.policy.deliveryTimeoutSeconds * 1000,
   });

@@ -18,7 +18,7 @@ import { writeFile } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { z } from 'zod';
-import { paced, percentile, sleep } from '../../chaos/util';
+import { paced, percentile, sleep } from '../../harness/util';
 import { loadConfig } from '../../src/config';
 import { untilStopSignal } from './common';
 import { createNoopActivities } from './noop-activities';

@@ -1,5 +1,5 @@
 /** The burst scenario: BE messages in bulk, interactive requests through the API, their latency. */
-import { percentile, pool, sleep } from '../../chaos/util';
+import { percentile, pool, sleep } from '../../harness/util';
 import { createBeDouble } from '../../dev/be-double';
 import { workflowIdFor } from '../../src/domain/keys';
 import { overheadBreakdown, type OverheadBreakdown } from '../breakdown';

@@ -2,7 +2,7 @@
  * The capacity scenario: vLLM's capacity drops from 64 to 16 and comes back under a BE backlog; per
  * phase, how vLLM was used.
  */
-import { percentile, pool, sleep } from '../../chaos/util';
+import { percentile, pool, sleep } from '../../harness/util';
 import { createBeDouble } from '../../dev/be-double';
 import { BE_GROUP, configureSimulator, sendRequest } from '../requests';
 import { simulatorRecords, type SimulatorRecord } from '../simulator';

@@ -2,7 +2,7 @@
 
 /** The simulator's over-commitment penalty: a request started while others wait takes up to 1.5 × L. */
 export const PENALTY = 0.5;
-/** The adaptive limit's target of requests waiting at vLLM (LLM_TARGET_WAITING). */
+/** The adaptive limit's target of requests waiting at vLLM (LLM_CONCURRENCY_TARGET_WAITING). */
 export const TARGET_WAITING = 2;
 /** The fixed limits the adaptive one is compared with: the normal capacity, and LLM_CONCURRENCY_MAX. */
 export const FIXED_LIMIT_CAPACITY = 64;

@@ -1,5 +1,5 @@
 /** What the flow suite samples while a run goes: the simulator's load and the worker's concurrency limit. */
-import { sleep } from '../../chaos/util';
+import { sleep } from '../../harness/util';
 import { simulatorCounters } from '../simulator';
 import { PORTS, SIM } from './stack';
 

@@ -2,9 +2,9 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { DEV_SERVER_DYNAMIC_CONFIG, startElasticMq, startTemporalDevServer } from '../../chaos/infra';
-import { type ProcessGroup, waitForHttp } from '../../chaos/processes';
-import type { ProgressBar } from '../../chaos/util';
+import { DEV_SERVER_DYNAMIC_CONFIG, startElasticMq, startTemporalDevServer } from '../../harness/infra';
+import { type ProcessGroup, waitForHttp } from '../../harness/processes';
+import type { ProgressBar } from '../../harness/util';
 import { createSqsClient, ensureFeedbackQueues, type FeedbackQueues } from '../../src/shared/sqs';
 import { benchEnv, CREDENTIALS, REGION } from '../requests';
 import { MAX_OPEN_QUEUE_RUNS, PENALTY, TARGET_WAITING, type LimitMode } from './options';
@@ -116,7 +116,7 @@ function runEnv(
     WORKER_MAX_CONCURRENT_ACTIVITIES: '300',
     LLM_CONCURRENCY_MODE: mode,
     LLM_CONCURRENCY_MAX: String(mode === 'fixed' ? fixedLimit : 256),
-    LLM_TARGET_WAITING: String(TARGET_WAITING),
+    LLM_CONCURRENCY_TARGET_WAITING: String(TARGET_WAITING),
   };
 }
 

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { waitForHttp } from '../../chaos/processes';
+import { exitWatch, waitForHttp } from '../../harness/processes';
 import { fromEpochMillis } from '../../src/domain/datetime';
 import { createSqsClient, ensureFeedbackQueues } from '../../src/shared/sqs';
 import { CREDENTIALS, REGION, feedbackRequest } from '../requests';
@@ -17,14 +17,7 @@ import {
 } from './http-load';
 import { PORTS } from './layout';
 import { quantiles, sharedCpu, snapshotCpu, stopReports } from './measure';
-import {
-  exitWatch,
-  oursProcessEnv,
-  startProcess,
-  startScriptArgs,
-  stopProcesses,
-  systemEnv,
-} from './processes';
+import { oursProcessEnv, startProcess, startScriptArgs, stopProcesses, systemEnv } from './processes';
 import type { Context } from './stack';
 import type { ApiReport, ApiSweepPoint } from './types';
 

@@ -77,7 +77,7 @@ export const CPU_PARTS: CpuPart[] = [
     label: 'Temporal dev server',
     ours: 'temporal',
     raw: 'temporal',
-    extra: "the visibility writes of the stage search attributes, the patch's marker",
+    extra: 'the search attributes each run upserts (stage, tokens) and their visibility writes',
   },
   { label: 'ElasticMQ', ours: 'elasticmq', raw: 'elasticmq', extra: 'the queue (none for the raw ceiling)' },
   { label: 'vLLM simulator', ours: 'simulator', raw: 'simulator', extra: 'the generate calls' },

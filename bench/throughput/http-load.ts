@@ -2,7 +2,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
-import { sleep } from '../../chaos/util';
+import { sleep } from '../../harness/util';
 
 /** Latencies (ms) of the successful calls, and the failed ones. */
 export interface HttpSample {

@@ -1,5 +1,5 @@
 /** What a run measures besides deliveries: CPU and memory of the processes (/proc), latency quantiles. */
-import { percentile, sleep } from '../../chaos/util';
+import { percentile, sleep } from '../../harness/util';
 import { readMachineCpu, readProcUsage } from '../proc';
 import type { Context } from './stack';
 import type { ProcessReport, Quantiles, RunReport } from './types';

@@ -1,5 +1,5 @@
 /** The throughput suite's command-line options (docs/benchmarks.md lists them) and their defaults. */
-import { DEV_SERVER_DYNAMIC_CONFIG, DEV_SERVER_SQLITE_PRAGMAS } from '../../chaos/infra';
+import { DEV_SERVER_DYNAMIC_CONFIG, DEV_SERVER_SQLITE_PRAGMAS } from '../../harness/infra';
 import {
   ALL_SYSTEMS,
   DEFAULT_MAX_OPEN_RUNS,

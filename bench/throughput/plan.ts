@@ -2,7 +2,7 @@
 import { ms, rate } from './format';
 import type { Options } from './options';
 import { requestCount } from './options';
-import { ExternalExit } from './processes';
+import { ExternalExit } from '../../harness/processes';
 import { SCENARIOS, SYSTEM_LABELS, type Scenario, type SystemId } from './scenarios';
 import { reviveShared, type Context } from './stack';
 import type { RunReport } from './types';

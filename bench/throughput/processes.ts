@@ -1,37 +1,12 @@
 /** The processes of one run: our worker and bridge, a baseline, or the API; started, watched and stopped. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ManagedProcess } from '../../chaos/processes';
+import { exitWatch, type ManagedProcess } from '../../harness/processes';
 import type { FeedbackQueues } from '../../src/shared/sqs';
 import { benchEnv } from '../requests';
 import { BUILD, PORTS, PROFILES, ROOT, SIMULATOR_URL } from './layout';
 import type { Scenario, SystemId } from './scenarios';
 import type { Context } from './stack';
-
-/** A process of the stack exited while a run needed it (e.g. killed from outside the harness). */
-export class ExternalExit extends Error {
-  override name = 'ExternalExit';
-}
-
-/** Rejects when one of `processes` exits without the harness having asked it to stop. */
-export function exitWatch(stopping: Set<string>, processes: ManagedProcess[]): Promise<never> {
-  const watched = processes.map(
-    (p) =>
-      new Promise<never>((_resolve, reject) => {
-        p.child?.once('exit', (code, signal) => {
-          if (stopping.has(p.name)) return;
-          reject(
-            new ExternalExit(
-              `${p.name} exited (code ${code}, signal ${signal}) in the middle of a run; see .data/bench/logs/${p.name}.log`,
-            ),
-          );
-        });
-      }),
-  );
-  const first = Promise.race(watched);
-  first.catch(() => undefined); // observed by whoever races it
-  return first;
-}
 
 /** The environment of our processes and of the baselines (they read the same variables). */
 export function systemEnv(

@@ -1,5 +1,5 @@
 /** A run of a queue-reading system (ours, seed-style, plain): BE-style messages in, deliveries measured. */
-import { paced, pool, sleep } from '../../chaos/util';
+import { paced, pool, sleep } from '../../harness/util';
 import { createBeDouble } from '../../dev/be-double';
 import { workflowIdFor } from '../../src/domain/keys';
 import { ensureFeedbackQueues, type FeedbackQueues } from '../../src/shared/sqs';

@@ -1,13 +1,14 @@
 /** The raw Temporal ceiling's run: no-op workflows started as fast as possible, or paced at a fixed rate. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitForHttp } from '../../chaos/processes';
-import { sleep } from '../../chaos/util';
+import { waitForHttp } from '../../harness/processes';
+import { sleep } from '../../harness/util';
 import type { RawStarterResult, RawWorkerStats } from '../baselines/raw-temporal';
 import { ms } from './format';
 import { BUILD, DATA, PORTS } from './layout';
 import { machineCpu, quantiles, sharedCpu, snapshotCpu, stopReports, waitFor } from './measure';
-import { exitWatch, startProcess, stopProcesses } from './processes';
+import { exitWatch } from '../../harness/processes';
+import { startProcess, stopProcesses } from './processes';
 import { maxOpenRuns } from './options';
 import type { Scenario } from './scenarios';
 import type { Context } from './stack';

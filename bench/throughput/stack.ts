@@ -2,14 +2,13 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { startElasticMq, startTemporalDevServer, waitForTemporal } from '../../chaos/infra';
-import { type ManagedProcess, type ProcessGroup, waitForHttp } from '../../chaos/processes';
-import { pool, type ProgressBar } from '../../chaos/util';
+import { startElasticMq, startTemporalDevServer, waitForTemporal } from '../../harness/infra';
+import { exitWatch, type ManagedProcess, type ProcessGroup, waitForHttp } from '../../harness/processes';
+import { pool, type ProgressBar } from '../../harness/util';
 import { createSqsClient, ensureFeedbackQueues } from '../../src/shared/sqs';
 import { BE_GROUP, CREDENTIALS, REGION, sendRequest } from '../requests';
 import { BUILD, DATA, PORTS, SEND_CONCURRENCY, SIMULATOR_URL, ROOT } from './layout';
 import type { Options } from './options';
-import { exitWatch } from './processes';
 import { CAPACITY } from './scenarios';
 
 export type SharedName = 'temporal' | 'elasticmq' | 'simulator';

@@ -165,7 +165,7 @@ function vllm() {
     ),
     series(
       'vLLM: waiting requests',
-      'vLLM’s num_requests_waiting as the workers read it, and LLM_TARGET_WAITING (FeedbackVllmSaturated).',
+      'vLLM’s num_requests_waiting as the workers read it, and LLM_CONCURRENCY_TARGET_WAITING (FeedbackVllmSaturated).',
       'short',
       [
         { expr: 'max(feedback_llm_vllm_waiting)', legend: 'waiting' },

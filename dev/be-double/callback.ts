@@ -6,13 +6,12 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FeedbackResult } from '../../src/domain/result';
+import { CALLBACK_PATH, type FeedbackResult } from '../../src/domain/result';
 import type { Logger } from '../../src/shared/logger';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../../src/shared/signing';
 import { parseResultBody } from './subscriber';
 import type { BeStore } from './store';
 
-export const RESULT_PATH = '/api/members/feedback/result';
 /** Not the BE's: lets `npm run be -- publish` publish through a running double, which then knows the body. */
 export const PUBLISH_PATH = '/be-double/publish';
 /** Dev-only: `POST {"days": n}` moves the double's clock n days on (play the next week); answers the week. */
@@ -154,7 +153,7 @@ export class CallbackEndpoint {
       return this.publish(text, res);
     if (req.method === 'POST' && path === CLOCK_PATH && this.options.advanceClock)
       return this.advanceClock(text, res);
-    if (req.method !== 'POST' || path !== RESULT_PATH) return reply(404, 'not found');
+    if (req.method !== 'POST' || path !== CALLBACK_PATH) return reply(404, 'not found');
     if (signatureValid === false) return reply(401);
     const injectedStatus = this.injectedFailure();
     if (injectedStatus !== undefined) {

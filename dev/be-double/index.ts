@@ -25,7 +25,6 @@ import {
 export {
   CLOCK_PATH,
   PUBLISH_PATH,
-  RESULT_PATH,
   type CallbackAttempt,
   type CallbackFaults,
   type ResultBody,
@@ -33,6 +32,7 @@ export {
 export {
   BE_MESSAGE_GROUP,
   beDeduplicationId,
+  sha256Hex,
   beLocalDateTime,
   beRequestBody,
   type Publication,

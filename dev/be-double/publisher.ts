@@ -3,13 +3,18 @@
  * group `feedback-request` for every member, deduplication id `<memberId>-sha256hex(body)`, up to three
  * attempts with 300/600 ms backoff. The body is the request's JSON without `requestId`/`timestamp`.
  */
+import { createHash } from 'node:crypto';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { fromEpochMillis } from '../../src/domain/datetime';
-import { sha256Hex } from '../../src/domain/keys';
 import type { BeStore } from './store';
 
 export const BE_MESSAGE_GROUP = 'feedback-request';
 export const BE_PUBLISH_BACKOFF_MS = [300, 600];
+
+/** Hex SHA-256 of the UTF-8 text, as the BE hashes a request body for its deduplication id. */
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
 
 export function beDeduplicationId(memberId: number, body: string): string {
   return `${memberId}-${sha256Hex(body)}`;

@@ -63,7 +63,7 @@ function lazyStatusLookup(settings: AppConfig['temporal']) {
       const [{ Client, Connection }, { lookupFeedbackStatus }, { temporalConnectionOptions }] =
         await Promise.all([
           import('@temporalio/client'),
-          import('../ops/status'),
+          import('../run/status'),
           import('../shared/temporal'),
         ]);
       const connection = Connection.lazy({

@@ -10,7 +10,7 @@ import { ConfigError, loadConfig, type AppConfig } from '../config';
 import { FEEDBACK_STAGES, type FeedbackStage } from '../domain/workflow';
 import { listDlq, redriveDlq } from '../ops/dlq';
 import { listFeedback, OperationError, redeliverFeedback, retryFeedback } from '../ops/operations';
-import { lookupFeedbackStatus, type FeedbackStatusView } from '../ops/status';
+import { lookupFeedbackStatus, type FeedbackStatusView } from '../run/status';
 import { listTokenUsage, type TokenTotals } from '../ops/tokens';
 import { createSqsClient } from '../shared/sqs';
 import { connectTemporalClient } from '../shared/temporal';

@@ -1,8 +1,14 @@
 /** The HTTP API: where it listens, how it authenticates callers, CORS. */
 import { z } from 'zod';
-import { int, optionalString } from './fields';
+import { int, optionalKeys, optionalString } from './fields';
 
-export const apiEnv = z.object({
+/** How the API authenticates callers (secrets, never logged). */
+export type ApiAuth =
+  | { mode: 'none' }
+  | { mode: 'bearer'; token: string }
+  | { mode: 'hmac'; secret: string; windowSeconds: number };
+
+const apiEnv = z.object({
   API_PORT: int(0, 65535).default(8000),
   API_HOST: z.string().min(1).default('0.0.0.0'),
   // Authentication of /ai/feedback (POST and GET) and /metrics: a bearer token, or an HMAC signature of
@@ -14,23 +20,19 @@ export const apiEnv = z.object({
   /** Comma-separated origins allowed by CORS; unset: no CORS headers at all. */
   API_CORS_ORIGINS: optionalString,
 });
-type ApiEnv = z.infer<typeof apiEnv>;
-
-/** How the API authenticates callers (secrets, never logged). */
-export type ApiAuth =
-  | { mode: 'none' }
-  | { mode: 'bearer'; token: string }
-  | { mode: 'hmac'; secret: string; windowSeconds: number };
-
-export interface ApiSettings {
-  port: number;
-  host: string;
-  auth: ApiAuth;
-  corsOrigins?: string[];
-}
+export const apiSection = apiEnv.transform((env) =>
+  optionalKeys({
+    port: env.API_PORT,
+    host: env.API_HOST,
+    auth: apiAuth(env),
+    corsOrigins: env.API_CORS_ORIGINS?.split(',')
+      .map((o) => o.trim())
+      .filter((o) => o.length > 0),
+  }),
+);
 
 /** Problems of a process that serves the API (the `apiAuth` requirement). */
-export function apiAuthProblems(env: ApiEnv): string[] {
+export function apiAuthProblems(env: z.infer<typeof apiEnv>): string[] {
   if (env.API_AUTH_MODE === 'bearer' && !env.API_AUTH_TOKEN) {
     return ['API_AUTH_TOKEN: required when API_AUTH_MODE=bearer (or set API_AUTH_MODE=none for a local run)'];
   }
@@ -40,7 +42,7 @@ export function apiAuthProblems(env: ApiEnv): string[] {
   return [];
 }
 
-function apiAuth(env: ApiEnv): ApiAuth {
+function apiAuth(env: z.infer<typeof apiEnv>): ApiAuth {
   if (env.API_AUTH_MODE === 'bearer' && env.API_AUTH_TOKEN)
     return { mode: 'bearer', token: env.API_AUTH_TOKEN };
   if (env.API_AUTH_MODE === 'hmac' && env.API_AUTH_HMAC_SECRET) {
@@ -50,15 +52,4 @@ function apiAuth(env: ApiEnv): ApiAuth {
   // Bearer or hmac without its secret: only a process that requires 'apiAuth' may not run like this
   // (the API); the others never authenticate callers. Refuse everything rather than allow anything.
   return { mode: 'bearer', token: '' };
-}
-
-export function apiSettings(env: ApiEnv): ApiSettings {
-  return {
-    port: env.API_PORT,
-    host: env.API_HOST,
-    auth: apiAuth(env),
-    corsOrigins: env.API_CORS_ORIGINS?.split(',')
-      .map((o) => o.trim())
-      .filter((o) => o.length > 0),
-  };
 }

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { int } from './fields';
 
-export const bridgeEnv = z.object({
+const bridgeEnv = z.object({
   BRIDGE_POLLERS: int(1, 64).default(2),
   BRIDGE_WAIT_TIME_SECONDS: int(0, 20).default(20),
   BRIDGE_MAX_MESSAGES: int(1, 10).default(10),
@@ -11,24 +11,13 @@ export const bridgeEnv = z.object({
   /** Open runs of bulk (BE queue) requests at most; more wait in SQS (src/sqs-bridge/admission.ts). 0: no bound. */
   BRIDGE_MAX_OPEN_QUEUE_RUNS: int(0, 1_000_000).default(1000),
 });
-type BridgeEnv = z.infer<typeof bridgeEnv>;
 
-export interface BridgeSettings {
-  pollers: number;
-  waitTimeSeconds: number;
-  maxMessages: number;
-  visibilityTimeoutSeconds: number;
-  backoffMaxMs: number;
-  maxOpenQueueRuns: number;
-}
-
-export function bridgeSettings(env: BridgeEnv): BridgeSettings {
-  return {
-    pollers: env.BRIDGE_POLLERS,
-    waitTimeSeconds: env.BRIDGE_WAIT_TIME_SECONDS,
-    maxMessages: env.BRIDGE_MAX_MESSAGES,
-    visibilityTimeoutSeconds: env.BRIDGE_VISIBILITY_TIMEOUT_SECONDS,
-    backoffMaxMs: env.BRIDGE_BACKOFF_MAX_MS,
-    maxOpenQueueRuns: env.BRIDGE_MAX_OPEN_QUEUE_RUNS,
-  };
-}
+export const bridgeSection = bridgeEnv.transform((env) => ({
+  pollers: env.BRIDGE_POLLERS,
+  waitTimeSeconds: env.BRIDGE_WAIT_TIME_SECONDS,
+  maxMessages: env.BRIDGE_MAX_MESSAGES,
+  visibilityTimeoutSeconds: env.BRIDGE_VISIBILITY_TIMEOUT_SECONDS,
+  backoffMaxMs: env.BRIDGE_BACKOFF_MAX_MS,
+  maxOpenQueueRuns: env.BRIDGE_MAX_OPEN_QUEUE_RUNS,
+}));
+export type BridgeSettings = z.output<typeof bridgeSection>;

@@ -30,3 +30,18 @@ export function parseEnvironment<S extends z.ZodObject>(schema: S, source: NodeJ
     parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`),
   );
 }
+
+/**
+ * Types a section's settings with the keys whose value may be undefined as optional (`endpoint?:
+ * string`), as a hand-written settings type would have them; the object itself is unchanged.
+ */
+export function optionalKeys<T extends object>(settings: T): WithOptionalKeys<T> {
+  return settings as WithOptionalKeys<T>;
+}
+
+type WithOptionalKeys<T> = Simplify<
+  { [K in keyof T as undefined extends T[K] ? never : K]: T[K] } & {
+    [K in keyof T as undefined extends T[K] ? K : never]?: T[K];
+  }
+>;
+type Simplify<T> = { [K in keyof T]: T[K] } & {};

@@ -1,78 +1,65 @@
 /**
  * The one place that reads `process.env`. Every process calls `loadConfig()` once at start; a bad or
  * missing setting stops it with a message that names the variable (never its value, which may be a
- * secret). The schema is assembled from one section per concern (this folder); each section owns its
- * variables, their defaults and the settings object its processes receive.
+ * secret). One section per concern (this folder): each owns its variables and their defaults, and its
+ * schema transforms them into the settings its processes receive; their types are the schemas' outputs.
  */
 import { z } from 'zod';
-import type { FeedbackPolicy } from '../domain/policy';
-import { apiAuthProblems, apiEnv, apiSettings, type ApiSettings } from './api';
-import { bridgeEnv, bridgeSettings, type BridgeSettings } from './bridge';
-import { parseEnvironment, ConfigError } from './fields';
-import { flowEnv, flowSettings, llmTaskQueue, type FlowSettings } from './flow';
-import {
-  deliveryProblems,
-  deliverySettings,
-  policyEnv,
-  policySettings,
-  promptSettings,
-  type DeliverySettings,
-  type PromptSettings,
-} from './policy';
-import {
-  healthSettings,
-  processesEnv,
-  workerSettings,
-  type HealthSettings,
-  type LogLevel,
-  type WorkerSettings,
-} from './processes';
-import { requestQueueUrl, sqsEnv, sqsProblems, sqsSettings, type SqsSettings } from './sqs';
-import { temporalEnv, temporalProblems, temporalSettings, type TemporalSettings } from './temporal';
-import { tracingEnv, tracingSettings, type TracingSettings } from './tracing';
-import { costSettings, vllmEnv, vllmSettings, type CostSettings, type VllmSettings } from './vllm';
+import { apiAuthProblems, apiSection } from './api';
+import { bridgeSection } from './bridge';
+import { ConfigError, parseEnvironment } from './fields';
+import { llmConcurrencySection } from './llm-concurrency';
+import { deliveryProblems, deliverySection, policySection, promptSection } from './policy';
+import { prioritySection } from './priority';
+import { healthSection, logLevelSection, workerSection } from './processes';
+import { requestQueueUrl, sqsProblems, sqsSection } from './sqs';
+import { temporalProblems, temporalSection } from './temporal';
+import { tracingSection } from './tracing';
+import { costsSection, vllmSection } from './vllm';
 
 export { ConfigError, parseEnvironment } from './fields';
-export type { ApiAuth, ApiSettings } from './api';
+export type { ApiAuth } from './api';
 export type { BridgeSettings } from './bridge';
-export type { FlowSettings } from './flow';
+export type { LlmConcurrencySettings } from './llm-concurrency';
+export type { PrioritySettings } from './priority';
 export { DEFAULT_POLICY, deliveryWarnings } from './policy';
-export type { DeliverySettings, PromptSettings } from './policy';
-export type { TemporalSettings, TemporalTlsSettings } from './temporal';
 export { vllmUrls } from './vllm';
 export { DELIVERY_MODES, type DeliveryMode } from '../domain/policy';
 
-/** Environment schema. Defaults are the local development values; production overrides them. */
-export const envSchema = z.object({
-  ...processesEnv.shape,
-  ...temporalEnv.shape,
-  ...sqsEnv.shape,
-  ...apiEnv.shape,
-  ...bridgeEnv.shape,
-  ...vllmEnv.shape,
-  ...policyEnv.shape,
-  ...flowEnv.shape,
-  ...tracingEnv.shape,
-});
+/** Each key of the configuration and the section whose schema makes it. */
+const SECTIONS = {
+  logLevel: logLevelSection,
+  temporal: temporalSection,
+  sqs: sqsSection,
+  api: apiSection,
+  bridge: bridgeSection,
+  health: healthSection,
+  tracing: tracingSection,
+  vllm: vllmSection,
+  policy: policySection,
+  delivery: deliverySection,
+  prompt: promptSection,
+  worker: workerSection,
+  llmConcurrency: llmConcurrencySection,
+  priority: prioritySection,
+  costs: costsSection,
+};
+type Sections = typeof SECTIONS;
 
-export type Env = z.infer<typeof envSchema>;
+export type AppConfig = { [K in keyof Sections]: z.output<Sections[K]> };
 
-export interface AppConfig {
-  logLevel: LogLevel;
-  temporal: TemporalSettings;
-  sqs: SqsSettings;
-  api: ApiSettings;
-  bridge: BridgeSettings;
-  health: HealthSettings;
-  tracing: TracingSettings;
-  vllm: VllmSettings;
-  policy: FeedbackPolicy;
-  delivery: DeliverySettings;
-  prompt: PromptSettings;
-  worker: WorkerSettings;
-  flow: FlowSettings;
-  costs: CostSettings;
-}
+/**
+ * Every variable of every section: what .env.example, the docs and the deploy files are checked
+ * against. Its type is the intersection of the sections' variables.
+ */
+export const envSchema = z.object(
+  Object.assign({}, ...Object.values(SECTIONS).map((section) => section.in.shape)) as SectionShapes,
+);
+type SectionShapes = UnionToIntersection<Sections[keyof Sections]['in']['shape']>;
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void
+  ? I
+  : never;
+type Env = z.infer<typeof envSchema>;
 
 /** Settings a process cannot run without; checked in addition to the schema. */
 export type Requirement = 'requestQueue' | 'dlq' | 'delivery' | 'apiAuth';
@@ -88,7 +75,10 @@ function missingFor(requirement: Requirement, env: Env): string[] {
     case 'dlq':
       return env.AWS_SQS_FEEDBACK_DLQ_URL ? [] : ['AWS_SQS_FEEDBACK_DLQ_URL: required for this process'];
     case 'delivery':
-      return deliveryProblems(env, env.AWS_SQS_FEEDBACK_RESULT_QUEUE_URL);
+      return deliveryProblems(env.DELIVERY_MODE, {
+        callbackBaseUrl: env.BE_CALLBACK_BASE_URL,
+        resultQueueUrl: env.AWS_SQS_FEEDBACK_RESULT_QUEUE_URL,
+      });
   }
 }
 
@@ -101,23 +91,12 @@ export function loadConfig(
   for (const requirement of requirements) problems.push(...missingFor(requirement, env));
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const temporal = temporalSettings(env);
-  const vllm = vllmSettings(env);
-  const llmQueue = llmTaskQueue(env, temporal.taskQueue);
+  // Every variable is valid now, so no section's schema can fail.
+  const sections = Object.fromEntries(
+    Object.entries(SECTIONS).map(([key, section]) => [key, section.parse(source)]),
+  ) as AppConfig;
   return {
-    logLevel: env.LOG_LEVEL,
-    temporal,
-    sqs: sqsSettings(env),
-    api: apiSettings(env),
-    bridge: bridgeSettings(env),
-    health: healthSettings(env),
-    tracing: tracingSettings(env),
-    vllm,
-    policy: policySettings(env, llmQueue),
-    delivery: deliverySettings(env),
-    prompt: promptSettings(env),
-    worker: workerSettings(env),
-    flow: flowSettings(env, { taskQueue: llmQueue, vllmBaseUrl: vllm.baseUrl }),
-    costs: costSettings(env),
+    ...sections,
+    policy: { ...sections.policy, llmTaskQueue: sections.temporal.llmTaskQueue },
   };
 }

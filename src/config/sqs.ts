@@ -1,6 +1,6 @@
 /** SQS: the request queue and its DLQ, the result queue and its DLQ. Credentials come from the AWS chain. */
 import { z } from 'zod';
-import { int, optionalUrl } from './fields';
+import { int, optionalKeys, optionalUrl } from './fields';
 
 export const sqsEnv = z.object({
   AWS_REGION: z.string().min(1).default('ap-northeast-2'),
@@ -15,33 +15,8 @@ export const sqsEnv = z.object({
   AWS_SQS_FEEDBACK_RESULT_DLQ_QUEUE_URL: optionalUrl,
   SQS_REQUEST_TIMEOUT_MS: int(100, 60_000).default(3000),
 });
-type SqsEnv = z.infer<typeof sqsEnv>;
-
-export interface SqsSettings {
-  region: string;
-  endpoint?: string;
-  requestQueueUrl?: string;
-  dlqUrl?: string;
-  resultQueueUrl?: string;
-  resultDlqUrl?: string;
-  requestTimeoutMs: number;
-}
-
-export function requestQueueUrl(env: SqsEnv): string | undefined {
-  return env.AWS_SQS_FEEDBACK_QUEUE_URL ?? env.AWS_SQS_FEEDBACK_REQUEST_QUEUE_URL;
-}
-
-export function sqsProblems(env: SqsEnv): string[] {
-  const { AWS_SQS_FEEDBACK_QUEUE_URL: ours, AWS_SQS_FEEDBACK_REQUEST_QUEUE_URL: theirs } = env;
-  return ours && theirs && ours !== theirs
-    ? [
-        'AWS_SQS_FEEDBACK_REQUEST_QUEUE_URL: differs from AWS_SQS_FEEDBACK_QUEUE_URL (set one, or both to the same queue)',
-      ]
-    : [];
-}
-
-export function sqsSettings(env: SqsEnv): SqsSettings {
-  return {
+export const sqsSection = sqsEnv.transform((env) =>
+  optionalKeys({
     region: env.AWS_REGION,
     endpoint: env.AWS_ENDPOINT_URL_SQS,
     requestQueueUrl: requestQueueUrl(env),
@@ -49,5 +24,19 @@ export function sqsSettings(env: SqsEnv): SqsSettings {
     resultQueueUrl: env.AWS_SQS_FEEDBACK_RESULT_QUEUE_URL,
     resultDlqUrl: env.AWS_SQS_FEEDBACK_RESULT_DLQ_QUEUE_URL,
     requestTimeoutMs: env.SQS_REQUEST_TIMEOUT_MS,
-  };
+  }),
+);
+
+export function requestQueueUrl(env: z.infer<typeof sqsEnv>): string | undefined {
+  return env.AWS_SQS_FEEDBACK_QUEUE_URL ?? env.AWS_SQS_FEEDBACK_REQUEST_QUEUE_URL;
+}
+
+/** The request queue's two names may both be set, to the same queue only. */
+export function sqsProblems(env: z.infer<typeof sqsEnv>): string[] {
+  const { AWS_SQS_FEEDBACK_QUEUE_URL: ours, AWS_SQS_FEEDBACK_REQUEST_QUEUE_URL: theirs } = env;
+  return ours && theirs && ours !== theirs
+    ? [
+        'AWS_SQS_FEEDBACK_REQUEST_QUEUE_URL: differs from AWS_SQS_FEEDBACK_QUEUE_URL (set one, or both to the same queue)',
+      ]
+    : [];
 }

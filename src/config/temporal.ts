@@ -1,11 +1,26 @@
-/** Temporal: the frontend, namespace and task queue, and TLS / API key for a secured or cloud frontend. */
+/**
+ * Temporal: the frontend, namespace, the task queues (the workflows' and the LLM calls'), and TLS / API
+ * key for a secured or cloud frontend.
+ */
 import { z } from 'zod';
-import { optionalBool, optionalString, url } from './fields';
+import { optionalBool, optionalKeys, optionalString, url } from './fields';
+
+const TLS_IMPLIED_BY = [
+  'TEMPORAL_TLS_CERT_PATH',
+  'TEMPORAL_TLS_KEY_PATH',
+  'TEMPORAL_TLS_CA_PATH',
+  'TEMPORAL_TLS_SERVER_NAME',
+  'TEMPORAL_API_KEY',
+] as const;
 
 export const temporalEnv = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('leafresh-feedback'),
+  /** The task queue of the vLLM calls (docs/flow-control.md). Default: `<TEMPORAL_TASK_QUEUE>-llm`. */
+  LLM_TASK_QUEUE: optionalString,
+  /** vLLM calls per second over all workers (the LLM task queue's rate limit); off when unset. */
+  LLM_RATE_LIMIT_PER_SECOND: optionalString.pipe(z.coerce.number<string | undefined>().positive().optional()),
   TEMPORAL_WEB_UI_URL: url.default('http://localhost:8233'),
   // TEMPORAL_TLS unset: TLS is on as soon as any of the other TEMPORAL_TLS_* or TEMPORAL_API_KEY is
   // set. The files are read when connecting.
@@ -16,41 +31,38 @@ export const temporalEnv = z.object({
   TEMPORAL_TLS_SERVER_NAME: optionalString,
   TEMPORAL_API_KEY: optionalString,
 });
-type TemporalEnv = z.infer<typeof temporalEnv>;
+export const temporalSection = temporalEnv.transform((env) =>
+  optionalKeys({
+    address: env.TEMPORAL_ADDRESS,
+    namespace: env.TEMPORAL_NAMESPACE,
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
+    /** The bridge puts it in each run's policy; every worker process polls it with the LLM worker. */
+    llmTaskQueue: env.LLM_TASK_QUEUE ?? `${env.TEMPORAL_TASK_QUEUE}-llm`,
+    llmRateLimitPerSecond: env.LLM_RATE_LIMIT_PER_SECOND,
+    webUiUrl: env.TEMPORAL_WEB_UI_URL.replace(/\/+$/, ''),
+    /**
+     * TLS towards the Temporal frontend. Absent: plaintext. The paths are read when connecting
+     * (`temporalConnectionOptions` in src/shared/temporal.ts).
+     */
+    tls:
+      (env.TEMPORAL_TLS ?? TLS_IMPLIED_BY.some((name) => env[name] !== undefined))
+        ? optionalKeys({
+            /** Client certificate and key (PEM) for mTLS; both or neither. */
+            certPath: env.TEMPORAL_TLS_CERT_PATH,
+            keyPath: env.TEMPORAL_TLS_KEY_PATH,
+            /** CA (PEM) that signed the server certificate; absent: the system's trusted roots. */
+            caPath: env.TEMPORAL_TLS_CA_PATH,
+            /** Overrides the name checked against the server certificate (SNI). */
+            serverName: env.TEMPORAL_TLS_SERVER_NAME,
+          })
+        : undefined,
+    /** Sent as `Authorization: Bearer <key>` (secret, redacted in logs). */
+    apiKey: env.TEMPORAL_API_KEY,
+  }),
+);
 
-/**
- * TLS towards the Temporal frontend. Absent: plaintext. The paths are read when connecting
- * (`temporalConnectionOptions` in src/shared/temporal.ts).
- */
-export interface TemporalTlsSettings {
-  /** Client certificate and key (PEM) for mTLS; both or neither. */
-  certPath?: string;
-  keyPath?: string;
-  /** CA (PEM) that signed the server certificate; absent: the system's trusted roots. */
-  caPath?: string;
-  /** Overrides the name checked against the server certificate (SNI). */
-  serverName?: string;
-}
-
-export interface TemporalSettings {
-  address: string;
-  namespace: string;
-  taskQueue: string;
-  webUiUrl: string;
-  tls?: TemporalTlsSettings;
-  /** Sent as `Authorization: Bearer <key>` (secret, redacted in logs). */
-  apiKey?: string;
-}
-
-const TLS_IMPLIED_BY = [
-  'TEMPORAL_TLS_CERT_PATH',
-  'TEMPORAL_TLS_KEY_PATH',
-  'TEMPORAL_TLS_CA_PATH',
-  'TEMPORAL_TLS_SERVER_NAME',
-  'TEMPORAL_API_KEY',
-] as const;
-
-export function temporalProblems(env: TemporalEnv): string[] {
+/** Problems no single variable shows: a certificate without its key, TLS settings with TLS off. */
+export function temporalProblems(env: z.infer<typeof temporalEnv>): string[] {
   const problems: string[] = [];
   if ((env.TEMPORAL_TLS_CERT_PATH === undefined) !== (env.TEMPORAL_TLS_KEY_PATH === undefined)) {
     const [missing, given] =
@@ -66,26 +78,4 @@ export function temporalProblems(env: TemporalEnv): string[] {
     }
   }
   return problems;
-}
-
-function temporalTls(env: TemporalEnv): TemporalTlsSettings | undefined {
-  const enabled = env.TEMPORAL_TLS ?? TLS_IMPLIED_BY.some((name) => env[name] !== undefined);
-  if (!enabled) return undefined;
-  return {
-    certPath: env.TEMPORAL_TLS_CERT_PATH,
-    keyPath: env.TEMPORAL_TLS_KEY_PATH,
-    caPath: env.TEMPORAL_TLS_CA_PATH,
-    serverName: env.TEMPORAL_TLS_SERVER_NAME,
-  };
-}
-
-export function temporalSettings(env: TemporalEnv): TemporalSettings {
-  return {
-    address: env.TEMPORAL_ADDRESS,
-    namespace: env.TEMPORAL_NAMESPACE,
-    taskQueue: env.TEMPORAL_TASK_QUEUE,
-    webUiUrl: env.TEMPORAL_WEB_UI_URL.replace(/\/+$/, ''),
-    tls: temporalTls(env),
-    apiKey: env.TEMPORAL_API_KEY,
-  };
 }

@@ -6,7 +6,10 @@
  * Pure and dependency-free: it also runs inside the workflow sandbox.
  */
 
-export const SEOUL_OFFSET = '+09:00';
+/** Asia/Seoul's offset from UTC in hours; the canonical form writes it `+09:00`. */
+const SEOUL_OFFSET_HOURS = 9;
+const SEOUL_OFFSET = `+${pad(SEOUL_OFFSET_HOURS, 2)}:00`;
+const SEOUL_OFFSET_MS = SEOUL_OFFSET_HOURS * 3_600_000;
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -130,19 +133,11 @@ export function formatDateTime(p: LocalDateTimeParts): string {
   return `${date}T${time}${p.offset ?? SEOUL_OFFSET}`;
 }
 
-/** Milliseconds since the epoch of a canonical date-time (see `formatDateTime`). */
-export function epochMillis(canonical: string): number {
-  const ms = Date.parse(canonical);
-  if (Number.isNaN(ms)) throw new Error(`not a canonical date-time: ${canonical}`);
-  return ms;
-}
-
 /** `yyyy-MM-dd` of a canonical date-time, as written (its own local date). */
 export function localDate(canonical: string): string {
   return canonical.slice(0, 10);
 }
 
-const SEOUL_OFFSET_MS = 9 * 3_600_000;
 const DAY_MS = 24 * 3_600_000;
 
 /** Canonical Seoul-local form of an instant, e.g. for "now" or an SQS SentTimestamp. */

@@ -1,4 +1,4 @@
-/** Checks a generated feedback text before it is delivered. Pure; used by the generateFeedback activity (validateFeedback for older runs). */
+/** Checks a generated feedback text before it is delivered. Pure; used by the generateCheckedFeedback activity. */
 
 export type GuardrailVerdict =
   | { ok: true; text: string }

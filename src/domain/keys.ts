@@ -1,15 +1,10 @@
 /**
  * Request and workflow ids, so that a redelivered message finds the workflow that already exists.
- * Not for workflow code (uses node:crypto).
+ * Safe to import from workflow code.
  */
-import { createHash } from 'node:crypto';
-import { WORKFLOW_ID_PREFIX } from './workflow';
 
-export { WORKFLOW_ID_PREFIX } from './workflow';
-
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
+/** FeedbackWorkflow ids are `feedback-<requestId>`. */
+export const WORKFLOW_ID_PREFIX = 'feedback-';
 
 /**
  * The request id of a queue message: our API's `requestId`; for a message the BE put on the queue
@@ -21,6 +16,16 @@ export function requestKey(input: { requestId?: string; memberId: number; messag
   return input.requestId ?? `${input.memberId}-${input.messageId}`;
 }
 
-export function workflowIdFor(key: string): string {
-  return `${WORKFLOW_ID_PREFIX}${key}`;
+export function workflowIdFor(requestId: string): string {
+  return `${WORKFLOW_ID_PREFIX}${requestId}`;
+}
+
+/** The requestId in a FeedbackWorkflow id; undefined for any other workflow id. */
+export function requestIdOf(workflowId: string | undefined): string | undefined {
+  return workflowId?.startsWith(WORKFLOW_ID_PREFIX) ? workflowId.slice(WORKFLOW_ID_PREFIX.length) : undefined;
+}
+
+/** A RedeliverWorkflow id, unique to the time it was asked for; also the redelivery's idempotency key. */
+export function redeliverWorkflowId(requestId: string, nowMs: number): string {
+  return `redeliver-${requestId}-${nowMs}`;
 }

@@ -1,6 +1,8 @@
 /** Where results go: the BE's callback, its result queue, or both (src/config/policy.ts says which is safe). */
 export const DELIVERY_MODES = ['callback', 'queue', 'both'] as const;
 export type DeliveryMode = (typeof DELIVERY_MODES)[number];
+/** Where one delivery goes: the BE's callback or its result queue. */
+export type DeliveryChannel = Exclude<DeliveryMode, 'both'>;
 
 /**
  * Timeouts and retry settings of one FeedbackWorkflow run. The bridge fills them from configuration
@@ -35,8 +37,8 @@ export interface FeedbackPolicy {
    */
   failureHoldSeconds: number;
   /**
-   * The task queue of generateFeedback (its workers hold the LLM concurrency limit). Absent (runs
-   * started before flow control): the run's own task queue.
+   * The task queue of generateCheckedFeedback (its workers hold the LLM concurrency limit). Absent
+   * (DEFAULT_POLICY: tests, recorded histories): the run's own task queue.
    */
   llmTaskQueue?: string;
   /**
@@ -45,3 +47,9 @@ export interface FeedbackPolicy {
    */
   maxAgeMinutes?: number;
 }
+
+/** What a delivery needs of the policy (FeedbackWorkflow's and RedeliverWorkflow's): its timeouts and retries. */
+export type DeliveryPolicy = Pick<
+  FeedbackPolicy,
+  'deliveryTimeoutSeconds' | 'deliveryGiveUpAfterHours' | 'deliveryRetryMaxIntervalSeconds'
+>;

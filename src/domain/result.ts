@@ -1,6 +1,5 @@
 /** What the AI side hands back to the BE (`FeedbackResultRequestDto` plus fields it ignores). */
-import type { DeliveryMode, FeedbackPolicy } from './policy';
-import type { DeliveryChannel } from './workflow';
+import type { DeliveryChannel, DeliveryMode, FeedbackPolicy } from './policy';
 
 export interface FeedbackResult {
   memberId: number;
@@ -13,6 +12,9 @@ export interface FeedbackResult {
   /** Why generation failed; only on `status: "error"`. */
   error?: string;
 }
+
+/** Where the BE's callback controller takes a result: `POST <BE_CALLBACK_BASE_URL><CALLBACK_PATH>`. */
+export const CALLBACK_PATH = '/api/members/feedback/result';
 
 /** The BE re-requests feedback for a member when content is an HTTP status code. */
 export const RECOVERABLE_FAILURE_CONTENT = '500';

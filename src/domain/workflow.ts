@@ -1,21 +1,15 @@
 /**
- * What the bridge, the worker, the API and operators share about FeedbackWorkflow: its name, input,
- * outcome, query and search attributes. Safe to import from workflow code.
+ * What the bridge, the worker, the API and operators share about the workflows: FeedbackWorkflow's
+ * name, input, outcome, failure details, query and search attributes, and RedeliverWorkflow's name
+ * and input (their ids: keys.ts). Safe to import from workflow code.
  */
 import { defineQuery } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { FeedbackPolicy } from './policy';
+import type { DeliveryChannel, DeliveryPolicy, FeedbackPolicy } from './policy';
+import type { FeedbackResult } from './result';
 import type { FeedbackRequest } from './request';
 
 export const FEEDBACK_WORKFLOW_TYPE = 'FeedbackWorkflow';
-
-/** Workflow ids are `feedback-<requestId>` (built in keys.ts, which workflow code cannot import). */
-export const WORKFLOW_ID_PREFIX = 'feedback-';
-
-/** The requestId in a FeedbackWorkflow id; undefined for any other workflow id. */
-export function requestIdOf(workflowId: string | undefined): string | undefined {
-  return workflowId?.startsWith(WORKFLOW_ID_PREFIX) ? workflowId.slice(WORKFLOW_ID_PREFIX.length) : undefined;
-}
 
 export type RequestSource = 'api' | 'queue';
 
@@ -97,8 +91,6 @@ export interface FeedbackOutcome {
   tokens?: TokenUsage;
 }
 
-export type DeliveryChannel = 'callback' | 'queue';
-
 export const statusQuery = defineQuery<FeedbackStatus>('status');
 
 export const MemberIdSearchAttribute = defineSearchAttributeKey('MemberId', SearchAttributeType.INT);
@@ -145,8 +137,15 @@ export interface FeedbackMemo {
   personalChallenges: number;
   groupChallenges: number;
   promptVersion: string;
-  /** Added by the run when generation ends. */
-  tokens?: TokenUsage;
+}
+
+/**
+ * The first detail of a run's own failure (its ApplicationFailure): why it failed and, when the BE was
+ * sent a status code before the run failed, which (`"500"`, `"408"`).
+ */
+export interface RunFailureDetails {
+  reason: string;
+  content?: string;
 }
 
 /** Failure types the activities raise; the workflow and the retry policies refer to them by name. */
@@ -170,3 +169,16 @@ export const FailureTypes = {
    */
   FailureNotDelivered: 'FailureNotDelivered',
 } as const;
+
+/** RedeliverWorkflow: a stored result sent to the BE again (`feedback redeliver`); its id in keys.ts. */
+export const REDELIVER_WORKFLOW_TYPE = 'RedeliverWorkflow';
+
+export interface RedeliverInput {
+  result: FeedbackResult;
+  channels: DeliveryChannel[];
+  /** Idempotency-Key of the callback and deduplication id of the result-queue message. */
+  idempotencyKey: string;
+  policy: DeliveryPolicy;
+  /** Not sent before this time (canonical ISO): the failure hold of the request (failureHoldUntil). */
+  notBefore?: string;
+}

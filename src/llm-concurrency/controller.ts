@@ -1,6 +1,6 @@
 /**
  * The two controllers of the LLM concurrency limit, as pure functions of what they observe, so they
- * are unit-tested without timers or servers (src/llm-concurrency/flow-control.ts runs them on an interval).
+ * are unit-tested without timers or servers (src/llm-concurrency/control.ts runs them on an interval).
  *
  * 1. Queue depth (vLLM's /metrics): hold `vllm:num_requests_waiting` near a small target. Above the
  *    target, every worker scales its own calls in flight by (running + target) / (running + waiting):
@@ -39,7 +39,7 @@ export const clampLimit = (limit: number, bounds: LimitBounds): number =>
   Math.min(bounds.max, Math.max(bounds.min, Math.round(limit)));
 
 /**
- * The next limit from vLLM's load. `inUse`: this worker's calls in flight now (generateFeedback
+ * The next limit from vLLM's load. `inUse`: this worker's calls in flight now (generateCheckedFeedback
  * activities running).
  */
 export function nextLimitFromLoad(

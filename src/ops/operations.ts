@@ -5,7 +5,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { AppConfig } from '../config';
-import { workflowIdFor } from '../domain/keys';
+import { redeliverWorkflowId, requestIdOf, workflowIdFor } from '../domain/keys';
 import { buildFeedbackResult, resultChannels, type FeedbackResult } from '../domain/result';
 import {
   FEEDBACK_WORKFLOW_TYPE,
@@ -13,17 +13,17 @@ import {
   FEEDBACK_STAGES,
   FeedbackStageSearchAttribute,
   MemberIdSearchAttribute,
-  requestIdOf,
-  type DeliveryChannel,
   type FeedbackOutcome,
   type FeedbackStage,
   type FeedbackWorkflowInput,
+  REDELIVER_WORKFLOW_TYPE,
+  type RedeliverInput,
 } from '../domain/workflow';
+import type { DeliveryChannel } from '../domain/policy';
 import { fromEpochMillis } from '../domain/datetime';
-import { startFeedbackWorkflow } from '../shared/feedback-start';
+import { startFeedbackWorkflow } from '../run/start';
 import { webUiLink } from '../shared/temporal';
-import type { RedeliverInput } from '../workflows/redeliver';
-import { closedStage, lookupFeedbackStatus, type FeedbackStatusView } from './status';
+import { closedStage, lookupFeedbackStatus, runFailure, type FeedbackStatusView } from '../run/status';
 
 /** An operator action that cannot be done; `code` becomes the CLI's exit code. */
 export class OperationError extends Error {
@@ -184,7 +184,7 @@ export async function retryFeedback(
       {
         taskQueue: config.temporal.taskQueue,
         promptVersion: config.prompt.version,
-        priority: config.flow.priority,
+        priority: config.priority,
         // The bridge rejects every duplicate; an operator's retry of a closed, failed run is allowed.
         reusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       },
@@ -234,12 +234,12 @@ export async function redeliverFeedback(
   if (view.workflowStatus === 'COMPLETED') {
     channels = ((await handle.result()) as FeedbackOutcome).deliveredTo;
   } else {
-    failure = view.lastError?.replace(/; the BE was sent content "\d{3}"$/, '');
+    failure = (await runFailure(handle))?.details?.reason;
     channels = resultChannels(config.policy, true);
     if (channels.length === 0) {
       throw new OperationError(
         `${requestId} failed; its status code goes only to the result queue (the BE's callback would ` +
-          `store it as feedback) and DELIVERY_MODE=${config.delivery.mode} has none: use feedback retry`,
+          `store it as feedback) and DELIVERY_MODE=${config.policy.deliveryMode} has none: use feedback retry`,
         'refused',
       );
     }
@@ -254,7 +254,7 @@ export async function redeliverFeedback(
     // The status code the run sent: "500", or "408" for an expired request.
     failureContent: view.content,
   });
-  const workflowId = `redeliver-${requestId}-${(options.now ?? Date.now)()}`;
+  const workflowId = redeliverWorkflowId(requestId, (options.now ?? Date.now)());
   const redeliverInput: RedeliverInput = {
     result,
     channels,
@@ -264,7 +264,7 @@ export async function redeliverFeedback(
       ? { notBefore: new Date(notBefore).toISOString() }
       : {}),
   };
-  const run = await client.workflow.start('RedeliverWorkflow', {
+  const run = await client.workflow.start(REDELIVER_WORKFLOW_TYPE, {
     taskQueue: config.temporal.taskQueue,
     workflowId,
     args: [redeliverInput],

@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics of the API and the bridge (prom-client). The worker's come from the Temporal
  * SDK's own exporter plus custom instruments on the SDK's metric meter (activities, activity
- * interceptors, LLM flow control, the workflow's metricMeter). docs/monitoring.md lists them all.
+ * interceptors, LLM concurrency, the workflow's metricMeter). docs/monitoring.md lists them all.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 

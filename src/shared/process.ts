@@ -14,10 +14,8 @@ let listening = false;
 
 /**
  * Installs the one listener per signal, for the life of the process; it is never removed. Node
- * watches a signal only while it has listeners: removing the last one closes the watcher, and a
- * signal it had caught but not yet handed to JavaScript (that happens on a later turn of the event
- * loop) is dropped with it. Swapping a start-up listener for a shutdown listener in one tick lost
- * such a signal: a worker signalled right after "Worker running" never stopped.
+ * watches a signal only while it has listeners: removing the last one closes the watcher and drops a
+ * signal it had caught but not yet handed to JavaScript. So the phases swap `onSignal`, not listeners.
  */
 function listen(): void {
   if (listening) return;

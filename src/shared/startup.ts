@@ -1,7 +1,6 @@
 /**
- * Start-up against dependencies that may be down: a process restarted while Temporal is away must
- * wait for it instead of exiting (found by the chaos run: a worker and a bridge restarted during the
- * Temporal outage exited with "connection refused" and stayed down).
+ * Start-up against dependencies that may be down: a process restarted while Temporal is away waits
+ * for it (with a bound) instead of exiting, so a supervisor's restart during an outage recovers.
  */
 import type { Logger } from './logger';
 

@@ -27,7 +27,7 @@ import { requestKey, workflowIdFor } from '../domain/keys';
 import type { FeedbackPolicy } from '../domain/policy';
 import { parseFeedbackRequestBody, type FieldError } from '../domain/request';
 import { FeedbackStageSearchAttribute, type FeedbackWorkflowInput } from '../domain/workflow';
-import { startFeedbackWorkflow, type FeedbackStartSettings } from '../shared/feedback-start';
+import { startFeedbackWorkflow, type FeedbackStartOptions } from '../run/start';
 import { runCounter, runningFeedbackRuns, type QueueAdmission } from './admission';
 import { errorSummary, type Logger } from '../shared/logger';
 import type { BridgeMetrics } from '../shared/metrics';
@@ -49,8 +49,8 @@ export interface BridgeOptions extends Omit<BridgeSettings, 'maxOpenQueueRuns'> 
   promptVersion?: string;
   /** Bounds the open runs of bulk (queue) requests (admission.ts); absent: no bound. */
   admission?: QueueAdmission;
-  /** Priority keys by source and the fairness key (FlowSettings); default: the server's. */
-  priority?: FeedbackStartSettings['priority'];
+  /** Priority keys by source and the fairness key; default: the server's. */
+  priority?: FeedbackStartOptions['priority'];
   metrics?: BridgeMetrics;
 }
 

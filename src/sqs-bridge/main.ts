@@ -46,7 +46,7 @@ runMain('sqs-bridge', async () => {
     taskQueue: config.temporal.taskQueue,
     policy: config.policy,
     promptVersion: config.prompt.version,
-    priority: config.flow.priority,
+    priority: config.priority,
     ...(config.bridge.maxOpenQueueRuns > 0
       ? {
           admission: new QueueAdmission({

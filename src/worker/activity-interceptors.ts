@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ActivityInterceptors } from '@temporalio/worker';
-import { requestIdOf } from '../domain/workflow';
+import { requestIdOf } from '../domain/keys';
 
 /** `success`, the ApplicationFailure type (e.g. VllmUnavailable), `cancelled` or `error`. */
 export function activityOutcome(err?: unknown): string {

@@ -10,7 +10,7 @@ import { connectWithRetry, STARTUP_MAX_WAIT_MS } from '../shared/startup';
 import { temporalConnectionOptions } from '../shared/temporal';
 import { createSqsClient } from '../shared/sqs';
 import { createFeedbackWorker, createLlmWorker, llmActivities } from './worker';
-import { LlmFlowControl } from '../llm-concurrency/flow-control';
+import { LlmConcurrencyControl } from '../llm-concurrency/control';
 import { DEFAULT_BUNDLE_PATH, TRACING_BUNDLE_PATH } from './bundle-path';
 import { setupTracing } from '../shared/tracing';
 
@@ -63,12 +63,13 @@ runMain('worker', async () => {
   );
   // The meter only now: a failed connect with nothing else open shuts the SDK's Runtime down and the
   // next try makes a new one, so instruments of an earlier Runtime's meter would never be exported.
-  const flowControl = new LlmFlowControl(config.flow, {
-    logger: logger.child({ component: 'llm-flow' }),
+  const llmConcurrency = new LlmConcurrencyControl(config.llmConcurrency, {
+    logger: logger.child({ component: 'llm-concurrency' }),
+    metricsUrl: config.vllm.metricsUrl,
     meter: Runtime.instance().metricMeter,
   });
   const activities = createActivities({
-    onVllmAnswer: (ms) => flowControl.observeLatency(ms),
+    onVllmAnswer: (ms) => llmConcurrency.observeLatency(ms),
     vllm: config.vllm,
     delivery: config.delivery,
     resultQueueUrl: config.sqs.resultQueueUrl,
@@ -81,7 +82,7 @@ runMain('worker', async () => {
     logger,
     checks: [
       temporalCheck(connection.workflowService),
-      ...(config.sqs.resultQueueUrl && config.delivery.mode !== 'callback'
+      ...(config.sqs.resultQueueUrl && config.policy.deliveryMode !== 'callback'
         ? [sqsQueueCheck('sqs', sqs, config.sqs.resultQueueUrl)]
         : []),
     ],
@@ -107,26 +108,26 @@ runMain('worker', async () => {
   const llmWorker = await createLlmWorker({
     connection,
     namespace: config.temporal.namespace,
-    taskQueue: config.flow.taskQueue,
+    taskQueue: config.temporal.llmTaskQueue,
     activities: llmActivities(activities),
-    flowControl,
-    rateLimitPerSecond: config.flow.rateLimitPerSecond,
+    llmConcurrency,
+    rateLimitPerSecond: config.temporal.llmRateLimitPerSecond,
     tracing,
   });
-  flowControl.start();
+  llmConcurrency.start();
   logger.info(
     {
       taskQueue: config.temporal.taskQueue,
-      llmTaskQueue: config.flow.taskQueue,
-      llmConcurrency: flowControl.snapshot(),
-      llmRateLimitPerSecond: config.flow.rateLimitPerSecond ?? 'off',
+      llmTaskQueue: config.temporal.llmTaskQueue,
+      llmConcurrency: llmConcurrency.snapshot(),
+      llmRateLimitPerSecond: config.temporal.llmRateLimitPerSecond ?? 'off',
       bundle: existsSync(bundlePath) ? bundlePath : 'built at start',
     },
     'Worker running',
   );
   const running = Promise.all([worker.run(), llmWorker.run()]);
   onShutdown(logger, async () => {
-    flowControl.stop();
+    llmConcurrency.stop();
     worker.shutdown();
     llmWorker.shutdown();
     await running;

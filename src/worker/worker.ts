@@ -1,6 +1,6 @@
 /** Builds the Temporal worker that runs FeedbackWorkflow and its activities. */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import type { LlmFlowControl } from '../llm-concurrency/flow-control';
+import type { LlmConcurrencyControl } from '../llm-concurrency/control';
 import { limiterSlotSupplier } from '../llm-concurrency/limiter';
 import type { AppConfig } from '../config';
 import type { FeedbackActivities } from '../activities';
@@ -60,11 +60,11 @@ export async function createFeedbackWorker(options: FeedbackWorkerOptions): Prom
 export interface LlmWorkerOptions {
   connection: NativeConnection;
   namespace: string;
-  /** The LLM task queue (FlowSettings.taskQueue). */
+  /** The LLM task queue (`LLM_TASK_QUEUE`). */
   taskQueue: string;
   activities: LlmActivities;
   /** Its limiter decides how many vLLM calls this worker runs at once. */
-  flowControl: LlmFlowControl;
+  llmConcurrency: LlmConcurrencyControl;
   /** The task queue's rate limit (requests per second over all its workers); unset: none. */
   rateLimitPerSecond?: number;
   tracing?: Pick<Tracing, 'processor' | 'resource'>;
@@ -78,7 +78,7 @@ export function llmActivities(activities: LlmActivities): LlmActivities {
 }
 
 /**
- * The worker of the LLM task queue: the vLLM calls only, polled only while the flow controller's
+ * The worker of the LLM task queue: the vLLM calls only, polled only while the LLM concurrency
  * limit allows another call. Activity-only (no workflows), next to the feedback worker in the same
  * process.
  */
@@ -92,7 +92,7 @@ export async function createLlmWorker(options: LlmWorkerOptions): Promise<Worker
     activities: options.activities,
     interceptors: { activity: activityInterceptorFactories(otel) },
     tuner: {
-      activityTaskSlotSupplier: limiterSlotSupplier(options.flowControl.limiter),
+      activityTaskSlotSupplier: limiterSlotSupplier(options.llmConcurrency.limiter),
       // No workflows or local activities run here.
       workflowTaskSlotSupplier: one,
       localActivityTaskSlotSupplier: one,

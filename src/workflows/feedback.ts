@@ -1,188 +1,95 @@
 /**
- * FeedbackWorkflow: generateCheckedFeedback (builds the prompt, asks vLLM, checks the answer with the
- * guardrail; regenerated a bounded number of times) → deliverResult. A failure for good is a result
- * too, on the path that understands it: the result queue gets the status code ("500", "408"), held
- * until the BE's re-request can no longer be dropped by SQS deduplication; the callback, which stores
- * any content as feedback, never gets it (unless the policy says the BE reads codes there).
- * Deterministic: no I/O; timeouts and retries come from the run's policy.
+ * FeedbackWorkflow: generate (generateCheckedFeedback builds the prompt, asks vLLM, checks the answer
+ * with the guardrail; regenerated a bounded number of times) → hold a failure → deliver (deliverResult).
+ * A failure for good is a result too, on the path that understands it: the result queue gets the
+ * status code ("500", "408"), held until the BE's re-request can no longer be dropped by SQS
+ * deduplication; the callback, which stores any content as feedback, never gets it (unless the policy
+ * says the BE reads codes there). Deterministic: no I/O; timeouts and retries come from the run's policy.
  */
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  log,
-  metricMeter,
-  proxyActivities,
-  setHandler,
-  sleep,
-  TimeoutFailure,
-  upsertSearchAttributes,
-  workflowInfo,
-  type ActivityOptions,
-} from '@temporalio/workflow';
-import { TimeoutType, type SearchAttributeUpdatePair } from '@temporalio/common';
-import type { FeedbackActivities } from '../activities';
-import type { FeedbackPolicy } from '../domain/policy';
+import { ActivityFailure, log, sleep, TimeoutFailure, workflowInfo } from '@temporalio/workflow';
+import { TimeoutType } from '@temporalio/common';
+import type { DeliveryPolicy, DeliveryChannel } from '../domain/policy';
 import { buildFeedbackResult, EXPIRED_CONTENT, resultChannels, type FeedbackResult } from '../domain/result';
-import {
-  CompletionTokensSearchAttribute,
-  FailureTypes,
-  FeedbackStageSearchAttribute,
-  PromptTokensSearchAttribute,
-  failureHoldUntil,
-  statusQuery,
-  type FeedbackOutcome,
-  type FeedbackStage,
-  type FeedbackStatus,
-  type FeedbackWorkflowInput,
-} from '../domain/workflow';
-
-const seconds = (n: number) => n * 1000;
+import { failureHoldUntil, type FeedbackOutcome, type FeedbackWorkflowInput } from '../domain/workflow';
+import { describeFailure, endFailed } from './failure';
+import { RunProgress } from './progress';
+import { deliveryActivities, generationActivities } from './proxies';
 
 export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<FeedbackOutcome> {
   const { policy } = input;
-  const status: FeedbackStatus = { stage: 'queued', generations: 0 };
-  setHandler(statusQuery, () => status);
-  // Only with the attributes set at start (startFeedbackWorkflow sets them): on a namespace where one
-  // is not registered, an upsert would fail every workflow task of the run.
-  const attributes = workflowInfo().typedSearchAttributes;
-  const stageSearchable = attributes.get(FeedbackStageSearchAttribute) !== undefined;
-  const tokensSearchable =
-    attributes.get(PromptTokensSearchAttribute) !== undefined &&
-    attributes.get(CompletionTokensSearchAttribute) !== undefined;
-  const enter = (stage: FeedbackStage, extra: SearchAttributeUpdatePair[] = []) => {
-    const changed = stage !== status.stage || extra.length > 0;
-    status.stage = stage;
-    if (stageSearchable && changed)
-      upsertSearchAttributes([{ key: FeedbackStageSearchAttribute, value: stage }, ...extra]);
-  };
-
-  const { content, failure, expired } = await generate(input, status, enter);
-  if (failure !== undefined) {
-    status.lastError = failure;
-    log.warn('Feedback generation failed for good', { reason: failure, expired });
-  }
-
-  const result: FeedbackResult = buildFeedbackResult({
-    requestId: input.requestId,
-    memberId: input.request.memberId,
-    requestedAt: input.requestedAt,
-    content,
-    failure,
-    ...(expired ? { failureContent: EXPIRED_CONTENT } : {}),
-  });
+  const progress = new RunProgress();
+  const generation = await generate(input, progress);
+  const { failure } = generation;
+  const cause = generation.expired ? 'expired' : 'generation';
+  const result = resultOf(input, generation);
   const channels = resultChannels(policy, failure !== undefined);
-  const tokens = status.tokens;
-  const tokenAttributes: SearchAttributeUpdatePair[] =
-    tokens && tokensSearchable
-      ? [
-          { key: PromptTokensSearchAttribute, value: tokens.prompt },
-          { key: CompletionTokensSearchAttribute, value: tokens.completion },
-        ]
-      : [];
-
   if (failure !== undefined && channels.length === 0) {
     // Callback only: the BE's callback would store "500" as the member's feedback. Nothing is sent;
     // the run fails with the reason, and `feedback retry` can run the request again.
-    countFailure('not-delivered', expired ? 'expired' : 'generation');
-    enter(expired ? 'expired' : 'failed', tokenAttributes);
-    throw ApplicationFailure.nonRetryable(
-      `${failure}; no result was delivered (DELIVERY_MODE=${policy.deliveryMode} posts no status code)`,
-      FailureTypes.FailureNotDelivered,
-    );
+    const deliveryMode = policy.deliveryMode;
+    endFailed(progress, { outcome: 'not-delivered', cause, reason: failure, deliveryMode });
   }
-
-  status.content = result.content;
-  const holdUntil = failure !== undefined ? failureHoldUntil(input) : undefined;
-  if (holdUntil !== undefined && holdUntil > Date.now()) {
-    // The BE re-publishes the same body (same deduplication id) the moment it reads the failure: sent
-    // earlier, SQS would drop that re-request and the member would get no feedback.
-    status.holdUntil = new Date(holdUntil).toISOString();
-    enter('holding', tokenAttributes);
-    await sleep(holdUntil - Date.now());
-    delete status.holdUntil;
-  }
-  enter('delivering', status.stage === 'holding' ? [] : tokenAttributes);
-  const delivery = deliveryActivities(policy);
-  const { workflowId, runId } = workflowInfo();
+  progress.status.content = result.content;
+  if (failure !== undefined) await hold(input, progress);
+  progress.enter('delivering');
   try {
-    await Promise.all(
-      channels.map((channel) =>
-        delivery.deliverResult({ channel, result, idempotencyKey: workflowId, deduplicationId: runId }),
-      ),
-    );
+    await deliver(policy, result, channels);
   } catch (err) {
     const reason = `delivery failed: ${describeFailure(err)}`;
-    status.lastError = reason;
-    countFailure('delivery-failed', failure === undefined ? 'delivery' : expired ? 'expired' : 'generation');
-    enter('failed');
-    throw ApplicationFailure.nonRetryable(reason, FailureTypes.DeliveryFailed);
+    endFailed(progress, { outcome: 'delivery-failed', cause: failure ? cause : 'delivery', reason });
   }
-
   if (failure !== undefined) {
     // The BE has its status code and re-requests with a new message (a new request id). Ending as
     // failed shows the run as failed in the Web UI and lets an operator `feedback retry` it.
-    countFailure('delivered', expired ? 'expired' : 'generation');
-    enter(expired ? 'expired' : 'failed');
-    throw ApplicationFailure.nonRetryable(
-      `${failure}; the BE was sent content "${result.content}"`,
-      expired ? FailureTypes.RequestExpired : FailureTypes.GenerationFailed,
-    );
+    endFailed(progress, { outcome: 'delivered', cause, reason: failure, content: result.content });
   }
-  // A completed run is the record of its delivery: no `delivered` upsert.
-  status.stage = 'delivered';
+  progress.delivered();
+  const { generations, tokens } = progress.status;
   return {
     requestId: input.requestId,
     memberId: input.request.memberId,
     status: result.status,
     content: result.content,
-    generations: status.generations,
+    generations,
     deliveredTo: channels,
     ...(tokens ? { tokens } : {}),
   };
 }
 
+/** What generation learned: the accepted text, or why there is none (and whether the request expired). */
 interface Generation {
   content?: string;
   failure?: string;
   expired: boolean;
 }
 
+/** Generation, start to end: what it learned, and the tokens and a failure handed to the run's progress. */
+async function generate(input: FeedbackWorkflowInput, progress: RunProgress): Promise<Generation> {
+  const generation = await generateUntilDone(input, progress);
+  progress.generationEnded(generation.failure);
+  if (generation.failure !== undefined) {
+    log.warn('Feedback generation failed for good', {
+      reason: generation.failure,
+      expired: generation.expired,
+    });
+  }
+  return generation;
+}
+
 /** Generates until the guardrail accepts an answer, generation fails for good, or the request expires. */
-async function generate(
-  input: FeedbackWorkflowInput,
-  status: FeedbackStatus,
-  enter: (stage: FeedbackStage) => void,
-): Promise<Generation> {
+async function generateUntilDone(input: FeedbackWorkflowInput, progress: RunProgress): Promise<Generation> {
   const { policy } = input;
   const expiresAt = expiryTime(input);
-  const llmOptions: ActivityOptions = {
-    ...(policy.llmTaskQueue ? { taskQueue: policy.llmTaskQueue } : {}),
-    startToCloseTimeout: seconds(policy.generateTimeoutSeconds),
-    heartbeatTimeout: seconds(policy.generateHeartbeatSeconds),
-    scheduleToCloseTimeout: policy.generateGiveUpAfterMinutes * 60_000,
-    retry: {
-      initialInterval: seconds(policy.generateRetryInitialSeconds),
-      backoffCoefficient: 2,
-      maximumInterval: seconds(policy.generateRetryMaxIntervalSeconds),
-      nonRetryableErrorTypes: [FailureTypes.VllmRejected],
-    },
-  };
   const expired = (): Generation => ({
     expired: true,
     failure: `expired: not generated within ${policy.maxAgeMinutes} minutes of ${input.acceptedAt}`,
   });
   for (;;) {
     if (expiresAt !== undefined && Date.now() >= expiresAt) return expired();
-    enter('generating');
-    // Waiting for an LLM slot (the task queue's backlog) counts toward the request's age.
-    const llm = proxyActivities<FeedbackActivities>(
-      expiresAt === undefined
-        ? llmOptions
-        : { ...llmOptions, scheduleToStartTimeout: Math.max(1000, expiresAt - Date.now()) },
-    );
+    progress.enter('generating');
     let checked;
     try {
-      checked = await llm.generateCheckedFeedback({
+      checked = await generationActivities(policy, expiresAt).generateCheckedFeedback({
         request: input.request,
         maxChars: policy.maxFeedbackChars,
       });
@@ -190,37 +97,56 @@ async function generate(
       if (expiresAt !== undefined && isScheduleToStartTimeout(err)) return expired();
       return { expired: false, failure: `generation failed: ${describeFailure(err)}` };
     }
-    if (checked.usage) {
-      status.tokens = {
-        prompt: (status.tokens?.prompt ?? 0) + checked.usage.promptTokens,
-        completion: (status.tokens?.completion ?? 0) + checked.usage.completionTokens,
-      };
-    }
-    status.generations += 1;
+    progress.generated(checked.usage);
     const { verdict } = checked;
+    const { generations } = progress.status;
     if (verdict.ok) return { expired: false, content: verdict.text };
-    if (status.generations > policy.maxRegenerations) {
+    if (generations > policy.maxRegenerations) {
       return {
         expired: false,
-        failure: `guardrail rejected ${status.generations} answers, last: ${verdict.reason} (${verdict.detail})`,
+        failure: `guardrail rejected ${generations} answers, last: ${verdict.reason} (${verdict.detail})`,
       };
     }
-    status.lastError = `guardrail: ${verdict.reason}`;
-    log.warn('Regenerating feedback', { reason: verdict.reason, generation: status.generations });
+    progress.status.lastError = `guardrail: ${verdict.reason}`;
+    log.warn('Regenerating feedback', { reason: verdict.reason, generation: generations });
   }
 }
 
 /**
- * Runs that failed for good, by what failed (`reason`) and what the BE got (`outcome`: `delivered`
- * means a status code reached it, so it re-requests).
+ * Holds a failure result of a queue request: the BE re-publishes the same body (same deduplication id)
+ * the moment it reads the failure; sent earlier, SQS would drop that re-request and the member would
+ * get no feedback.
  */
-function countFailure(
-  outcome: 'delivered' | 'not-delivered' | 'delivery-failed',
-  reason: 'generation' | 'expired' | 'delivery',
-): void {
-  metricMeter
-    .createCounter('feedback_failures', 'runs', 'Runs that failed for good, by outcome and reason.')
-    .add(1, { outcome, reason });
+async function hold(input: FeedbackWorkflowInput, progress: RunProgress): Promise<void> {
+  const holdUntil = failureHoldUntil(input);
+  if (holdUntil === undefined || holdUntil <= Date.now()) return;
+  progress.status.holdUntil = new Date(holdUntil).toISOString();
+  progress.enter('holding');
+  await sleep(holdUntil - Date.now());
+  delete progress.status.holdUntil;
+}
+
+/** The feedback, or the status code with the reason when generation failed for good. */
+function resultOf(input: FeedbackWorkflowInput, { content, failure, expired }: Generation): FeedbackResult {
+  return buildFeedbackResult({
+    requestId: input.requestId,
+    memberId: input.request.memberId,
+    requestedAt: input.requestedAt,
+    content,
+    failure,
+    ...(expired ? { failureContent: EXPIRED_CONTENT } : {}),
+  });
+}
+
+/** Sends the result to each channel; the run's ids make retries and repeated callbacks idempotent. */
+async function deliver(policy: DeliveryPolicy, result: FeedbackResult, channels: DeliveryChannel[]) {
+  const delivery = deliveryActivities(policy);
+  const { workflowId, runId } = workflowInfo();
+  await Promise.all(
+    channels.map((channel) =>
+      delivery.deliverResult({ channel, result, idempotencyKey: workflowId, deduplicationId: runId }),
+    ),
+  );
 }
 
 /** When the request stops being worth generating (epoch ms), if the run has a maximum age. */
@@ -237,29 +163,4 @@ function isScheduleToStartTimeout(err: unknown): boolean {
     err.cause instanceof TimeoutFailure &&
     err.cause.timeoutType === TimeoutType.SCHEDULE_TO_START
   );
-}
-
-/** The delivery activity with the policy's timeouts and retries (also used by RedeliverWorkflow). */
-export function deliveryActivities(
-  policy: Pick<
-    FeedbackPolicy,
-    'deliveryTimeoutSeconds' | 'deliveryGiveUpAfterHours' | 'deliveryRetryMaxIntervalSeconds'
-  >,
-) {
-  return proxyActivities<Pick<FeedbackActivities, 'deliverResult'>>({
-    startToCloseTimeout: seconds(policy.deliveryTimeoutSeconds),
-    scheduleToCloseTimeout: policy.deliveryGiveUpAfterHours * 3_600_000,
-    retry: {
-      initialInterval: '1 second',
-      backoffCoefficient: 2,
-      maximumInterval: seconds(policy.deliveryRetryMaxIntervalSeconds),
-      nonRetryableErrorTypes: [FailureTypes.DeliveryRejected],
-    },
-  });
-}
-
-/** The innermost message of an activity failure, e.g. "vLLM answered 400: ...". */
-function describeFailure(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
-  return err instanceof Error ? err.message : String(err);
 }

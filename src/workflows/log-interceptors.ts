@@ -4,7 +4,7 @@
  * reach the history, so this cannot affect replay.
  */
 import { workflowInfo, type WorkflowInterceptorsFactory } from '@temporalio/workflow';
-import { requestIdOf } from '../domain/workflow';
+import { requestIdOf } from '../domain/keys';
 
 export const interceptors: WorkflowInterceptorsFactory = () => ({
   outbound: [

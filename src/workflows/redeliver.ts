@@ -4,24 +4,10 @@
  * (`redeliver-<requestId>-<time>`), idempotency key and deduplication id, so the BE can tell it from
  * the first delivery. A failure result waits for the same hold as the first run's.
  */
-import type { FeedbackPolicy } from '../domain/policy';
-import type { FeedbackResult } from '../domain/result';
-import type { DeliveryChannel } from '../domain/workflow';
 import { sleep } from '@temporalio/workflow';
-import { deliveryActivities } from './feedback';
-
-export interface RedeliverInput {
-  result: FeedbackResult;
-  channels: DeliveryChannel[];
-  /** Idempotency-Key of the callback and deduplication id of the result-queue message. */
-  idempotencyKey: string;
-  policy: Pick<
-    FeedbackPolicy,
-    'deliveryTimeoutSeconds' | 'deliveryGiveUpAfterHours' | 'deliveryRetryMaxIntervalSeconds'
-  >;
-  /** Not sent before this time (canonical ISO): the failure hold of the request (failureHoldUntil). */
-  notBefore?: string;
-}
+import type { RedeliverInput } from '../domain/workflow';
+import type { DeliveryChannel } from '../domain/policy';
+import { deliveryActivities } from './proxies';
 
 export async function RedeliverWorkflow(input: RedeliverInput): Promise<{ deliveredTo: DeliveryChannel[] }> {
   const notBefore = input.notBefore === undefined ? NaN : Date.parse(input.notBefore);

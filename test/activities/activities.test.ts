@@ -44,7 +44,6 @@ beforeAll(async () => {
       maxTokens: 256,
     },
     delivery: {
-      mode: 'callback',
       callbackBaseUrl: `${callbackBase}/`,
       callbackAuthorization: 'Bearer be-secret',
     },

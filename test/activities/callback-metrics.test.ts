@@ -35,7 +35,7 @@ beforeAll(async () => {
       temperature: 0.7,
       maxTokens: 16,
     },
-    delivery: { mode: 'callback', callbackBaseUrl: `${base}/` },
+    delivery: { callbackBaseUrl: `${base}/` },
     sqs: {} as SQSClient,
   };
 });

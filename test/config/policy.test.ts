@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { problemsOf } from '../support/config';
 import { DEFAULT_POLICY, deliveryWarnings, loadConfig } from '../../src/config';
-import { deliveryProblems, policyEnv, policySettings } from '../../src/config/policy';
+import { deliveryProblems, policySection } from '../../src/config/policy';
 import { DEFAULT_PROMPT_VERSION } from '../../src/domain/prompt';
 
 const RESULT_QUEUE =
@@ -66,9 +66,8 @@ describe('the run policy', () => {
     });
   });
 
-  it('policySettings without an LLM task queue leaves the key out (older runs: their own task queue)', () => {
-    expect(Object.keys(policySettings(policyEnv.parse({})))).not.toContain('llmTaskQueue');
-    expect(policySettings(policyEnv.parse({}), 'q-llm').llmTaskQueue).toBe('q-llm');
+  it('the policy section alone leaves the LLM task queue out (the run then uses its own task queue)', () => {
+    expect(Object.keys(policySection.parse({}))).not.toContain('llmTaskQueue');
   });
 
   it('accepts REQUEST_MAX_AGE_MINUTES=0 (never expires: 0 or absent), and rejects out-of-range values by name', () => {
@@ -85,15 +84,15 @@ describe('the run policy', () => {
 });
 
 describe('delivery settings', () => {
-  it('carries the mode and the callback settings', () => {
-    const { delivery } = loadConfig({
+  it('carries the callback settings; the mode is the policy’s alone', () => {
+    const { delivery, policy } = loadConfig({
       DELIVERY_MODE: 'callback',
       BE_CALLBACK_BASE_URL: 'http://be:8080',
       BE_CALLBACK_AUTHORIZATION: 'Bearer be-token',
       BE_CALLBACK_SIGNING_SECRET: 's'.repeat(32),
     });
+    expect(policy.deliveryMode).toBe('callback');
     expect(delivery).toEqual({
-      mode: 'callback',
       callbackBaseUrl: 'http://be:8080',
       callbackAuthorization: 'Bearer be-token',
       callbackSigningSecret: 's'.repeat(32),
@@ -107,21 +106,16 @@ describe('delivery settings', () => {
   });
 
   it('requires what each delivery mode sends to: the callback URL, the result queue, or both', () => {
-    const env = (mode: string, extra: Record<string, string> = {}) =>
-      policyEnv.parse({ DELIVERY_MODE: mode, ...extra });
-    expect(deliveryProblems(env('callback'), RESULT_QUEUE)).toEqual([
+    const callbackBaseUrl = 'http://be:8080';
+    expect(deliveryProblems('callback', { resultQueueUrl: RESULT_QUEUE })).toEqual([
       'BE_CALLBACK_BASE_URL: required when DELIVERY_MODE=callback',
     ]);
-    expect(deliveryProblems(env('callback', { BE_CALLBACK_BASE_URL: 'http://be:8080' }), undefined)).toEqual(
-      [],
-    );
-    expect(deliveryProblems(env('queue'), RESULT_QUEUE)).toEqual([]);
-    expect(deliveryProblems(env('queue'), undefined)).toEqual([
+    expect(deliveryProblems('callback', { callbackBaseUrl })).toEqual([]);
+    expect(deliveryProblems('queue', { resultQueueUrl: RESULT_QUEUE })).toEqual([]);
+    expect(deliveryProblems('queue', {})).toEqual([
       'AWS_SQS_FEEDBACK_RESULT_QUEUE_URL: required when DELIVERY_MODE=queue',
     ]);
-    expect(deliveryProblems(env('both', { BE_CALLBACK_BASE_URL: 'http://be:8080' }), RESULT_QUEUE)).toEqual(
-      [],
-    );
+    expect(deliveryProblems('both', { callbackBaseUrl, resultQueueUrl: RESULT_QUEUE })).toEqual([]);
   });
 
   it('only a process that delivers requires them', () => {

@@ -152,7 +152,7 @@ function scaledObjectProblems(objects: K8sObject[]): string[] {
     if (m.taskQueue !== config.temporal.taskQueue) {
       problems.push(`task queue ${m.taskQueue}, not the workflow task queue ${config.temporal.taskQueue}`);
     }
-    if (m.taskQueue === config.flow.taskQueue || m.taskQueue.endsWith('-llm')) {
+    if (m.taskQueue === config.temporal.llmTaskQueue || m.taskQueue.endsWith('-llm')) {
       problems.push(`scales on the LLM task queue ${m.taskQueue}`);
     }
     if (m.endpoint !== config.temporal.address) problems.push(`endpoint ${m.endpoint}`);

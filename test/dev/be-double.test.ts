@@ -10,10 +10,10 @@ import {
   CLOCK_PATH,
   createBeDouble,
   feedbackWeek,
-  RESULT_PATH,
+  sha256Hex,
   type BeDouble,
 } from '../../dev/be-double';
-import { sha256Hex } from '../../src/domain/keys';
+import { CALLBACK_PATH } from '../../src/domain/result';
 import type { FeedbackQueues } from '../../src/shared/sqs';
 import { eventually as poll } from '../support/eventually';
 import { messageCount as messagesOn } from '../support/sqs-bridge';
@@ -94,7 +94,7 @@ function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<
 }
 
 async function postCallback(body: unknown): Promise<{ status: number; envelope: unknown }> {
-  const response = await fetch(`${callbackUrl}${RESULT_PATH}`, {
+  const response = await fetch(`${callbackUrl}${CALLBACK_PATH}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),

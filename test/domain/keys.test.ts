@@ -1,7 +1,5 @@
 /** Request and workflow ids (src/domain/keys.ts): a redelivered message finds the run it started. */
-import { createHash } from 'node:crypto';
-import { requestKey, sha256Hex, workflowIdFor } from '../../src/domain/keys';
-import { requestIdOf } from '../../src/domain/workflow';
+import { redeliverWorkflowId, requestIdOf, requestKey, workflowIdFor } from '../../src/domain/keys';
 
 describe('requestKey', () => {
   it("is our API's requestId when the message carries one", () => {
@@ -24,7 +22,7 @@ it('workflowIdFor is feedback-<key>, and requestIdOf reads the key back', () => 
   expect(requestIdOf(workflowIdFor('42-msg-1'))).toBe('42-msg-1');
 });
 
-it('sha256Hex is the hex SHA-256 of the UTF-8 text', () => {
-  expect(sha256Hex('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
-  expect(sha256Hex('피드백')).toBe(createHash('sha256').update(Buffer.from('피드백', 'utf8')).digest('hex'));
+it('redeliverWorkflowId is redeliver-<requestId>-<time>, never a FeedbackWorkflow id', () => {
+  expect(redeliverWorkflowId('42-msg-1', 1718500000000)).toBe('redeliver-42-msg-1-1718500000000');
+  expect(requestIdOf(redeliverWorkflowId('42-msg-1', 1718500000000))).toBeUndefined();
 });

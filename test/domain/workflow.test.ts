@@ -1,6 +1,7 @@
 /** What FeedbackWorkflow's callers share (src/domain/workflow.ts): request ids in workflow ids, the failure hold. */
 import { DEFAULT_POLICY } from '../../src/config';
-import { failureHoldUntil, requestIdOf, WORKFLOW_ID_PREFIX } from '../../src/domain/workflow';
+import { requestIdOf, WORKFLOW_ID_PREFIX } from '../../src/domain/keys';
+import { failureHoldUntil } from '../../src/domain/workflow';
 
 describe('requestIdOf', () => {
   it('is the request id of a FeedbackWorkflow id, dashes and all', () => {

@@ -12,7 +12,7 @@
  * The redelivery of one message (seconds) is in the fast tier: be-identity.test.ts.
  */
 import { OPEN_QUEUE_RUNS_QUERY } from '../../src/sqs-bridge/admission';
-import { lookupFeedbackStatus } from '../../src/ops/status';
+import { lookupFeedbackStatus } from '../../src/run/status';
 import { eventually } from '../support/eventually';
 import { beBody, runsOf, startPipeline, type Pipeline } from '../support/pipeline';
 

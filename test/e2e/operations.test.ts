@@ -1,6 +1,6 @@
 /**
  * Operability on the real local stack: the status API in every stage it can be caught in (validating
- * lasts a local activity; its mapping is covered in test/ops/status-view.test.ts), metrics that move
+ * lasts a local activity; its mapping is covered in test/run/status-view.test.ts), metrics that move
  * after a request, and the operator CLI (status, list, retry, redeliver, dlq list/redrive).
  */
 import { randomUUID } from 'node:crypto';
@@ -8,7 +8,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createApp } from '../../src/api/app';
 import { DEFAULT_PROMPT_VERSION } from '../../src/domain/prompt';
 import { runCli, ExitCodes } from '../../src/cli/feedback';
-import { lookupFeedbackStatus, type FeedbackStatusView } from '../../src/ops/status';
+import { lookupFeedbackStatus, type FeedbackStatusView } from '../../src/run/status';
 import { createLogger } from '../../src/shared/logger';
 import { DLQ_ATTRIBUTES } from '../../src/shared/sqs';
 import { acceptedRequest } from '../support/accepted';

@@ -1,5 +1,5 @@
 import { SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
-import { sha256Hex } from '../../src/domain/keys';
+import { sha256Hex } from '../../dev/be-double';
 import { DLQ_ATTRIBUTES } from '../../src/shared/sqs';
 import { acceptedRequest } from '../support/accepted';
 import { fixtureJson, VALID_REQUEST_FIXTURES, type BeQueueMessageFixture } from '../support/fixtures';

@@ -12,7 +12,7 @@ import type { AppConfig } from '../../src/config';
 import { validateFeedbackRequest } from '../../src/domain/request';
 import { FailureTypes, statusQuery, type FeedbackWorkflowInput } from '../../src/domain/workflow';
 import { OperationError, redeliverFeedback, retryFeedback, runInput } from '../../src/ops/operations';
-import { startFeedbackWorkflow } from '../../src/shared/feedback-start';
+import { startFeedbackWorkflow } from '../../src/run/start';
 import { registerSearchAttributes } from '../../scripts/record-histories';
 import { eventually } from '../support/eventually';
 import { fixtureJson } from '../support/fixtures';

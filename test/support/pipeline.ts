@@ -19,7 +19,7 @@ import { createActivities } from '../../src/activities';
 import { createApp } from '../../src/api/app';
 import type { ApiAuth, AppConfig, DeliveryMode } from '../../src/config';
 import { NO_AUTH } from './config';
-import { lookupFeedbackStatus } from '../../src/ops/status';
+import { lookupFeedbackStatus } from '../../src/run/status';
 import type { Tracing } from '../../src/shared/tracing';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
 import { sqsQueueCheck } from '../../src/shared/health';
@@ -34,7 +34,7 @@ import { createVllmSimulator, type SimulatorOptions, type VllmSimulator } from '
 import { SqsBridge } from '../../src/sqs-bridge/bridge';
 import { createLogger } from '../../src/shared/logger';
 import type { FeedbackQueues } from '../../src/shared/sqs';
-import { LlmFlowControl } from '../../src/llm-concurrency/flow-control';
+import { LlmConcurrencyControl } from '../../src/llm-concurrency/control';
 import { createFeedbackWorker, createLlmWorker, llmActivities } from '../../src/worker/worker';
 import { freshQueues, testConfig, testSqsClient, testStack } from './stack';
 import { stopWorker, workflowBundle } from './temporal';
@@ -57,7 +57,7 @@ export interface Pipeline {
   receiver: BeDouble;
   bridge: SqsBridge;
   /** The LLM worker's flow control: its limiter holds the limit of concurrent vLLM calls. */
-  flowControl: LlmFlowControl;
+  flowControl: LlmConcurrencyControl;
   taskQueue: string;
   results: QueueCollector;
   /** Absent with `collectDeadLetters: false` (then the DLQ keeps its messages). */
@@ -82,10 +82,10 @@ export interface PipelineOptions {
   /** The vLLM simulator's settings; default 16 sequences of 20 ms. */
   simulator?: Partial<SimulatorOptions>;
   /**
-   * Overrides of the LLM flow control (mode, bounds, interval, priorities; the bridge starts runs with
-   * these priorities). Default: the configuration's, reading the simulator's metrics every 200 ms.
+   * Overrides of the LLM concurrency limit (mode, bounds, interval). Default: the configuration's,
+   * reading the simulator's metrics every 200 ms.
    */
-  flow?: Partial<Omit<AppConfig['flow'], 'taskQueue'>>;
+  flow?: Partial<AppConfig['llmConcurrency']>;
   /** The flow control's gauges (limit, calls in flight, vLLM waiting) go to this meter. */
   flowMeter?: MetricMeter;
 }
@@ -124,8 +124,6 @@ async function start(
   const base = testConfig();
   const config: AppConfig = {
     ...base,
-    temporal: { ...base.temporal, taskQueue },
-    delivery: { ...base.delivery, mode: deliveryMode },
     policy: {
       ...base.policy,
       deliveryMode,
@@ -133,7 +131,7 @@ async function start(
       llmTaskQueue: `${taskQueue}-llm`,
       ...options.policy,
     },
-    flow: { ...base.flow, taskQueue: `${taskQueue}-llm` },
+    temporal: { ...base.temporal, taskQueue, llmTaskQueue: `${taskQueue}-llm` },
   };
   const logger = createLogger(`e2e-${label}`, 'silent');
   const sqs = testSqsClient(config);
@@ -162,9 +160,10 @@ async function start(
   const callbackBaseUrl = await receiver.listen(0);
   config.delivery = { ...config.delivery, callbackBaseUrl };
 
-  config.flow = { ...config.flow, metricsUrl: `${vllmUrl}/metrics`, intervalMs: 200, ...options.flow };
-  const flowControl = new LlmFlowControl(config.flow, {
+  config.llmConcurrency = { ...config.llmConcurrency, intervalMs: 200, ...options.flow };
+  const flowControl = new LlmConcurrencyControl(config.llmConcurrency, {
     logger,
+    metricsUrl: `${vllmUrl}/metrics`,
     ...(options.flowMeter ? { meter: options.flowMeter } : {}),
   });
   const connection = await NativeConnection.connect({ address: stack.temporalAddress });
@@ -172,7 +171,7 @@ async function start(
   const activities = createActivities({
     onVllmAnswer: (ms) => flowControl.observeLatency(ms),
     vllm: { ...config.vllm, baseUrl: vllmUrl, chatCompletionsUrl: `${vllmUrl}/v1/chat/completions` },
-    delivery: { mode: deliveryMode, callbackBaseUrl: `${callbackBaseUrl}/` },
+    delivery: { callbackBaseUrl: `${callbackBaseUrl}/` },
     resultQueueUrl: queues.resultQueueUrl,
     sqs,
   });
@@ -190,9 +189,9 @@ async function start(
   const llmWorker = await createLlmWorker({
     connection,
     namespace: 'default',
-    taskQueue: config.flow.taskQueue,
+    taskQueue: config.temporal.llmTaskQueue,
     activities: llmActivities(activities),
-    flowControl,
+    llmConcurrency: flowControl,
     tracing: options.tracing,
   });
   onStop('stop the LLM worker', () => stopWorker(llmWorker, runs.get(llmWorker)));
@@ -220,7 +219,7 @@ async function start(
     dlqUrl: queues.dlqUrl,
     taskQueue,
     policy: config.policy,
-    priority: config.flow.priority,
+    priority: config.priority,
     metrics: createBridgeMetrics(bridgeRegistry),
     pollers: 2,
     waitTimeSeconds: 1,

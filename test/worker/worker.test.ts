@@ -2,7 +2,7 @@
  * How the worker process's two Temporal workers are made (src/worker/worker.ts): the options each
  * gets from the configuration (Worker.create observed, no server), and, on the local test server,
  * the two running together: FeedbackWorkflow on the feedback task queue, its vLLM calls on the LLM
- * task queue, at most as many at once as the flow controller's limiter allows.
+ * task queue, at most as many at once as the LLM concurrency limiter allows.
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
@@ -14,8 +14,8 @@ import {
 import { Resource } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { DeliverInput, FeedbackActivities } from '../../src/activities';
-import { DEFAULT_POLICY, type FlowSettings } from '../../src/config';
-import { LlmFlowControl } from '../../src/llm-concurrency/flow-control';
+import { DEFAULT_POLICY, type LlmConcurrencySettings } from '../../src/config';
+import { LlmConcurrencyControl } from '../../src/llm-concurrency/control';
 import { createLogger } from '../../src/shared/logger';
 import {
   FEEDBACK_WORKFLOW_TYPE,
@@ -41,8 +41,7 @@ import { stopWorker, workflowBundle } from '../support/temporal';
 const FEEDBACK = '하루 30분 걷기를 멋지게 해냈어요! 🌱';
 const LIMITS = { maxConcurrentActivities: 40, maxConcurrentWorkflowTasks: 12 };
 
-const flowSettings = (overrides: Partial<FlowSettings> = {}): FlowSettings => ({
-  taskQueue: 'feedback-llm',
+const concurrencySettings = (overrides: Partial<LlmConcurrencySettings> = {}): LlmConcurrencySettings => ({
   mode: 'fixed',
   min: 1,
   max: 2,
@@ -50,11 +49,12 @@ const flowSettings = (overrides: Partial<FlowSettings> = {}): FlowSettings => ({
   targetWaiting: 2,
   intervalMs: 250,
   latencyTolerance: 1.5,
-  priority: { api: 1, queue: 3, fairness: true },
   ...overrides,
 });
-const flowControl = (overrides: Partial<FlowSettings> = {}) =>
-  new LlmFlowControl(flowSettings(overrides), { logger: createLogger('worker-test', 'silent') });
+const llmConcurrency = (overrides: Partial<LlmConcurrencySettings> = {}) =>
+  new LlmConcurrencyControl(concurrencySettings(overrides), {
+    logger: createLogger('worker-test', 'silent'),
+  });
 
 const generateCheckedFeedback: FeedbackActivities['generateCheckedFeedback'] = async () => ({
   text: FEEDBACK,
@@ -154,15 +154,15 @@ describe('the options each worker is created with', () => {
   });
 
   describe('createLlmWorker', () => {
-    it('runs only the vLLM activity, no workflows, with activity slots from the flow controller’s limiter', async () => {
-      const flow = flowControl({ max: 3 });
+    it('runs only the vLLM activity, no workflows, with activity slots from the LLM concurrency limiter', async () => {
+      const concurrency = llmConcurrency({ max: 3 });
       const activities = llmActivities(ACTIVITIES);
       await createLlmWorker({
         connection,
         namespace: 'leafresh',
         taskQueue: 'leafresh-feedback-llm',
         activities,
-        flowControl: flow,
+        llmConcurrency: concurrency,
       });
       const [options] = created;
       expect(options).toMatchObject({
@@ -187,7 +187,7 @@ describe('the options each worker is created with', () => {
       if (slots.type !== 'custom') throw new Error(`expected a custom slot supplier, got ${slots.type}`);
       const reserve = () => slots.tryReserveSlot({} as Parameters<typeof slots.tryReserveSlot>[0]);
       expect([reserve(), reserve(), reserve()].every((permit) => permit !== null)).toBe(true);
-      expect(flow.limiter.reserved).toBe(3);
+      expect(concurrency.limiter.reserved).toBe(3);
       expect(reserve()).toBeNull();
     });
 
@@ -197,7 +197,7 @@ describe('the options each worker is created with', () => {
         namespace: 'default',
         taskQueue: 'q-llm',
         activities: llmActivities(ACTIVITIES),
-        flowControl: flowControl(),
+        llmConcurrency: llmConcurrency(),
         rateLimitPerSecond: 2.5,
       });
       expect(created[0].maxTaskQueueActivitiesPerSecond).toBe(2.5);
@@ -209,7 +209,7 @@ describe('the options each worker is created with', () => {
         namespace: 'default',
         taskQueue: 'q-llm',
         activities: llmActivities(ACTIVITIES),
-        flowControl: flowControl(),
+        llmConcurrency: llmConcurrency(),
         tracing: tracing(),
       });
       const factories = created[0].interceptors?.activity ?? [];
@@ -295,7 +295,7 @@ describe('the two workers on the local test server', () => {
       },
       deliverResult: async (d) => void delivered.push(d),
     };
-    const flow = flowControl({ taskQueue: llmTaskQueue, max: 2 });
+    const concurrency = llmConcurrency({ max: 2 });
     const feedbackWorker = await createFeedbackWorker({
       connection,
       namespace: 'default',
@@ -315,7 +315,7 @@ describe('the two workers on the local test server', () => {
       namespace: 'default',
       taskQueue: llmTaskQueue,
       activities: llmActivities(activities),
-      flowControl: flow,
+      llmConcurrency: concurrency,
     });
     run(feedbackWorker);
     run(llmWorker);
@@ -335,18 +335,18 @@ describe('the two workers on the local test server', () => {
       await eventually(async () => inFlight, atLeast(2), 20_000);
       // Time for the worker to poll more tasks if its slots allowed it (three are waiting).
       await new Promise((resolve) => setTimeout(resolve, 1500));
-      expect({ inFlight, maxInFlight, inUse: flow.limiter.inUse }).toEqual({
+      expect({ inFlight, maxInFlight, inUse: concurrency.limiter.inUse }).toEqual({
         inFlight: 2,
         maxInFlight: 2,
         inUse: 2,
       });
 
       // The controller raises the limit: the worker takes more calls without a restart.
-      flow.limiter.setLimit(4);
+      concurrency.limiter.setLimit(4);
       await eventually(async () => inFlight, atLeast(4), 20_000);
       // Time for a fifth call if the slots allowed it.
       await new Promise((resolve) => setTimeout(resolve, 1500));
-      expect({ inFlight, maxInFlight, inUse: flow.limiter.inUse }).toEqual({
+      expect({ inFlight, maxInFlight, inUse: concurrency.limiter.inUse }).toEqual({
         inFlight: 4,
         maxInFlight: 4,
         inUse: 4,
@@ -361,7 +361,7 @@ describe('the two workers on the local test server', () => {
       // Every permit came back once its call ended.
       expect(
         await eventually(
-          async () => flow.limiter.inUse,
+          async () => concurrency.limiter.inUse,
           (n) => n === 0,
           10_000,
         ),

@@ -439,7 +439,7 @@ describe('FeedbackWorkflow failure hold (time-skipping)', () => {
   });
 });
 
-describe('FeedbackWorkflow with flow control', () => {
+describe('FeedbackWorkflow with its vLLM calls on the LLM task queue', () => {
   const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000).toISOString();
 
   /** The feedback worker without the vLLM activity, and a worker of the LLM task queue with it. */

@@ -10,9 +10,8 @@ import { Worker } from '@temporalio/worker';
 import type { DeliverInput, FeedbackActivities } from '../../src/activities';
 import { DEFAULT_POLICY } from '../../src/config';
 import type { FeedbackResult } from '../../src/domain/result';
-import { FailureTypes } from '../../src/domain/workflow';
+import { FailureTypes, type RedeliverInput } from '../../src/domain/workflow';
 import { RedeliverWorkflow } from '../../src/workflows';
-import type { RedeliverInput } from '../../src/workflows/redeliver';
 import { timeSkippingEnv, workflowBundle } from '../support/temporal';
 
 const temporal = timeSkippingEnv();

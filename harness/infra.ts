@@ -41,7 +41,7 @@ export const DEV_SERVER_SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=norma
 
 /**
  * Dynamic configuration of the dev server: task-queue fairness on (the fairness key per member,
- * README › Flow control; priority needs nothing). Eager activity execution
+ * docs/flow-control.md; priority needs nothing). Eager activity execution
  * (`system.enableActivityEagerExecution=true`) was measured with `npm run bench -- --dev-config …` and
  * made no difference here (ours 11.9 vs 12.0/s, raw ceiling 16.6 vs 16.2/s, quick runs).
  */

@@ -3,6 +3,7 @@
  * (`feedback retry`): workflow id, reuse policy, search attributes and memo.
  */
 import type { Client } from '@temporalio/client';
+import type { PrioritySettings } from '../config';
 import { WorkflowIdConflictPolicy, type WorkflowIdReusePolicy } from '@temporalio/common';
 import { workflowIdFor } from '../domain/keys';
 import { DEFAULT_PROMPT_VERSION } from '../domain/prompt';
@@ -18,7 +19,7 @@ import {
   type FeedbackWorkflowInput,
 } from '../domain/workflow';
 
-export interface FeedbackStartSettings {
+export interface FeedbackStartOptions {
   taskQueue: string;
   /** Default: DEFAULT_PROMPT_VERSION. */
   promptVersion?: string;
@@ -26,9 +27,9 @@ export interface FeedbackStartSettings {
   searchAttributes?: boolean;
   /**
    * Temporal priority keys by source (1 first … 5 last; the run's activities inherit it), and whether
-   * the member id is the fairness key (FlowSettings). Default: the server's (3, no fairness key).
+   * the member id is the fairness key. Default: the server's (3, no fairness key).
    */
-  priority?: { api: number; queue: number; fairness: boolean };
+  priority?: PrioritySettings;
   /**
    * Whether a closed run's id may start again: the bridge rejects every duplicate (one message, one
    * run); an operator's `feedback retry` of a failed run allows it. The conflict policy with an open
@@ -44,7 +45,7 @@ export interface FeedbackStartSettings {
 export async function startFeedbackWorkflow(
   client: Client,
   input: FeedbackWorkflowInput,
-  settings: FeedbackStartSettings,
+  settings: FeedbackStartOptions,
 ): Promise<{ workflowId: string; runId: string }> {
   const promptVersion = settings.promptVersion ?? DEFAULT_PROMPT_VERSION;
   const { request } = input;

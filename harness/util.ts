@@ -1,4 +1,4 @@
-/** Small helpers shared by the chaos runner and the benchmark harness. */
+/** Small helpers of the chaos runner and the benchmark harness. */
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

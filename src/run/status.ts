@@ -8,6 +8,7 @@ import {
   WorkflowNotFoundError,
   type Client,
   type WorkflowExecutionDescription,
+  type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AppConfig } from '../config';
@@ -22,8 +23,8 @@ import {
   type FeedbackOutcome,
   type FeedbackStage,
   type FeedbackStatus,
+  type RunFailureDetails,
 } from '../domain/workflow';
-import { EXPIRED_CONTENT, RECOVERABLE_FAILURE_CONTENT } from '../domain/result';
 import { webUiLink } from '../shared/temporal';
 import type { FeedbackStatusView } from '../domain/status-view';
 
@@ -44,7 +45,7 @@ export interface StatusParts {
   /** The result of a completed run. */
   outcome?: FeedbackOutcome;
   /** The failure of a failed run. */
-  failure?: { message: string; type?: string };
+  failure?: RunFailure;
   webUiUrl?: string;
 }
 
@@ -101,10 +102,9 @@ export function toStatusView(parts: StatusParts): FeedbackStatusView {
       break;
     case 'FAILED':
       view.lastError = failure?.message;
-      // GenerationFailed runs delivered the recoverable "500" before they failed, expired ones "408";
-      // FailureNotDelivered runs (callback only) delivered nothing.
-      if (failure?.type === FailureTypes.GenerationFailed) view.content = RECOVERABLE_FAILURE_CONTENT;
-      if (failure?.type === FailureTypes.RequestExpired) view.content = EXPIRED_CONTENT;
+      // The status code the run sent the BE before it failed ("500", or "408" for an expired request);
+      // none when nothing was delivered.
+      if (failure?.details?.content !== undefined) view.content = failure.details.content;
       break;
     default:
       // TERMINATED, CANCELLED, TIMED_OUT: nothing was delivered by this run.
@@ -172,21 +172,34 @@ export async function lookupFeedbackStatus(
   } else if (description.status.name === 'COMPLETED') {
     parts.outcome = (await runHandle.result()) as FeedbackOutcome;
   } else if (description.status.name === 'FAILED') {
-    parts.failure = await runHandle.result().then(
-      () => undefined,
-      (err: unknown) => failureOf(err),
-    );
+    parts.failure = await runFailure(runHandle);
   }
   return toStatusView(parts);
 }
 
-function failureOf(err: unknown): { message: string; type?: string } {
-  if (err instanceof WorkflowFailedError && err.cause) {
+/** How a failed run failed: its message, type and, for the run's own failures, their details. */
+export interface RunFailure {
+  message: string;
+  type?: string;
+  details?: RunFailureDetails;
+}
+
+/** The failure a closed run ended with; undefined when it did not fail. */
+export async function runFailure(handle: Pick<WorkflowHandle, 'result'>): Promise<RunFailure | undefined> {
+  try {
+    await handle.result();
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof WorkflowFailedError && err.cause)) {
+      return { message: err instanceof Error ? err.message : String(err) };
+    }
     const cause = err.cause;
+    if (!(cause instanceof ApplicationFailure)) return { message: cause.message };
+    const details = cause.details?.[0] as RunFailureDetails | undefined;
     return {
       message: cause.message,
-      type: cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined,
+      ...(cause.type ? { type: cause.type } : {}),
+      ...(details ? { details } : {}),
     };
   }
-  return { message: err instanceof Error ? err.message : String(err) };
 }

@@ -6,7 +6,7 @@
  */
 import type { MetricMeter } from '@temporalio/common';
 import type { Logger } from 'pino';
-import type { FlowSettings } from '../config';
+import type { LlmConcurrencySettings } from '../config';
 import {
   clampLimit,
   initialGradientState,
@@ -20,21 +20,23 @@ import { ConcurrencyLimiter } from './limiter';
 
 export type ControlSignal = 'metrics' | 'latency' | 'fixed';
 
-export interface FlowControlSnapshot {
+export interface LlmConcurrencySnapshot {
   limit: number;
   inUse: number;
   signal: ControlSignal;
   load?: VllmLoad;
 }
 
-export interface FlowControlDeps {
+export interface LlmConcurrencyDeps {
   logger: Pick<Logger, 'info' | 'warn' | 'debug'>;
+  /** vLLM's Prometheus endpoint (`VLLM_METRICS_URL`); absent: the limit follows latency only. */
+  metricsUrl?: string;
   fetchImpl?: typeof fetch;
   /** Gauges of the limit, the calls in flight and vLLM's queue (the worker passes the SDK's meter). */
   meter?: MetricMeter;
 }
 
-export class LlmFlowControl {
+export class LlmConcurrencyControl {
   readonly limiter: ConcurrencyLimiter;
   private gradient: GradientState;
   private samples: number[] = [];
@@ -50,13 +52,13 @@ export class LlmFlowControl {
   };
 
   constructor(
-    private readonly settings: FlowSettings,
-    private readonly deps: FlowControlDeps,
+    private readonly settings: LlmConcurrencySettings,
+    private readonly deps: LlmConcurrencyDeps,
   ) {
     const initial = settings.mode === 'fixed' ? settings.max : settings.initial;
     this.limiter = new ConcurrencyLimiter(initial);
     this.gradient = initialGradientState(initial);
-    this.lastSignal = settings.mode === 'fixed' ? 'fixed' : settings.metricsUrl ? 'metrics' : 'latency';
+    this.lastSignal = settings.mode === 'fixed' ? 'fixed' : deps.metricsUrl ? 'metrics' : 'latency';
     if (deps.meter) {
       this.gauges = {
         limit: deps.meter.createGauge(
@@ -69,7 +71,7 @@ export class LlmFlowControl {
           'feedback_llm_in_flight',
           'int',
           '',
-          'vLLM calls (generateFeedback activities) this worker runs now.',
+          'vLLM calls (generateCheckedFeedback activities) this worker runs now.',
         ),
         waiting: deps.meter.createGauge(
           'feedback_llm_vllm_waiting',
@@ -84,7 +86,7 @@ export class LlmFlowControl {
           'feedback_llm_vllm_waiting_target',
           'int',
           '',
-          'LLM_TARGET_WAITING: the vLLM queue length the concurrency controller aims for.',
+          'LLM_CONCURRENCY_TARGET_WAITING: the vLLM queue length the concurrency controller aims for.',
         )
         .set(settings.targetWaiting);
       this.record();
@@ -109,7 +111,7 @@ export class LlmFlowControl {
     if (this.samples.length > 10_000) this.samples.shift();
   }
 
-  snapshot(): FlowControlSnapshot {
+  snapshot(): LlmConcurrencySnapshot {
     return {
       limit: this.limiter.limit,
       inUse: this.limiter.inUse,
@@ -158,7 +160,7 @@ export class LlmFlowControl {
   }
 
   private async readLoad(): Promise<VllmLoad | undefined> {
-    const url = this.settings.metricsUrl;
+    const url = this.deps.metricsUrl;
     if (!url) return undefined;
     let load: VllmLoad | undefined;
     let problem: string | undefined;

@@ -1,4 +1,4 @@
-import { toStatusView, type StatusParts } from '../../src/ops/status';
+import { toStatusView, type StatusParts } from '../../src/run/status';
 
 const started = new Date('2026-11-26T01:00:00Z');
 const closed = new Date('2026-11-26T01:00:05Z');
@@ -88,13 +88,17 @@ describe('toStatusView', () => {
     const view = toStatusView(
       parts({
         status: 'FAILED',
-        failure: { message: 'generation failed: vLLM answered 400', type: 'GenerationFailed' },
+        failure: {
+          message: 'generation failed: vLLM answered 400; the BE was sent content "500"',
+          type: 'GenerationFailed',
+          details: { reason: 'generation failed: vLLM answered 400', content: '500' },
+        },
       }),
     );
     expect(view).toMatchObject({
       stage: 'failed',
       content: '500',
-      lastError: 'generation failed: vLLM answered 400',
+      lastError: 'generation failed: vLLM answered 400; the BE was sent content "500"',
     });
   });
 
@@ -102,7 +106,11 @@ describe('toStatusView', () => {
     const view = toStatusView(
       parts({
         status: 'FAILED',
-        failure: { message: 'expired: not generated within 60 minutes of …', type: 'RequestExpired' },
+        failure: {
+          message: 'expired: not generated within 60 minutes of …',
+          type: 'RequestExpired',
+          details: { reason: 'expired: not generated within 60 minutes of …', content: '408' },
+        },
       }),
     );
     expect(view).toMatchObject({ stage: 'expired', content: '408' });

@@ -1,5 +1,5 @@
 /**
- * How a FeedbackWorkflow run is started (src/shared/feedback-start.ts), observed on a client that
+ * How a FeedbackWorkflow run is started (src/run/start.ts), observed on a client that
  * records what it is asked: workflow id, policies, priority and fairness, search attributes, memo.
  */
 import type { Client, WorkflowStartOptions } from '@temporalio/client';
@@ -22,7 +22,7 @@ import {
   type FeedbackWorkflowInput,
   type RequestSource,
 } from '../../src/domain/workflow';
-import { startFeedbackWorkflow, type FeedbackStartSettings } from '../../src/shared/feedback-start';
+import { startFeedbackWorkflow, type FeedbackStartOptions } from '../../src/run/start';
 
 function recordingClient() {
   const starts: Array<{ type: string; options: WorkflowStartOptions }> = [];
@@ -56,12 +56,12 @@ function input(source: RequestSource = 'queue'): FeedbackWorkflowInput {
   };
 }
 
-const SETTINGS: FeedbackStartSettings = {
+const SETTINGS: FeedbackStartOptions = {
   taskQueue: 'leafresh-feedback',
   reusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
 };
 
-async function startOnce(wfInput: FeedbackWorkflowInput, settings: Partial<FeedbackStartSettings> = {}) {
+async function startOnce(wfInput: FeedbackWorkflowInput, settings: Partial<FeedbackStartOptions> = {}) {
   const { client, starts } = recordingClient();
   const started = await startFeedbackWorkflow(client, wfInput, { ...SETTINGS, ...settings });
   expect(starts).toHaveLength(1);

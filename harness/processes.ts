@@ -1,4 +1,4 @@
-/** Starts, kills and restarts the stack's OS processes for a chaos run; logs go to files. */
+/** Starts, kills, restarts and watches the OS processes of a chaos or benchmark run; logs go to files. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { connect } from 'node:net';
@@ -90,4 +90,29 @@ export async function refuseTakenPorts(ports: Record<string, number>): Promise<v
     throw new Error(
       `ports taken by another process (a run left over, or another program): ${taken.join(', ')}; stop it first`,
     );
+}
+
+/** A process of the stack exited while a run needed it (e.g. killed from outside the harness). */
+export class ExternalExit extends Error {
+  override name = 'ExternalExit';
+}
+
+/** Rejects when one of `processes` exits without the harness having asked it to stop. */
+export function exitWatch(stopping: Set<string>, processes: ManagedProcess[]): Promise<never> {
+  const watched = processes.map(
+    (p) =>
+      new Promise<never>((_resolve, reject) => {
+        p.child?.once('exit', (code, signal) => {
+          if (stopping.has(p.name)) return;
+          reject(
+            new ExternalExit(
+              `${p.name} exited (code ${code}, signal ${signal}) in the middle of a run; see .data/bench/logs/${p.name}.log`,
+            ),
+          );
+        });
+      }),
+  );
+  const first = Promise.race(watched);
+  first.catch(() => undefined); // observed by whoever races it
+  return first;
 }

@@ -1,23 +1,20 @@
 /**
- * LlmFlowControl driven by hand (tick(), no timers) against a fake vLLM /metrics endpoint.
+ * LlmConcurrencyControl driven by hand (tick(), no timers) against a fake vLLM /metrics endpoint.
  */
 import type { MetricMeter } from '@temporalio/common';
-import type { FlowSettings } from '../../src/config';
-import { LlmFlowControl, type FlowControlDeps } from '../../src/llm-concurrency/flow-control';
+import type { LlmConcurrencySettings } from '../../src/config';
+import { LlmConcurrencyControl, type LlmConcurrencyDeps } from '../../src/llm-concurrency/control';
 
 const METRICS_URL = 'http://vllm.test:8000/metrics';
 
-const settings = (overrides: Partial<FlowSettings> = {}): FlowSettings => ({
-  taskQueue: 'feedback-llm',
+const settings = (overrides: Partial<LlmConcurrencySettings> = {}): LlmConcurrencySettings => ({
   mode: 'adaptive',
   min: 1,
   max: 128,
   initial: 64,
   targetWaiting: 2,
-  metricsUrl: METRICS_URL,
   intervalMs: 500,
   latencyTolerance: 1.5,
-  priority: { api: 1, queue: 3, fairness: true },
   ...overrides,
 });
 
@@ -57,51 +54,52 @@ function logger() {
 }
 
 function control(
-  flow: FlowSettings,
+  limit: LlmConcurrencySettings,
   fetchImpl?: ReturnType<typeof fakeFetch>,
-  extra: Partial<FlowControlDeps> = {},
+  extra: Partial<LlmConcurrencyDeps> = {},
 ) {
   const log = logger();
-  const flowControl = new LlmFlowControl(flow, {
-    logger: log as unknown as FlowControlDeps['logger'],
+  const concurrency = new LlmConcurrencyControl(limit, {
+    logger: log as unknown as LlmConcurrencyDeps['logger'],
+    metricsUrl: METRICS_URL,
     ...(fetchImpl ? { fetchImpl: fetchImpl as unknown as typeof fetch } : {}),
     ...extra,
   });
-  return { flowControl, log };
+  return { concurrency, log };
 }
 
 /** Puts `count` calls in flight (permits reserved and marked used). */
-function busy(flowControl: LlmFlowControl, count: number) {
+function busy(concurrency: LlmConcurrencyControl, count: number) {
   for (let i = 0; i < count; i++) {
-    expect(flowControl.limiter.tryAcquire()).toBe(true);
-    flowControl.limiter.markUsed();
+    expect(concurrency.limiter.tryAcquire()).toBe(true);
+    concurrency.limiter.markUsed();
   }
 }
 
-describe('LlmFlowControl in metrics mode', () => {
+describe('LlmConcurrencyControl in metrics mode', () => {
   it('starts at the initial limit, on the metrics signal', () => {
-    const { flowControl } = control(settings(), fakeFetch(ok(vllmPage(0, 0))));
-    expect(flowControl.snapshot()).toEqual({ limit: 64, inUse: 0, signal: 'metrics' });
+    const { concurrency } = control(settings(), fakeFetch(ok(vllmPage(0, 0))));
+    expect(concurrency.snapshot()).toEqual({ limit: 64, inUse: 0, signal: 'metrics' });
   });
 
   it('reads the metrics URL and cuts the limit when vLLM’s queue is long', async () => {
     const fetchImpl = fakeFetch(ok(vllmPage(16, 48, 0.8)));
-    const { flowControl, log } = control(settings(), fetchImpl);
-    busy(flowControl, 64);
+    const { concurrency, log } = control(settings(), fetchImpl);
+    busy(concurrency, 64);
 
-    await flowControl.tick();
+    await concurrency.tick();
 
     expect(fetchImpl).toHaveBeenCalledTimes(1);
     expect(String(fetchImpl.mock.calls[0][0])).toBe(METRICS_URL);
     expect(fetchImpl.mock.calls[0][1]?.signal).toBeInstanceOf(AbortSignal);
     // 64 × (16 + 2) / (16 + 48) = 18
-    expect(flowControl.snapshot()).toEqual({
+    expect(concurrency.snapshot()).toEqual({
       limit: 18,
       inUse: 64,
       signal: 'metrics',
       load: { running: 16, waiting: 48, kvCacheUsage: 0.8 },
     });
-    expect(flowControl.limiter.limit).toBe(18);
+    expect(concurrency.limiter.limit).toBe(18);
     expect(log.debug).toHaveBeenCalledWith(
       expect.objectContaining({ limit: 18, previous: 64, inUse: 64, signal: 'metrics' }),
       'LLM concurrency limit changed',
@@ -110,20 +108,20 @@ describe('LlmFlowControl in metrics mode', () => {
   });
 
   it('grows the limit when nothing waits and the limit is used up', async () => {
-    const { flowControl, log } = control(settings(), fakeFetch(ok(vllmPage(64, 0))));
-    busy(flowControl, 64);
-    await flowControl.tick();
-    expect(flowControl.snapshot().limit).toBe(80);
-    await flowControl.tick();
-    expect(flowControl.snapshot().limit).toBe(80); // 64 in use of 80: demand-limited
+    const { concurrency, log } = control(settings(), fakeFetch(ok(vllmPage(64, 0))));
+    busy(concurrency, 64);
+    await concurrency.tick();
+    expect(concurrency.snapshot().limit).toBe(80);
+    await concurrency.tick();
+    expect(concurrency.snapshot().limit).toBe(80); // 64 in use of 80: demand-limited
     expect(log.debug).toHaveBeenCalledTimes(1);
   });
 
   it('keeps the limit when the worker does not use it up', async () => {
-    const { flowControl, log } = control(settings(), fakeFetch(ok(vllmPage(3, 0))));
-    busy(flowControl, 3);
-    await flowControl.tick();
-    expect(flowControl.snapshot().limit).toBe(64);
+    const { concurrency, log } = control(settings(), fakeFetch(ok(vllmPage(3, 0))));
+    busy(concurrency, 3);
+    await concurrency.tick();
+    expect(concurrency.snapshot().limit).toBe(64);
     expect(log.debug).not.toHaveBeenCalled();
   });
 
@@ -135,45 +133,45 @@ describe('LlmFlowControl in metrics mode', () => {
           answer = resolve;
         }),
     );
-    const { flowControl } = control(settings(), fetchImpl as unknown as ReturnType<typeof fakeFetch>);
-    busy(flowControl, 64);
-    const first = flowControl.tick();
-    await flowControl.tick(); // returns at once: a step is running
+    const { concurrency } = control(settings(), fetchImpl as unknown as ReturnType<typeof fakeFetch>);
+    busy(concurrency, 64);
+    const first = concurrency.tick();
+    await concurrency.tick(); // returns at once: a step is running
     expect(fetchImpl).toHaveBeenCalledTimes(1);
     answer(new Response(vllmPage(16, 48)));
     await first;
-    expect(flowControl.snapshot().limit).toBe(18);
+    expect(concurrency.snapshot().limit).toBe(18);
   });
 });
 
-describe('LlmFlowControl falling back to latency', () => {
+describe('LlmConcurrencyControl falling back to latency', () => {
   it('follows the latencies when fetching the metrics throws', async () => {
-    const { flowControl } = control(settings({ initial: 16 }), fakeFetch(new Error('connect ECONNREFUSED')));
-    busy(flowControl, 16);
+    const { concurrency } = control(settings({ initial: 16 }), fakeFetch(new Error('connect ECONNREFUSED')));
+    busy(concurrency, 16);
 
-    for (const ms of [100, 100, 100]) flowControl.observeLatency(ms);
-    await flowControl.tick();
-    expect(flowControl.snapshot()).toEqual({ limit: 18, inUse: 16, signal: 'latency' }); // 16 + ½√16
+    for (const ms of [100, 100, 100]) concurrency.observeLatency(ms);
+    await concurrency.tick();
+    expect(concurrency.snapshot()).toEqual({ limit: 18, inUse: 16, signal: 'latency' }); // 16 + ½√16
 
     // Latency well above 1.5 × the 100 ms baseline: halve (at most), smoothed: 18 × 0.75 = 13.5 -> 14.
-    flowControl.observeLatency(1000);
-    await flowControl.tick();
-    expect(flowControl.snapshot().limit).toBe(14);
+    concurrency.observeLatency(1000);
+    await concurrency.tick();
+    expect(concurrency.snapshot().limit).toBe(14);
 
     // No call ended in the window: the limit stays.
-    await flowControl.tick();
-    expect(flowControl.snapshot().limit).toBe(14);
+    await concurrency.tick();
+    expect(concurrency.snapshot().limit).toBe(14);
   });
 
   it('falls back when /metrics answers 500, and warns once, not on every tick', async () => {
     const fetchImpl = fakeFetch({ status: 500, body: 'Internal Server Error' });
-    const { flowControl, log } = control(settings(), fetchImpl);
-    await flowControl.tick();
-    await flowControl.tick();
-    await flowControl.tick();
+    const { concurrency, log } = control(settings(), fetchImpl);
+    await concurrency.tick();
+    await concurrency.tick();
+    await concurrency.tick();
     expect(fetchImpl).toHaveBeenCalledTimes(3);
-    expect(flowControl.snapshot().signal).toBe('latency');
-    expect(flowControl.snapshot()).not.toHaveProperty('load');
+    expect(concurrency.snapshot().signal).toBe('latency');
+    expect(concurrency.snapshot()).not.toHaveProperty('load');
     expect(log.warn).toHaveBeenCalledTimes(1);
     expect(log.warn).toHaveBeenCalledWith(
       { problem: 'answered 500' },
@@ -182,9 +180,9 @@ describe('LlmFlowControl falling back to latency', () => {
   });
 
   it('falls back when the page is not vLLM’s metrics', async () => {
-    const { flowControl, log } = control(settings(), fakeFetch(ok('<html>hello</html>')));
-    await flowControl.tick();
-    expect(flowControl.snapshot().signal).toBe('latency');
+    const { concurrency, log } = control(settings(), fakeFetch(ok('<html>hello</html>')));
+    await concurrency.tick();
+    expect(concurrency.snapshot().signal).toBe('latency');
     expect(log.warn).toHaveBeenCalledWith(
       { problem: expect.stringContaining('vllm:num_requests_waiting') },
       expect.any(String),
@@ -199,69 +197,69 @@ describe('LlmFlowControl falling back to latency', () => {
       ok(vllmPage(16, 0)),
       { status: 503, body: '' },
     );
-    const { flowControl, log } = control(settings(), fetchImpl);
+    const { concurrency, log } = control(settings(), fetchImpl);
 
-    await flowControl.tick();
-    await flowControl.tick();
+    await concurrency.tick();
+    await concurrency.tick();
     expect(log.warn).toHaveBeenCalledTimes(1);
     expect(log.warn).toHaveBeenLastCalledWith({ problem: 'connect ECONNREFUSED' }, expect.any(String));
     expect(log.info).not.toHaveBeenCalled();
 
-    await flowControl.tick();
-    expect(flowControl.snapshot()).toMatchObject({ signal: 'metrics', load: { running: 16, waiting: 0 } });
+    await concurrency.tick();
+    expect(concurrency.snapshot()).toMatchObject({ signal: 'metrics', load: { running: 16, waiting: 0 } });
     expect(log.info).toHaveBeenCalledTimes(1);
     expect(log.info).toHaveBeenCalledWith(expect.stringContaining('metrics are back'));
-    await flowControl.tick();
+    await concurrency.tick();
     expect(log.info).toHaveBeenCalledTimes(1);
 
-    await flowControl.tick();
-    expect(flowControl.snapshot().signal).toBe('latency');
+    await concurrency.tick();
+    expect(concurrency.snapshot().signal).toBe('latency');
     expect(log.warn).toHaveBeenCalledTimes(2);
     expect(log.warn).toHaveBeenLastCalledWith({ problem: 'answered 503' }, expect.any(String));
   });
 
   it('continues from the limit the metrics had set, not from the initial one', async () => {
     const fetchImpl = fakeFetch(ok(vllmPage(16, 48)), new Error('timeout'));
-    const { flowControl } = control(settings(), fetchImpl);
-    busy(flowControl, 64);
-    await flowControl.tick();
-    expect(flowControl.snapshot().limit).toBe(18);
+    const { concurrency } = control(settings(), fetchImpl);
+    busy(concurrency, 64);
+    await concurrency.tick();
+    expect(concurrency.snapshot().limit).toBe(18);
 
-    await flowControl.tick(); // metrics down, no latency sample
-    expect(flowControl.snapshot()).toEqual({ limit: 18, inUse: 64, signal: 'latency' });
+    await concurrency.tick(); // metrics down, no latency sample
+    expect(concurrency.snapshot()).toEqual({ limit: 18, inUse: 64, signal: 'latency' });
   });
 
   it('uses the latency signal without fetching anything when there is no metrics URL', async () => {
     const fetchImpl = fakeFetch(ok(vllmPage(16, 48)));
-    const { flowControl, log } = control(settings({ metricsUrl: undefined, initial: 16 }), fetchImpl);
-    expect(flowControl.snapshot().signal).toBe('latency');
-    busy(flowControl, 16);
-    flowControl.observeLatency(100);
-    await flowControl.tick();
+    const { concurrency, log } = control(settings({ initial: 16 }), fetchImpl, { metricsUrl: undefined });
+    expect(concurrency.snapshot().signal).toBe('latency');
+    busy(concurrency, 16);
+    concurrency.observeLatency(100);
+    await concurrency.tick();
     expect(fetchImpl).not.toHaveBeenCalled();
-    expect(flowControl.snapshot()).toEqual({ limit: 18, inUse: 16, signal: 'latency' });
+    expect(concurrency.snapshot()).toEqual({ limit: 18, inUse: 16, signal: 'latency' });
     // No metrics configured is not a failure.
     expect(log.warn).not.toHaveBeenCalled();
   });
 });
 
-describe('LlmFlowControl in fixed mode', () => {
+describe('LlmConcurrencyControl in fixed mode', () => {
   it('keeps the limit at the maximum and does nothing on tick', async () => {
     const fetchImpl = fakeFetch(ok(vllmPage(16, 48)));
-    const { flowControl, log } = control(settings({ mode: 'fixed', initial: 8, max: 32 }), fetchImpl);
-    expect(flowControl.snapshot()).toEqual({ limit: 32, inUse: 0, signal: 'fixed' });
-    busy(flowControl, 32);
-    for (let i = 0; i < 3; i++) flowControl.observeLatency(60_000);
-    await flowControl.tick();
-    await flowControl.tick();
+    const { concurrency, log } = control(settings({ mode: 'fixed', initial: 8, max: 32 }), fetchImpl);
+    expect(concurrency.snapshot()).toEqual({ limit: 32, inUse: 0, signal: 'fixed' });
+    busy(concurrency, 32);
+    for (let i = 0; i < 3; i++) concurrency.observeLatency(60_000);
+    await concurrency.tick();
+    await concurrency.tick();
     expect(fetchImpl).not.toHaveBeenCalled();
-    expect(flowControl.snapshot()).toEqual({ limit: 32, inUse: 32, signal: 'fixed' });
+    expect(concurrency.snapshot()).toEqual({ limit: 32, inUse: 32, signal: 'fixed' });
     expect(log.warn).not.toHaveBeenCalled();
     expect(log.debug).not.toHaveBeenCalled();
   });
 });
 
-describe('LlmFlowControl gauges', () => {
+describe('LlmConcurrencyControl gauges', () => {
   it('records the limit, the calls in flight and vLLM’s waiting requests', async () => {
     const gauges = new Map<string, { set: jest.Mock }>();
     const meter = {
@@ -271,15 +269,15 @@ describe('LlmFlowControl gauges', () => {
         return gauge;
       },
     } as unknown as MetricMeter;
-    const { flowControl } = control(settings(), fakeFetch(ok(vllmPage(16, 48))), { meter });
+    const { concurrency } = control(settings(), fakeFetch(ok(vllmPage(16, 48))), { meter });
     const last = (name: string) => gauges.get(name)?.set.mock.lastCall?.[0];
     expect(last('feedback_llm_concurrency_limit')).toBe(64);
     expect(last('feedback_llm_in_flight')).toBe(0);
     // Gauges cannot be negative (the SDK refuses it): nothing is recorded before the first reading.
     expect(gauges.get('feedback_llm_vllm_waiting')?.set).not.toHaveBeenCalled();
 
-    busy(flowControl, 64);
-    await flowControl.tick();
+    busy(concurrency, 64);
+    await concurrency.tick();
     expect(last('feedback_llm_concurrency_limit')).toBe(18);
     expect(last('feedback_llm_in_flight')).toBe(64);
     expect(last('feedback_llm_vllm_waiting')).toBe(48);

@@ -1,103 +1,105 @@
 /**
- * The LLM flow-control section (src/config/flow.ts) through loadConfig: the LLM task queue the bridge
- * puts in each run's policy and the worker polls, the concurrency bounds, the metrics URL, the rate
- * limit and the priorities.
+ * The sections around the vLLM calls through loadConfig: the LLM concurrency limit
+ * (src/config/llm-concurrency.ts), the LLM task queue and its rate limit (src/config/temporal.ts),
+ * vLLM's metrics URL (src/config/vllm.ts) and the runs' priorities (src/config/priority.ts).
  */
 import { problemsOf } from '../support/config';
 import { loadConfig } from '../../src/config';
-import { flowEnv, flowSettings, llmTaskQueue } from '../../src/config/flow';
 
 describe('the LLM task queue', () => {
   it('defaults to "<TEMPORAL_TASK_QUEUE>-llm", and is the same queue in the runs’ policy and for the worker', () => {
     const defaults = loadConfig({});
-    expect(defaults.flow.taskQueue).toBe('leafresh-feedback-llm');
+    expect(defaults.temporal.llmTaskQueue).toBe('leafresh-feedback-llm');
     expect(defaults.policy.llmTaskQueue).toBe('leafresh-feedback-llm');
 
     const renamed = loadConfig({ TEMPORAL_TASK_QUEUE: 'feedback-prod' });
-    expect(renamed.flow.taskQueue).toBe('feedback-prod-llm');
+    expect(renamed.temporal.llmTaskQueue).toBe('feedback-prod-llm');
     expect(renamed.policy.llmTaskQueue).toBe('feedback-prod-llm');
   });
 
   it('is LLM_TASK_QUEUE when set, in both places; an empty value means unset', () => {
     const set = loadConfig({ TEMPORAL_TASK_QUEUE: 'feedback-prod', LLM_TASK_QUEUE: 'gpu-pool-a' });
-    expect(set.flow.taskQueue).toBe('gpu-pool-a');
+    expect(set.temporal.llmTaskQueue).toBe('gpu-pool-a');
     expect(set.policy.llmTaskQueue).toBe('gpu-pool-a');
-    expect(loadConfig({ LLM_TASK_QUEUE: '' }).flow.taskQueue).toBe('leafresh-feedback-llm');
+    expect(loadConfig({ LLM_TASK_QUEUE: '' }).temporal.llmTaskQueue).toBe('leafresh-feedback-llm');
     expect(loadConfig({ LLM_TASK_QUEUE: '  ' }).policy.llmTaskQueue).toBe('leafresh-feedback-llm');
-  });
-
-  it('is derived from the given task queue by llmTaskQueue itself', () => {
-    expect(llmTaskQueue(flowEnv.parse({}), 'q')).toBe('q-llm');
-    expect(llmTaskQueue(flowEnv.parse({ LLM_TASK_QUEUE: 'other' }), 'q')).toBe('other');
   });
 });
 
 describe('the concurrency bounds', () => {
-  const flow = (env: Record<string, string>) => loadConfig(env).flow;
+  const limit = (env: Record<string, string>) => loadConfig(env).llmConcurrency;
 
   it('has the documented defaults: adaptive between 2 and 256, starting at 16', () => {
-    expect(flow({})).toMatchObject({ mode: 'adaptive', min: 2, max: 256, initial: 16, targetWaiting: 2 });
+    expect(limit({})).toMatchObject({ mode: 'adaptive', min: 2, max: 256, initial: 16, targetWaiting: 2 });
   });
 
   it('keeps the minimum at most the maximum', () => {
-    expect(flow({ LLM_CONCURRENCY_MIN: '50', LLM_CONCURRENCY_MAX: '8' })).toMatchObject({ min: 8, max: 8 });
+    expect(limit({ LLM_CONCURRENCY_MIN: '50', LLM_CONCURRENCY_MAX: '8' })).toMatchObject({ min: 8, max: 8 });
   });
 
   it('clamps the initial limit into [min, max]', () => {
-    expect(flow({ LLM_CONCURRENCY_MIN: '4', LLM_CONCURRENCY_INITIAL: '1' }).initial).toBe(4);
-    expect(flow({ LLM_CONCURRENCY_MAX: '10', LLM_CONCURRENCY_INITIAL: '64' }).initial).toBe(10);
+    expect(limit({ LLM_CONCURRENCY_MIN: '4', LLM_CONCURRENCY_INITIAL: '1' }).initial).toBe(4);
+    expect(limit({ LLM_CONCURRENCY_MAX: '10', LLM_CONCURRENCY_INITIAL: '64' }).initial).toBe(10);
     expect(
-      flow({ LLM_CONCURRENCY_MIN: '3', LLM_CONCURRENCY_MAX: '30', LLM_CONCURRENCY_INITIAL: '12' }).initial,
+      limit({ LLM_CONCURRENCY_MIN: '3', LLM_CONCURRENCY_MAX: '30', LLM_CONCURRENCY_INITIAL: '12' }).initial,
     ).toBe(12);
     // A minimum above the maximum: everything is the maximum.
     expect(
-      flow({ LLM_CONCURRENCY_MIN: '40', LLM_CONCURRENCY_MAX: '20', LLM_CONCURRENCY_INITIAL: '30' }),
+      limit({ LLM_CONCURRENCY_MIN: '40', LLM_CONCURRENCY_MAX: '20', LLM_CONCURRENCY_INITIAL: '30' }),
     ).toMatchObject({ min: 20, max: 20, initial: 20 });
   });
 
   it('reads fixed mode, the control interval and the latency tolerance', () => {
     expect(
-      flow({ LLM_CONCURRENCY_MODE: 'fixed', LLM_CONTROL_INTERVAL_MS: '1000', LLM_LATENCY_TOLERANCE: '2.5' }),
+      limit({
+        LLM_CONCURRENCY_MODE: 'fixed',
+        LLM_CONCURRENCY_INTERVAL_MS: '1000',
+        LLM_CONCURRENCY_LATENCY_TOLERANCE: '2.5',
+      }),
     ).toMatchObject({ mode: 'fixed', intervalMs: 1000, latencyTolerance: 2.5 });
   });
 
   it('rejects a limit below 1, an unknown mode and a tolerance that would cut on noise', () => {
     const problems = problemsOf(() =>
-      loadConfig({ LLM_CONCURRENCY_MAX: '0', LLM_CONCURRENCY_MODE: 'auto', LLM_LATENCY_TOLERANCE: '1' }),
+      loadConfig({
+        LLM_CONCURRENCY_MAX: '0',
+        LLM_CONCURRENCY_MODE: 'auto',
+        LLM_CONCURRENCY_LATENCY_TOLERANCE: '1',
+      }),
     );
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'LLM_CONCURRENCY_LATENCY_TOLERANCE',
       'LLM_CONCURRENCY_MAX',
       'LLM_CONCURRENCY_MODE',
-      'LLM_LATENCY_TOLERANCE',
     ]);
   });
 });
 
 describe("vLLM's metrics URL", () => {
   it("defaults to /metrics on vLLM's base URL, whatever form VLLM_API_URL has", () => {
-    expect(loadConfig({}).flow.metricsUrl).toBe('http://localhost:8800/metrics');
-    expect(loadConfig({ VLLM_API_URL: 'http://gpu:8000/v1/chat/completions' }).flow.metricsUrl).toBe(
+    expect(loadConfig({}).vllm.metricsUrl).toBe('http://localhost:8800/metrics');
+    expect(loadConfig({ VLLM_API_URL: 'http://gpu:8000/v1/chat/completions' }).vllm.metricsUrl).toBe(
       'http://gpu:8000/metrics',
     );
   });
 
-  it('is LLM_METRICS_URL when set, and absent with "none" (latency control only)', () => {
-    expect(loadConfig({ LLM_METRICS_URL: 'http://prom:9090/vllm' }).flow.metricsUrl).toBe(
+  it('is VLLM_METRICS_URL when set, and absent with "none" (latency control only)', () => {
+    expect(loadConfig({ VLLM_METRICS_URL: 'http://prom:9090/vllm' }).vllm.metricsUrl).toBe(
       'http://prom:9090/vllm',
     );
-    const none = loadConfig({ LLM_METRICS_URL: 'none' }).flow;
+    const none = loadConfig({ VLLM_METRICS_URL: 'none' }).vllm;
     expect(none.metricsUrl).toBeUndefined();
-    expect(problemsOf(() => loadConfig({ LLM_METRICS_URL: 'gpu:8000/metrics' }))).toEqual([
-      expect.stringMatching(/^LLM_METRICS_URL: /),
+    expect(problemsOf(() => loadConfig({ VLLM_METRICS_URL: 'gpu:8000/metrics' }))).toEqual([
+      expect.stringMatching(/^VLLM_METRICS_URL: /),
     ]);
   });
 });
 
 describe('the rate limit toward the model', () => {
   it('is off when unset or empty, a positive number otherwise', () => {
-    expect(loadConfig({}).flow.rateLimitPerSecond).toBeUndefined();
-    expect(loadConfig({ LLM_RATE_LIMIT_PER_SECOND: '' }).flow.rateLimitPerSecond).toBeUndefined();
-    expect(loadConfig({ LLM_RATE_LIMIT_PER_SECOND: '2.5' }).flow.rateLimitPerSecond).toBe(2.5);
+    expect(loadConfig({}).temporal.llmRateLimitPerSecond).toBeUndefined();
+    expect(loadConfig({ LLM_RATE_LIMIT_PER_SECOND: '' }).temporal.llmRateLimitPerSecond).toBeUndefined();
+    expect(loadConfig({ LLM_RATE_LIMIT_PER_SECOND: '2.5' }).temporal.llmRateLimitPerSecond).toBe(2.5);
     for (const bad of ['0', '-1', 'fast']) {
       expect(problemsOf(() => loadConfig({ LLM_RATE_LIMIT_PER_SECOND: bad }))).toEqual([
         expect.stringMatching(/^LLM_RATE_LIMIT_PER_SECOND: /),
@@ -108,15 +110,15 @@ describe('the rate limit toward the model', () => {
 
 describe('priorities and fairness', () => {
   it('puts API requests before the BE’s bulk queue, with the member as fairness key, by default', () => {
-    expect(loadConfig({}).flow.priority).toEqual({ api: 1, queue: 3, fairness: true });
+    expect(loadConfig({}).priority).toEqual({ api: 1, queue: 3, fairness: true });
   });
 
   it('reads the priority keys and turns fairness off only when told', () => {
     expect(
       loadConfig({ FEEDBACK_PRIORITY_API: '2', FEEDBACK_PRIORITY_QUEUE: '5', FEEDBACK_FAIRNESS: 'false' })
-        .flow.priority,
+        .priority,
     ).toEqual({ api: 2, queue: 5, fairness: false });
-    expect(loadConfig({ FEEDBACK_FAIRNESS: '' }).flow.priority.fairness).toBe(true);
+    expect(loadConfig({ FEEDBACK_FAIRNESS: '' }).priority.fairness).toBe(true);
   });
 
   it('rejects priority keys outside 1..5', () => {
@@ -128,9 +130,4 @@ describe('priorities and fairness', () => {
       'FEEDBACK_PRIORITY_QUEUE',
     ]);
   });
-});
-
-it('flowSettings takes the task queue and the vLLM base URL it is given', () => {
-  const settings = flowSettings(flowEnv.parse({}), { taskQueue: 'given-llm', vllmBaseUrl: 'http://v:1' });
-  expect(settings).toMatchObject({ taskQueue: 'given-llm', metricsUrl: 'http://v:1/metrics' });
 });
