@@ -47,7 +47,8 @@ export function normalizeText(text: string): string {
  * The published form of a date-time string (OpenAPI `pattern`): exactly the strings that
  * parseLocalDateTime accepts within LIMITS' years, less surrounding whitespace (which it trims), so
  * that generated strings are real dates. `[0-9]`, not `\d`: Python's and Rust's `\d` (Schemathesis
- * generates with one and checks with the other) match every Unicode digit.
+ * generates with one and checks with the other) match every Unicode digit. YEAR and LEAP_DAY spell
+ * LIMITS' years out; test/api/openapi.test.ts fails if the two part.
  */
 const YEAR = '(?:20[0-9]{2}|2100)';
 const MONTH_DAY = [
