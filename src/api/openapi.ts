@@ -35,6 +35,24 @@ const envelope = (data: JsonSchema | null, description: string, example?: string
   },
 });
 
+/**
+ * A whole request in both date-time forms. Schemathesis's examples phase sends it (without it, that
+ * phase assembles a body from the field examples, which lacks the challenge lists the request needs).
+ */
+export const REQUEST_EXAMPLE = {
+  memberId: 12345,
+  personalChallenges: [{ id: 1001, title: '텀블러 사용하기', isSuccess: true }],
+  groupChallenges: [
+    {
+      id: 2001,
+      title: '친환경 제품 사용하기',
+      startDate: '2025-06-09T00:00:00',
+      endDate: [2025, 6, 15, 23, 59, 59],
+      submissions: [{ isSuccess: true, submittedAt: [2025, 6, 10, 14, 30] }],
+    },
+  ],
+};
+
 /** The version of the HTTP contract (not of the package): bump it when the API changes. */
 export const API_VERSION = '2.0.0';
 
@@ -59,7 +77,10 @@ export function buildOpenApiDocument(): JsonSchema {
         post: {
           summary: 'Request weekly feedback for a member',
           operationId: 'createFeedback',
-          requestBody: { required: true, content: { 'application/json': { schema: request } } },
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: request, example: REQUEST_EXAMPLE } },
+          },
           responses: {
             '202': {
               ...envelope(
@@ -76,6 +97,14 @@ export function buildOpenApiDocument(): JsonSchema {
                 'X-Request-Id': {
                   description: 'The requestId; the workflow id is `feedback-<requestId>`.',
                   schema: { type: 'string', format: 'uuid' },
+                },
+              },
+              // Stateful fuzzing (Schemathesis) follows it, so status lookups reach accepted requests.
+              links: {
+                GetFeedbackStatus: {
+                  operationId: 'getFeedbackStatus',
+                  parameters: { requestId: '$response.header.X-Request-Id' },
+                  description: 'The status of the accepted request (the route its `Location` names).',
                 },
               },
             },

@@ -27,10 +27,40 @@ export const LIMITS = {
  */
 const UNSAFE_CHARACTERS = /[\p{Cc}\u2028\u2029\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF]/gu;
 
+/**
+ * The published form of a title (OpenAPI `pattern`, unanchored): it contains a character that
+ * normalizeText keeps, i.e. one outside JavaScript's `\s` and UNSAFE_CHARACTERS. Spelled as ranges,
+ * because Python (Schemathesis) reads neither `\p{Cc}` nor `\s` the way JavaScript does.
+ */
+export const TITLE_PATTERN = `[^${[
+  '\\u0000-\\u0020\\u007F-\\u00A0', // C0 and C1 controls, space, no-break space
+  '\\u1680\\u2000-\\u200F\\u2028-\\u202F\\u205F-\\u2064\\u2066-\\u206F\\u3000', // spaces, format characters
+  '\\uFEFF', // BOM
+].join('')}]`;
+
 /** NFC, unsafe characters replaced by spaces, whitespace runs collapsed, trimmed. */
 export function normalizeText(text: string): string {
   return text.normalize('NFC').replace(UNSAFE_CHARACTERS, ' ').replace(/\s+/g, ' ').trim();
 }
+
+/*
+ * The published form of a date-time string (OpenAPI `pattern`): exactly the strings that
+ * parseLocalDateTime accepts within LIMITS' years, less surrounding whitespace (which it trims), so
+ * that generated strings are real dates. `[0-9]`, not `\d`: Python's and Rust's `\d` (Schemathesis
+ * generates with one and checks with the other) match every Unicode digit. YEAR and LEAP_DAY spell
+ * LIMITS' years out; test/api/openapi.test.ts fails if the two part.
+ */
+const YEAR = '(?:20[0-9]{2}|2100)';
+const MONTH_DAY = [
+  '(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])',
+  '(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)',
+  '02-(?:0[1-9]|1[0-9]|2[0-8])',
+].join('|');
+/** 29 February of the leap years 2000..2096 (2100 is not one). */
+const LEAP_DAY = '20(?:[02468][048]|[13579][26])-02-29';
+const TIME = 'T(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:[.,][0-9]{1,9})?)?';
+const OFFSET = '(?:[Zz]|[+-](?:(?:0[0-9]|1[0-7]):?[0-5][0-9]|18:?00))';
+export const DATE_TIME_PATTERN = `^(?:${YEAR}-(?:${MONTH_DAY})|${LEAP_DAY})${TIME}${OFFSET}?$`;
 
 /** A BE `LocalDateTime` in either serialisation, output as canonical ISO with offset. */
 export const localDateTimeSchema = z
@@ -57,10 +87,20 @@ export const localDateTimeSchema = z
   .meta({
     description:
       'A BE LocalDateTime: ISO-8601 text (offset optional; without one it is Asia/Seoul time), or the ' +
-      'Jackson array [year, month, day, hour, minute, second?, nanosecond?].',
+      'Jackson array [year, month, day, hour, minute, second?, nanosecond?]. Years ' +
+      `${LIMITS.minYear}..${LIMITS.maxYear}, days that exist (29 February in leap years only), hours ` +
+      '0..23, minutes and seconds 0..59, nanoseconds 0..999999999, offsets up to ±18:00; the API also ' +
+      'trims whitespace around the text. OpenAPI 3.0 cannot bound array items per position, so the ' +
+      'array items carry only the bounds that all positions share.',
     anyOf: [
-      { type: 'string', example: '2025-06-16T09:00:00' },
-      { type: 'array', items: { type: 'integer' }, minItems: 5, maxItems: 7, example: [2025, 6, 16, 9, 0] },
+      { type: 'string', pattern: DATE_TIME_PATTERN, example: '2025-06-16T09:00:00' },
+      {
+        type: 'array',
+        items: { type: 'integer', minimum: 0, maximum: 999_999_999 },
+        minItems: 5,
+        maxItems: 7,
+        example: [2025, 6, 16, 9, 0],
+      },
     ],
   });
 
@@ -75,7 +115,16 @@ const title = z
       .string()
       .min(1, 'title must not be blank')
       .max(LIMITS.titleChars, `title must be at most ${LIMITS.titleChars} characters`),
-  );
+  )
+  .meta({
+    description:
+      'Normalised before it is checked (NFC, control and format characters replaced by spaces, ' +
+      `whitespace runs collapsed, trimmed), then 1..${LIMITS.titleChars} characters (code points, as ` +
+      '`maxLength` counts them): it needs a character that is neither whitespace nor a control or ' +
+      'format character. NFC lengthens a few texts (e.g. U+0958 becomes two characters).',
+    pattern: TITLE_PATTERN,
+    maxLength: LIMITS.titleChars,
+  });
 /** An optional list (absent or null: empty), with at most `max` entries when `max` is given. */
 const listOf = <T extends z.ZodType>(item: T, max?: number) =>
   (max === undefined ? z.array(item) : z.array(item).max(max, `at most ${max} entries`))
@@ -114,6 +163,13 @@ export const feedbackRequestSchema = z
   .refine((r) => r.personalChallenges.length > 0 || r.groupChallenges.length > 0, {
     message: 'at least one of personalChallenges and groupChallenges must be non-empty',
     path: ['personalChallenges'],
+  })
+  // The refinement above, published (zod cannot translate a refine): one of the lists is non-empty.
+  .meta({
+    anyOf: (['personalChallenges', 'groupChallenges'] as const).map((list) => ({
+      required: [list],
+      properties: { [list]: { type: 'array', minItems: 1 } },
+    })),
   });
 
 export type FeedbackRequest = z.output<typeof feedbackRequestSchema>;
