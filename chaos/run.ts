@@ -17,7 +17,7 @@
 import { createTimeline, startFaults } from './faults';
 import { createLoad, sendWeekOne, sendWeekTwo, settle, startTicker } from './load';
 import { buildReport, summaryTable, writeReport } from './report';
-import { freshProcessGroup, startStack, stopStack } from './stack';
+import { endInjectedFaults, freshProcessGroup, startStack, stopStack } from './stack';
 import { mulberry32, ProgressBar } from '../harness/util';
 import { parseArgs } from './options';
 import { gatherEvidence, judge } from './verdict';
@@ -38,6 +38,7 @@ async function main(): Promise<void> {
   const ticker = startTicker(stack.be, load, progress, timeline);
   const weekOne = await sendWeekOne(stack, options, load);
   await Promise.all(faultRuns);
+  await endInjectedFaults(stack);
   timeline.note('traffic-and-faults-done');
   const weekOneSettled = await settle(stack, progress);
   timeline.note('week-one-settled', weekOneSettled ? undefined : 'limit reached');

@@ -174,17 +174,32 @@ async function startService(group: ProcessGroup, env: NodeJS.ProcessEnv): Promis
   const dist = (path: string) => [join(ROOT, 'dist', 'src', path)];
   group.start('vllm-simulator', node, [join(ROOT, 'dist', 'dev', 'vllm-simulator', 'main.js')], env);
   await waitForHttp(`http://127.0.0.1:${PORTS.vllm}/health`);
-  await fetch(`http://127.0.0.1:${PORTS.vllm}/sim/faults`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ rules: VLLM_FAULT_RULES }),
-  });
+  await setVllmFaults(VLLM_FAULT_RULES);
   const vllmProxy = await startTcpProxy(PORTS.vllmProxy, PORTS.vllm);
   for (const name of ['worker-1', 'worker-2']) group.start(name, node, dist('worker/main.js'), env);
   for (const name of ['bridge-1', 'bridge-2']) group.start(name, node, dist('sqs-bridge/main.js'), env);
   group.start('api', node, dist('api/main.js'), env);
   await waitForHttp(`http://127.0.0.1:${PORTS.api}/health`);
   return vllmProxy;
+}
+
+async function setVllmFaults(rules: typeof VLLM_FAULT_RULES): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${PORTS.vllm}/sim/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ rules }),
+  });
+  if (!res.ok) throw new Error(`the vLLM simulator refused its fault rules: ${res.status}`);
+}
+
+/**
+ * Ends the simulator's and the callback's injected faults with week one's traffic, as the scheduled
+ * faults end: a terminal 400 after that would hold its run 5.5 minutes more and push each week's end
+ * (and CI's quick run) out by as much, with nothing left to prove.
+ */
+export async function endInjectedFaults(stack: Stack): Promise<void> {
+  await setVllmFaults([]);
+  stack.be.setFaults({});
 }
 
 /** Running FeedbackWorkflows by Temporal visibility; -1 while Temporal does not answer. */
