@@ -318,10 +318,8 @@ describe('Helm chart deploy/helm/leafresh-feedback', () => {
     const worker = configOf(objects, 'worker');
     expect(worker.worker.maxConcurrentActivities).toBe(64);
     expect(configOf(objects, 'sqs-bridge').bridge.maxOpenQueueRuns).toBe(1_000_000);
-    expect(worker.delivery).toMatchObject({
-      mode: 'callback',
-      callbackBaseUrl: 'https://be.leafresh.example',
-    });
+    expect(worker.policy.deliveryMode).toBe('callback');
+    expect(worker.delivery).toMatchObject({ callbackBaseUrl: 'https://be.leafresh.example' });
     const env = containerOf(deploymentOf(objects, 'worker')).env ?? [];
     for (const name of ['BE_CALLBACK_AUTHORIZATION', 'BE_CALLBACK_SIGNING_SECRET', 'VLLM_API_KEY']) {
       expect(env.find((e) => e.name === name)?.valueFrom?.secretKeyRef?.name).toEqual(expect.any(String));
