@@ -14,7 +14,6 @@ import { WORKFLOWS_PATH } from '../../src/worker/worker';
 import { BUNDLE_DIR, bundleFile, type BundleKind } from './bundles';
 
 const noop = () => undefined;
-const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
 
 export default async function globalSetup(): Promise<void> {
   mkdirSync(BUNDLE_DIR, { recursive: true });
@@ -23,12 +22,25 @@ export default async function globalSetup(): Promise<void> {
     tracing: TRACING_WORKFLOW_INTERCEPTOR_MODULES,
   };
   for (const [kind, workflowInterceptorModules] of Object.entries(kinds)) {
+    // Quiet, except that webpack's errors go into the failure jest prints.
+    const errors: string[] = [];
+    const logger = {
+      trace: noop,
+      debug: noop,
+      info: noop,
+      warn: noop,
+      log: noop,
+      error: (message: string, meta?: Record<string, unknown>) =>
+        errors.push(meta ? `${message} ${JSON.stringify(meta)}` : message),
+    };
     const { code } = await bundleWorkflowCode({
       workflowsPath: WORKFLOWS_PATH,
       workflowInterceptorModules,
-      logger: quietLogger,
+      logger,
     }).catch((err: unknown) => {
-      throw new Error(`global setup: bundling the workflows (${kind}) failed: ${String(err)}`);
+      throw new Error(
+        `global setup: bundling the workflows (${kind}) failed: ${String(err)}\n${errors.join('\n')}`,
+      );
     });
     // Written whole under a temporary name, then renamed: a reader never sees half a bundle.
     const file = bundleFile(kind as BundleKind);
