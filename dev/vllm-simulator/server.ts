@@ -308,6 +308,7 @@ class Simulator implements VllmSimulator {
     const fault = this.faults.next();
     const error = faultError(fault);
     if (error) {
+      if (error.shape === 'auth') return sendJson(res, error.status, { error: error.message });
       const errorBody = error.shape === 'old' ? oldErrorBody : newErrorBody;
       return sendJson(res, error.status, errorBody(error.status, error.message));
     }

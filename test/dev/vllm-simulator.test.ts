@@ -282,6 +282,19 @@ describe('vLLM simulator', () => {
     expect(simulator.stats().faultsInjected).toEqual({ error500: 2 });
   });
 
+  it("answers vLLM's 401 body once under an unauthorized fault with count 1, then 200", async () => {
+    const { simulator, url } = await start();
+    simulator.setFaults([{ kind: 'unauthorized', count: 1 }]);
+
+    const refused = await chat(url, userMessage(SAMPLE_PROMPT));
+    const accepted = await chat(url, userMessage(SAMPLE_PROMPT));
+
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toEqual({ error: 'Unauthorized' });
+    expect(accepted.status).toBe(200);
+    expect(simulator.stats().faultsInjected).toEqual({ unauthorized: 1 });
+  });
+
   it('answers with the full text of the last user message under the echo fault', async () => {
     const { simulator, url } = await start();
     simulator.setFaults([{ kind: 'echo', count: 1 }]);
