@@ -196,11 +196,14 @@ export function fitPrompt(
   };
   const sections: [Section, Section] = [personal, group];
 
-  // Whole, if its estimate fits: exactly renderPrompt's text.
-  let room = budget.maxTokens - budget.countTokens(renderSections(request, template, sections, 'skeleton'));
-  const everything = [...personal.entries, ...group.entries];
-  if (everything.every((entry) => (room -= cost(entry)) >= 0)) {
-    const whole = renderPrompt(request, template);
+  // Whole, if it fits: exactly renderPrompt's text. Counted at once when it is short (a typical week);
+  // a long one only if its lines' estimate fits, so that a huge request is never tokenized whole.
+  const whole = renderPrompt(request, template);
+  const estimateFits = () => {
+    let room = budget.maxTokens - budget.countTokens(renderSections(request, template, sections, 'skeleton'));
+    return [...personal.entries, ...group.entries].every((entry) => (room -= cost(entry)) >= 0);
+  };
+  if (whole.length <= 4 * budget.maxTokens || estimateFits()) {
     const tokens = budget.countTokens(whole);
     if (tokens <= budget.maxTokens) {
       for (const section of sections) section.taken = section.entries.length;
@@ -209,7 +212,7 @@ export function fitPrompt(
   }
 
   // The lists take turns, most recent first; a list stops at its first entry that does not fit.
-  room = budget.maxTokens - budget.countTokens(renderSections(request, template, sections, 'reserve'));
+  let room = budget.maxTokens - budget.countTokens(renderSections(request, template, sections, 'reserve'));
   const order: Section[] = [];
   const stopped = new Set<Section>();
   while (stopped.size < sections.length) {
