@@ -14,6 +14,8 @@ export const devEnvSchema = z.object({
   VLLM_SIM_LATENCY_PER_TOKEN_MS: z.coerce.number().min(0).max(10_000).default(0),
   /** Over-commitment cost: 0.5 = up to 1.5 × the latency while requests wait (what a full KV cache does). */
   VLLM_SIM_OVERCOMMIT_PENALTY: z.coerce.number().min(0).max(100).default(0),
+  /** Like vLLM's --max-model-len: prompt and completion tokens together, counted as vLLM counts them. */
+  VLLM_SIM_MAX_MODEL_LEN: int(2, 10_000_000).default(32768),
   /** The BE double's callback port (`npm start`, `npm run be`). */
   BE_DOUBLE_PORT: int(0, 65535).default(8081),
 });
@@ -26,6 +28,7 @@ export interface DevConfig {
     latencyMs: number;
     latencyPerTokenMs: number;
     overcommitPenalty: number;
+    maxModelLen: number;
   };
   beDouble: { port: number };
 }
@@ -40,6 +43,7 @@ export function loadDevConfig(source: NodeJS.ProcessEnv = process.env): DevConfi
       latencyMs: env.VLLM_SIM_LATENCY_MS,
       latencyPerTokenMs: env.VLLM_SIM_LATENCY_PER_TOKEN_MS,
       overcommitPenalty: env.VLLM_SIM_OVERCOMMIT_PENALTY,
+      maxModelLen: env.VLLM_SIM_MAX_MODEL_LEN,
     },
     beDouble: { port: env.BE_DOUBLE_PORT },
   };

@@ -1,7 +1,8 @@
 /** Injectable faults: which rule applies to a request, and what each kind does to it. */
 import { z } from 'zod';
 
-export type FaultKind = 'error500' | 'error400' | 'hang' | 'slow' | 'empty' | 'english' | 'echo';
+export type FaultKind =
+  'error500' | 'error400' | 'unauthorized' | 'hang' | 'slow' | 'empty' | 'english' | 'echo';
 
 /**
  * A rule with `count` applies to the next `count` requests; one with `probability` applies at random;
@@ -17,6 +18,7 @@ export interface FaultRule {
 const FAULT_KINDS = [
   'error500',
   'error400',
+  'unauthorized',
   'hang',
   'slow',
   'empty',
@@ -67,10 +69,13 @@ export class FaultRules {
 }
 
 export interface FaultError {
-  status: 400 | 500;
+  status: 400 | 401 | 500;
   message: string;
-  /** vLLM answers in two shapes depending on version and code path; clients must read both. */
-  shape: 'old' | 'new';
+  /**
+   * vLLM answers in two shapes depending on version and code path; clients must read both. Its
+   * `--api-key` check answers a third, `{"error": "Unauthorized"}`.
+   */
+  shape: 'old' | 'new' | 'auth';
 }
 
 /** The error a fault answers with instead of generating. */
@@ -80,6 +85,10 @@ export function faultError(fault: FaultRule | undefined): FaultError | undefined
   }
   if (fault?.kind === 'error400') {
     return { status: 400, message: 'Simulated fault: the request was rejected.', shape: 'new' };
+  }
+  if (fault?.kind === 'unauthorized') {
+    // As vLLM with --api-key answers a wrong key (e.g. while the key is being rotated).
+    return { status: 401, message: 'Unauthorized', shape: 'auth' };
   }
   return undefined;
 }

@@ -8,7 +8,7 @@ import { createVllmSimulator } from '.';
 runMain('vllm-simulator', async () => {
   const config = loadConfig();
   const logger = createLogger('vllm-simulator', config.logLevel);
-  const { port, host, maxNumSeqs, latencyMs, latencyPerTokenMs, overcommitPenalty } =
+  const { port, host, maxNumSeqs, latencyMs, latencyPerTokenMs, overcommitPenalty, maxModelLen } =
     loadDevConfig().simulator;
   const model = config.vllm.model;
   const simulator = createVllmSimulator({
@@ -17,10 +17,11 @@ runMain('vllm-simulator', async () => {
     latencyPerTokenMs,
     overcommitPenalty,
     model,
+    maxModelLen,
   });
   const { url } = await simulator.listen(port, host);
   logger.info(
-    { url, model, maxNumSeqs, latencyMs, latencyPerTokenMs, overcommitPenalty },
+    { url, model, maxModelLen, maxNumSeqs, latencyMs, latencyPerTokenMs, overcommitPenalty },
     'vLLM simulator listening',
   );
   onShutdown(logger, () => simulator.close());

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { type FaultRule, FaultRules, faultError, faultRuleSchema, replacementText } from './faults';
 import { Metrics, type SimulatorRequestRecord, type SimulatorStats } from './metrics';
 import { Scheduler, durationSchema, maxNumSeqsSchema, overcommitPenaltySchema } from './scheduler';
-import { type Answer, composeAnswer, estimateTokens, messageText } from './text';
+import { chatPromptTokens } from '../../src/shared/mistral-tokenizer';
+import { type Answer, composeAnswer, messageText } from './text';
 
 export interface SimulatorOptions {
   /** Like vLLM --max-num-seqs: at most this many requests generate at once; the rest wait (FIFO). */
@@ -22,8 +23,10 @@ export interface SimulatorOptions {
   overcommitPenalty?: number;
   /** Served model name, default 'mistralai/Mistral-7B-Instruct-v0.3'. */
   model?: string;
-  /** Default 32768. */
+  /** Like vLLM's --max-model-len: prompt and completion tokens together. Default 32768. */
   maxModelLen?: number;
+  /** Like vLLM's --api-key: every /v1 route then needs `Authorization: Bearer <key>` (401 otherwise). */
+  apiKey?: string;
 }
 
 export interface VllmSimulator {
@@ -57,6 +60,7 @@ const optionsSchema = z.object({
   overcommitPenalty: overcommitPenaltySchema.default(0),
   model: z.string().min(1).default(DEFAULT_MODEL),
   maxModelLen: z.int().min(1).default(DEFAULT_MAX_MODEL_LEN),
+  apiKey: z.string().min(1).optional(),
 });
 type Settings = z.infer<typeof optionsSchema>;
 
@@ -132,15 +136,17 @@ function checkMistralRoles(roles: string[]): void {
   }
 }
 
-function checkContextLength(promptTokens: number, maxTokens: number | undefined, maxModelLen: number): void {
-  const requested = promptTokens + (maxTokens ?? 0);
-  if (requested <= maxModelLen) return;
-  throw new HttpError(
-    400,
-    `This model's maximum context length is ${maxModelLen} tokens. However, you requested ${requested} tokens ` +
-      `(${promptTokens} in the messages, ${maxTokens ?? 0} in the completion). ` +
-      'Please reduce the length of the messages or completion.',
-  );
+/**
+ * What vLLM v0.11.0 with `--tokenizer-mode mistral` does with a request's length (its
+ * `serving_chat.py` `create_chat_completion`): the completion budget is `max_tokens` cut to what the
+ * context leaves (`entrypoints/utils.py` `get_max_tokens`), and a prompt that leaves nothing fails
+ * SamplingParams' check (`sampling_params.py` `_verify_args`), which vLLM answers with 400.
+ */
+function completionBudget(promptTokens: number, maxTokens: number | undefined, maxModelLen: number): number {
+  const left = maxModelLen - promptTokens;
+  const budget = Math.min(left, maxTokens ?? left);
+  if (budget < 1) throw new HttpError(400, `max_tokens must be at least 1, got ${budget}.`);
+  return budget;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -280,6 +286,11 @@ class Simulator implements VllmSimulator {
     res.setHeader('x-vllm-simulator', '1');
     const path = (req.url ?? '/').split('?')[0];
     const handler = this.routes[`${req.method} ${path}`];
+    const { apiKey } = this.settings;
+    if (apiKey && path.startsWith('/v1') && req.headers.authorization !== `Bearer ${apiKey}`) {
+      // vLLM's AuthenticationMiddleware (api_server.py) answers this body, in neither error shape.
+      return sendJson(res, 401, { error: 'Unauthorized' });
+    }
     try {
       if (!handler) throw new HttpError(404, `Not found: ${req.method} ${path}`);
       await handler(req, res);
@@ -297,23 +308,32 @@ class Simulator implements VllmSimulator {
     const fault = this.faults.next();
     const error = faultError(fault);
     if (error) {
+      if (error.shape === 'auth') return sendJson(res, error.status, { error: error.message });
       const errorBody = error.shape === 'old' ? oldErrorBody : newErrorBody;
       return sendJson(res, error.status, errorBody(error.status, error.message));
     }
     const texts = chat.messages.map((message) => messageText(message.content));
-    const answer = composeAnswer(texts, chat.max_tokens, replacementText(fault, texts[texts.length - 1]));
+    const answer = composeAnswer(
+      texts,
+      chat.promptTokens,
+      chat.maxTokens,
+      replacementText(fault, texts[texts.length - 1]),
+    );
     this.schedule(res, answer, fault, record);
   }
 
-  private validate(body: unknown): ChatRequest {
+  /** vLLM's order: the model (404), the chat template (400), then the request's length (400). */
+  private validate(body: unknown): ChatRequest & { promptTokens: number; maxTokens: number } {
     const chat = parseOrBadRequest(chatRequestSchema, body);
     if (chat.model !== undefined && chat.model !== this.settings.model) {
       throw new HttpError(404, `The model \`${chat.model}\` does not exist.`);
     }
     checkMistralRoles(chat.messages.map((message) => message.role));
-    const promptText = chat.messages.map((message) => messageText(message.content)).join('\n');
-    checkContextLength(estimateTokens(promptText), chat.max_tokens, this.settings.maxModelLen);
-    return chat;
+    const promptTokens = chatPromptTokens(
+      chat.messages.map((message) => ({ role: message.role, content: messageText(message.content) })),
+    );
+    const maxTokens = completionBudget(promptTokens, chat.max_tokens, this.settings.maxModelLen);
+    return { ...chat, promptTokens, maxTokens };
   }
 
   /** Waits for a slot, holds it for the generation time, then answers; a disconnect aborts it. */

@@ -1,4 +1,5 @@
 /** The answer text: deterministic, warm Korean feedback mentioning every challenge title of the prompt. */
+import { countTokens } from '../../src/shared/mistral-tokenizer';
 
 export type MessageContent = string | ReadonlyArray<{ text: string }>;
 
@@ -13,17 +14,17 @@ export function messageText(content: MessageContent): string {
   return typeof content === 'string' ? content : content.map((part) => part.text).join('');
 }
 
-/** A rough token estimate (about one token per two characters of Korean text). */
-export function estimateTokens(text: string): number {
-  return Math.ceil(Array.from(text).length / 2);
-}
-
 /**
- * The answer to a conversation (the texts of its messages, the last one the user's). A `replacement`
- * (a fault's text) is sent as it is, never cut: tests read an echoed prompt in full.
+ * The answer to a conversation (the texts of its messages, the last one the user's) whose prompt
+ * vLLM's tokenizer counts at `promptTokens`, cut to `maxTokens` real tokens. A `replacement` (a
+ * fault's text) is sent as it is, never cut: tests read an echoed prompt in full.
  */
-export function composeAnswer(texts: string[], maxTokens: number | undefined, replacement?: string): Answer {
-  const promptTokens = estimateTokens(texts.join('\n'));
+export function composeAnswer(
+  texts: string[],
+  promptTokens: number,
+  maxTokens: number | undefined,
+  replacement?: string,
+): Answer {
   const { text, truncated } =
     replacement !== undefined
       ? { text: replacement, truncated: false }
@@ -32,7 +33,7 @@ export function composeAnswer(texts: string[], maxTokens: number | undefined, re
     content: text,
     finishReason: truncated ? 'length' : 'stop',
     promptTokens,
-    completionTokens: estimateTokens(text),
+    completionTokens: countTokens(text),
   };
 }
 
@@ -132,9 +133,16 @@ function feedbackText(prompt: string): string {
   return sentences.join(' ');
 }
 
-/** Cuts text to about `maxTokens` tokens, on code points so an emoji is never split. */
+/** Cuts text to at most `maxTokens` tokens, on code points so an emoji is never split. */
 function limitTokens(text: string, maxTokens: number | undefined): { text: string; truncated: boolean } {
-  if (maxTokens === undefined || estimateTokens(text) <= maxTokens) return { text, truncated: false };
-  const kept = Array.from(text).slice(0, maxTokens * 2);
-  return { text: kept.join(''), truncated: true };
+  if (maxTokens === undefined || countTokens(text) <= maxTokens) return { text, truncated: false };
+  const points = Array.from(text);
+  // The longest prefix that fits (binary search: counts grow with the prefix).
+  let [fits, over] = [0, points.length];
+  while (over - fits > 1) {
+    const middle = Math.floor((fits + over) / 2);
+    if (countTokens(points.slice(0, middle).join('')) <= maxTokens) fits = middle;
+    else over = middle;
+  }
+  return { text: points.slice(0, fits).join(''), truncated: true };
 }

@@ -7,22 +7,36 @@ import { performance } from 'node:perf_hooks';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { AppConfig } from '../config';
 import { checkFeedback, type GuardrailVerdict } from '../domain/guardrail';
-import { buildPromptMessages, promptText, type ChatMessage } from '../domain/prompt';
+import {
+  buildPromptMessages,
+  fitPrompt,
+  promptText,
+  PromptBudgetError,
+  type ChatMessage,
+} from '../domain/prompt';
 import type { FeedbackRequest } from '../domain/request';
 import { FailureTypes } from '../domain/workflow';
+import { countTokens, USER_MESSAGE_TEMPLATE_TOKENS } from '../shared/mistral-tokenizer';
 import { describeNetworkError, isRetryableStatus, postJson } from './http';
 import {
+  classifyVllmError,
   parseChatCompletion,
   parseVllmError,
   type ChatCompletionAnswer,
   type ChatCompletionRequest,
+  type VllmConfigCause,
 } from './vllm';
+import { ModelContextError, VllmModelContext, type ModelContext, type VllmConfigStatus } from './vllm-config';
 
 export interface GenerationDeps {
   vllm: AppConfig['vllm'];
   promptTemplate?: string;
   /** Told the latency of every vLLM call that got an HTTP answer (the LLM concurrency controller's input). */
   onVllmAnswer?: (latencyMs: number) => void;
+  /** The model's context that bounds the prompt; default: VLLM_MAX_MODEL_LEN or vLLM's GET /v1/models. */
+  modelContext?: ModelContext;
+  /** Told of configuration errors and of answered calls (the worker's /ready). */
+  configStatus?: VllmConfigStatus;
 }
 
 /**
@@ -40,24 +54,103 @@ export interface CheckedFeedback extends ChatCompletionAnswer {
   verdict: GuardrailVerdict;
 }
 
+/** How generation turns a request into the prompt's messages. */
+export type PromptBuilder = (request: CheckedGenerateInput['request']) => Promise<ChatMessage[]>;
+
 /**
  * generateCheckedFeedback over a way to get the model's answer to the prompt (vLLM in the worker; a
- * script in tests and in the history recorder).
+ * script in tests and in the history recorder) and, in the worker, the prompt fitted to the model's
+ * context (without: the whole prompt).
  */
 export function checkedGeneration(
   promptTemplate: string | undefined,
   complete: (messages: ChatMessage[]) => Promise<ChatCompletionAnswer>,
+  prompt: PromptBuilder = async (request) => buildPromptMessages(request, promptTemplate),
 ): (input: CheckedGenerateInput) => Promise<CheckedFeedback> {
   return async (input) => {
-    const messages = buildPromptMessages(input.request, promptTemplate);
+    const messages = await prompt(input.request);
     const answer = await complete(messages);
     return { ...answer, verdict: checkFeedback(answer.text, promptText(messages), input.maxChars) };
   };
 }
 
-/** generateCheckedFeedback against vLLM. */
+/** generateCheckedFeedback against vLLM, its prompt fitted to the model's context. */
 export function generateCheckedFeedback(deps: GenerationDeps) {
-  return checkedGeneration(deps.promptTemplate, (messages) => callVllm(deps, messages));
+  const withContext = { ...deps, modelContext: deps.modelContext ?? new VllmModelContext(deps.vllm) };
+  return checkedGeneration(
+    deps.promptTemplate,
+    (messages) => callVllm(withContext, messages),
+    (request) => fittedPrompt(withContext, request),
+  );
+}
+
+/**
+ * The prompt fitted to `max_model_len − VLLM_MAX_TOKENS − the chat template's tokens`, counted with
+ * Mistral's tokenizer as vLLM counts it, so that vLLM never finds a request too long.
+ */
+async function fittedPrompt(
+  deps: GenerationDeps & { modelContext: ModelContext },
+  request: CheckedGenerateInput['request'],
+): Promise<ChatMessage[]> {
+  let maxModelLen: number;
+  try {
+    maxModelLen = await withHeartbeats(() => deps.modelContext.maxModelLen());
+  } catch (err) {
+    if (!(err instanceof ModelContextError)) throw err;
+    if (err.kind === 'configuration' && err.configCause) {
+      throw configurationFailure(deps, err.configCause, err.message, err.status);
+    }
+    throw ApplicationFailure.create({
+      message: err.message,
+      type: FailureTypes.VllmUnavailable,
+      details: err.status === undefined ? [] : [err.status],
+    });
+  }
+  const maxTokens = maxModelLen - deps.vllm.maxTokens - USER_MESSAGE_TEMPLATE_TOKENS;
+  try {
+    const fitted = fitPrompt(request, deps.promptTemplate, { maxTokens, countTokens });
+    if (fitted.personal.summarised + fitted.group.summarised > 0) {
+      Context.current().log.info('Prompt fitted to the model context', {
+        promptTokens: fitted.tokens + USER_MESSAGE_TEMPLATE_TOKENS,
+        maxModelLen,
+        personal: fitted.personal,
+        group: fitted.group,
+      });
+    }
+    return fitted.messages;
+  } catch (err) {
+    if (!(err instanceof PromptBudgetError)) throw err;
+    const message =
+      `max_model_len ${maxModelLen} leaves ${maxTokens} tokens for the prompt beside VLLM_MAX_TOKENS ` +
+      `${deps.vllm.maxTokens}; with every challenge summarised it takes ${err.needed}: raise ` +
+      "vLLM's --max-model-len (or VLLM_MAX_MODEL_LEN) or lower VLLM_MAX_TOKENS";
+    throw configurationFailure(deps, 'context-length', message);
+  }
+}
+
+/**
+ * A configuration vLLM refuses: counted by cause, reported to /ready, and thrown as a retryable failure
+ * (VllmMisconfigured), so that the run waits like in an outage until the configuration is fixed.
+ */
+function configurationFailure(
+  deps: Pick<GenerationDeps, 'configStatus'>,
+  cause: VllmConfigCause,
+  message: string,
+  status?: number,
+): ApplicationFailure {
+  Context.current()
+    .metricMeter.createCounter(
+      'feedback_vllm_config_errors',
+      undefined,
+      "vLLM's answers that refuse the worker's configuration, by cause (unauthorized, forbidden, model-not-found, context-length).",
+    )
+    .add(1, { cause });
+  deps.configStatus?.failed(cause, message);
+  return ApplicationFailure.create({
+    message: `vLLM configuration error (${cause}): ${message}`,
+    type: FailureTypes.VllmMisconfigured,
+    details: [status ?? null, cause],
+  });
 }
 
 /** Heartbeats while `work` runs, so a dead worker is noticed after the heartbeat timeout. */
@@ -73,7 +166,10 @@ async function withHeartbeats<T>(work: (signal: AbortSignal) => Promise<T>): Pro
   }
 }
 
-async function callVllm(deps: GenerationDeps, messages: ChatMessage[]): Promise<ChatCompletionAnswer> {
+async function callVllm(
+  deps: GenerationDeps & { modelContext: ModelContext },
+  messages: ChatMessage[],
+): Promise<ChatCompletionAnswer> {
   const body: ChatCompletionRequest = {
     model: deps.vllm.model,
     messages,
@@ -113,6 +209,7 @@ async function callVllm(deps: GenerationDeps, messages: ChatMessage[]): Promise<
   latency.record(elapsedMs, { status: String(response.status) });
   deps.onVllmAnswer?.(elapsedMs);
   if (response.status === 200) {
+    deps.configStatus?.answered();
     let answer: ChatCompletionAnswer;
     try {
       answer = parseChatCompletion(response.text);
@@ -135,13 +232,25 @@ async function callVllm(deps: GenerationDeps, messages: ChatMessage[]): Promise<
   }
   const error = parseVllmError(response.status, response.text);
   const message = `vLLM answered ${error.status}: ${error.message}`;
-  if (isRetryableStatus(response.status)) {
-    throw ApplicationFailure.create({ message, type: FailureTypes.VllmUnavailable, details: [error.status] });
+  const meaning = classifyVllmError(error, isRetryableStatus);
+  switch (meaning.kind) {
+    case 'configuration':
+      // The prompt was fitted to the context we knew: vLLM's differs (restarted with another
+      // --max-model-len, or VLLM_MAX_MODEL_LEN is wrong). The retry reads it again.
+      if (meaning.cause === 'context-length') deps.modelContext.forget();
+      throw configurationFailure(deps, meaning.cause, message, error.status);
+    case 'outage':
+      throw ApplicationFailure.create({
+        message,
+        type: FailureTypes.VllmUnavailable,
+        details: [error.status],
+      });
+    case 'rejected':
+      throw ApplicationFailure.create({
+        message,
+        type: FailureTypes.VllmRejected,
+        nonRetryable: true,
+        details: [error.status],
+      });
   }
-  throw ApplicationFailure.create({
-    message,
-    type: FailureTypes.VllmRejected,
-    nonRetryable: true,
-    details: [error.status],
-  });
 }

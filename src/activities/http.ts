@@ -1,6 +1,6 @@
 /**
- * The project's one HTTP helper: URL joining and a JSON POST with timeout/abort, no retries. The POST
- * goes through undici's `request` (keep-alive connection pool per origin): Node's built-in `fetch` is
+ * The project's one HTTP helper: URL joining and a JSON POST (and GET) with timeout/abort, no retries. They
+ * go through undici's `request` (keep-alive connection pool per origin): Node's built-in `fetch` is
  * the same client under WHATWG streams and Request/Response objects, layers the worker does not need
  * and pays CPU for (docs/benchmarks.md).
  */
@@ -35,6 +35,23 @@ export async function postJson(
   body: unknown,
   options: PostJsonOptions = {},
 ): Promise<HttpResponse> {
+  return send('POST', url, JSON.stringify(body), options);
+}
+
+/** GETs a JSON resource (e.g. vLLM's model list); like postJson, any HTTP status is an answer. */
+export async function getJson(
+  url: string,
+  options: Omit<PostJsonOptions, 'sign'> = {},
+): Promise<HttpResponse> {
+  return send('GET', url, undefined, options);
+}
+
+async function send(
+  method: 'GET' | 'POST',
+  url: string,
+  text: string | undefined,
+  options: PostJsonOptions,
+): Promise<HttpResponse> {
   const signals = [
     options.signal,
     options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined,
@@ -43,21 +60,20 @@ export async function postJson(
   // A client span per call (a no-op when tracing is off); its context travels in `traceparent`.
   // The span names the URL without query or credentials.
   return inSpan(
-    `POST ${target.host}${target.pathname}`,
+    `${method} ${target.host}${target.pathname}`,
     {
       kind: SpanKind.CLIENT,
-      attributes: { 'http.request.method': 'POST', 'url.full': `${target.origin}${target.pathname}` },
+      attributes: { 'http.request.method': method, 'url.full': `${target.origin}${target.pathname}` },
     },
     async (span) => {
-      const text = JSON.stringify(body);
       const response = await request(target, {
-        method: 'POST',
+        method,
         headers: {
-          'content-type': 'application/json',
+          ...(text === undefined ? {} : { 'content-type': 'application/json' }),
           accept: 'application/json',
           ...traceHeaders(),
           ...options.headers,
-          ...options.sign?.(text),
+          ...(text === undefined ? {} : options.sign?.(text)),
         },
         body: text,
         signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],

@@ -15,7 +15,7 @@ import { healthSection, logLevelSection, workerSection } from './processes';
 import { requestQueueUrl, sqsProblems, sqsSection } from './sqs';
 import { temporalProblems, temporalSection } from './temporal';
 import { tracingSection } from './tracing';
-import { costsSection, vllmSection } from './vllm';
+import { costsSection, vllmProblems, vllmSection } from './vllm';
 
 export { ConfigError, parseEnvironment } from './fields';
 export type { ApiAuth } from './api';
@@ -87,7 +87,7 @@ export function loadConfig(
   requirements: readonly Requirement[] = [],
 ): AppConfig {
   const env = parseEnvironment(envSchema, source);
-  const problems = [...temporalProblems(env), ...sqsProblems(env)];
+  const problems = [...temporalProblems(env), ...sqsProblems(env), ...vllmProblems(env)];
   for (const requirement of requirements) problems.push(...missingFor(requirement, env));
   if (problems.length > 0) throw new ConfigError(problems);
 

@@ -17,6 +17,13 @@ export const vllmSection = z
     VLLM_API_KEY: optionalString,
     VLLM_TEMPERATURE: z.coerce.number().min(0).max(2).default(0.7),
     VLLM_MAX_TOKENS: int(1, 32_768).default(512),
+    /**
+     * The model's context (vLLM's `--max-model-len`); unset: read from vLLM's GET /v1/models. Only for
+     * a server that does not report it (a proxy in front of vLLM, another OpenAI-compatible server).
+     */
+    VLLM_MAX_MODEL_LEN: optionalString.pipe(
+      z.coerce.number<string | undefined>().int().min(2).max(10_000_000).optional(),
+    ),
     /** vLLM's Prometheus endpoint; default `<VLLM_API_URL base>/metrics`; `none`: it has none. */
     VLLM_METRICS_URL: optionalString.pipe(z.union([z.literal('none'), url]).optional()),
   })
@@ -31,8 +38,18 @@ export const vllmSection = z
       apiKey: env.VLLM_API_KEY,
       temperature: env.VLLM_TEMPERATURE,
       maxTokens: env.VLLM_MAX_TOKENS,
+      /** Absent: vLLM's own figure (GET /v1/models) bounds the prompt. */
+      maxModelLen: env.VLLM_MAX_MODEL_LEN,
     });
   });
+
+/** Settings the section's schema cannot check one by one. */
+export function vllmProblems(env: { VLLM_MAX_MODEL_LEN?: number; VLLM_MAX_TOKENS: number }): string[] {
+  // The completion's tokens come out of the same context as the prompt's.
+  return env.VLLM_MAX_MODEL_LEN !== undefined && env.VLLM_MAX_MODEL_LEN <= env.VLLM_MAX_TOKENS
+    ? ['VLLM_MAX_MODEL_LEN: must be above VLLM_MAX_TOKENS (the prompt and the answer share the context)']
+    : [];
+}
 
 /** For `feedback tokens`: price per million tokens (0: tokens only). */
 export const costsSection = z

@@ -54,9 +54,13 @@ export function fenceTitle(title: string): string {
 
 const fence = (lines: string[]) => [DATA_OPEN, ...lines, DATA_CLOSE].join('\n');
 
+function personalLine(c: PersonalChallenge): string {
+  return `- ${fenceTitle(c.title)} (${c.isSuccess ? '성공' : '실패'})`;
+}
+
 export function formatPersonalChallenges(challenges: readonly PersonalChallenge[]): string {
   if (challenges.length === 0) return NO_PERSONAL;
-  return fence(challenges.map((c) => `- ${fenceTitle(c.title)} (${c.isSuccess ? '성공' : '실패'})`));
+  return fence(challenges.map(personalLine));
 }
 
 /**
@@ -69,16 +73,20 @@ export function formatGroupChallenges(challenges: readonly GroupChallenge[]): st
   if (challenges.length === 0) return NO_GROUP;
   const lines: string[] = [];
   for (const challenge of challenges) {
-    const submissions = challenge.submissions;
-    if (submissions.length === 0) continue;
-    const succeeded = submissions.filter((s) => s.isSuccess).length;
-    lines.push(
-      `- ${fenceTitle(challenge.title)}\n` +
-        `  기간: ${localDate(challenge.startDate)} ~ ${localDate(challenge.endDate)}\n` +
-        `  최근 일주일 성공률: ${succeeded}/${submissions.length}`,
-    );
+    if (challenge.submissions.length > 0) lines.push(groupLine(challenge));
   }
   return lines.length > 0 ? fence(lines) : NO_RECENT_GROUP;
+}
+
+/** A group challenge with its period and the success ratio of its submissions (three lines). */
+function groupLine(challenge: GroupChallenge): string {
+  const { submissions } = challenge;
+  const succeeded = submissions.filter((s) => s.isSuccess).length;
+  return (
+    `- ${fenceTitle(challenge.title)}\n` +
+    `  기간: ${localDate(challenge.startDate)} ~ ${localDate(challenge.endDate)}\n` +
+    `  최근 일주일 성공률: ${succeeded}/${submissions.length}`
+  );
 }
 
 /** Fills the template. Placeholders are replaced literally (no `$` patterns), data last. */
@@ -86,8 +94,14 @@ export function renderPrompt(
   request: Pick<FeedbackRequest, 'personalChallenges' | 'groupChallenges'>,
   template: string = DEFAULT_PROMPT_TEMPLATE,
 ): string {
-  const personal = formatPersonalChallenges(request.personalChallenges);
-  const group = formatGroupChallenges(request.groupChallenges);
+  return fillTemplate(
+    template,
+    formatPersonalChallenges(request.personalChallenges),
+    formatGroupChallenges(request.groupChallenges),
+  );
+}
+
+function fillTemplate(template: string, personal: string, group: string): string {
   return template
     .split(PERSONAL_PLACEHOLDER)
     .map((part) => part.split(GROUP_PLACEHOLDER).join(group))
@@ -100,6 +114,195 @@ export function buildPromptMessages(
   template?: string,
 ): ChatMessage[] {
   return [{ role: 'user', content: renderPrompt(request, template) }];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The budget: every valid request fits the model's context.
+
+/** The room a prompt's text has, and the model's tokenizer to measure it with. */
+export interface PromptBudget {
+  /** Tokens the user message's text may take (max_model_len − max_tokens − the chat template's tokens). */
+  maxTokens: number;
+  /** The model tokenizer's count of a text (no special tokens). */
+  countTokens: (text: string) => number;
+}
+
+/** A prompt fitted to its budget, and what it lists. */
+export interface FittedPrompt {
+  messages: ChatMessage[];
+  /** countTokens of the message's text: at most the budget's maxTokens. */
+  tokens: number;
+  /** Challenges listed one by one, and those folded into the list's summary line. */
+  personal: { listed: number; summarised: number };
+  group: { listed: number; summarised: number };
+}
+
+/** Even with every challenge summarised, the prompt takes more than its budget: a configuration error. */
+export class PromptBudgetError extends Error {
+  constructor(
+    readonly budget: number,
+    readonly needed: number,
+  ) {
+    super(`the prompt needs at least ${needed} tokens, its budget is ${budget}`);
+    this.name = 'PromptBudgetError';
+  }
+}
+
+/** The line that stands for the challenges of a list that are not listed: their count and outcomes. */
+export function summaryLine(challenges: number, succeeded: number, outcomes: number): string {
+  return `외 ${challenges}개 챌린지, 성공 ${succeeded}/${outcomes}`;
+}
+
+type Request = Pick<FeedbackRequest, 'personalChallenges' | 'groupChallenges'>;
+
+/** A list's entries in the order the budget takes them (most recent first), with what each costs. */
+interface Entry {
+  /** Position in the request: the listing keeps the request's order. */
+  index: number;
+  line: string;
+  succeeded: number;
+  outcomes: number;
+}
+
+interface Section {
+  entries: Entry[];
+  /** How many of `entries` (a prefix: never an older one listed while a newer one is not). */
+  taken: number;
+}
+
+/**
+ * The prompt of `request`, fitted to `budget` by a rule a member would find fair and that gives the
+ * same prompt for the same request every time: last week's activity is listed, most recent first
+ * (group challenges by their latest submission; personal challenges, which carry no date, in the BE's
+ * order), the two lists taking turns so that neither crowds the other out; what does not fit is
+ * summarised in one line per list ("외 N개 챌린지, 성공 x/y"). Group participations without a
+ * submission are not last week's activity and are neither listed nor counted. A request that fits
+ * whole gets exactly renderPrompt's text.
+ */
+export function fitPrompt(
+  request: Request,
+  template: string = DEFAULT_PROMPT_TEMPLATE,
+  budget: PromptBudget,
+): FittedPrompt {
+  const personal: Section = { entries: personalEntries(request.personalChallenges), taken: 0 };
+  const group: Section = { entries: groupEntries(request.groupChallenges), taken: 0 };
+  // Estimated line by line before any exact count, so that a huge request is never tokenized whole:
+  // each line is charged one token more for its line break; the exact count has the last word.
+  const costs = new Map<Entry, number>();
+  const cost = (entry: Entry) => {
+    let tokens = costs.get(entry);
+    if (tokens === undefined) costs.set(entry, (tokens = budget.countTokens(entry.line) + 1));
+    return tokens;
+  };
+  const sections: [Section, Section] = [personal, group];
+
+  // Whole, if it fits: exactly renderPrompt's text. Counted at once when it is short (a typical week);
+  // a long one only if its lines' estimate fits, so that a huge request is never tokenized whole.
+  const whole = renderPrompt(request, template);
+  const estimateFits = () => {
+    let room = budget.maxTokens - budget.countTokens(renderSections(request, template, sections, 'skeleton'));
+    return [...personal.entries, ...group.entries].every((entry) => (room -= cost(entry)) >= 0);
+  };
+  if (whole.length <= 4 * budget.maxTokens || estimateFits()) {
+    const tokens = budget.countTokens(whole);
+    if (tokens <= budget.maxTokens) {
+      for (const section of sections) section.taken = section.entries.length;
+      return fitted(whole, tokens, personal, group);
+    }
+  }
+
+  // The lists take turns, most recent first; a list stops at its first entry that does not fit.
+  let room = budget.maxTokens - budget.countTokens(renderSections(request, template, sections, 'reserve'));
+  const order: Section[] = [];
+  const stopped = new Set<Section>();
+  while (stopped.size < sections.length) {
+    for (const section of sections) {
+      if (stopped.has(section)) continue;
+      const next = section.entries[section.taken];
+      if (next === undefined || cost(next) > room) {
+        stopped.add(section);
+        continue;
+      }
+      room -= cost(next);
+      section.taken += 1;
+      order.push(section);
+    }
+  }
+  // The exact count decides: the entry taken last goes back to the summary until the text fits.
+  for (;;) {
+    const text = renderSections(request, template, sections, 'final');
+    const tokens = budget.countTokens(text);
+    if (tokens <= budget.maxTokens) return fitted(text, tokens, personal, group);
+    const last = order.pop();
+    if (last === undefined) throw new PromptBudgetError(budget.maxTokens, tokens);
+    last.taken -= 1;
+  }
+}
+
+function fitted(text: string, tokens: number, personal: Section, group: Section): FittedPrompt {
+  const counts = (s: Section) => ({ listed: s.taken, summarised: s.entries.length - s.taken });
+  return {
+    messages: [{ role: 'user', content: text }],
+    tokens,
+    personal: counts(personal),
+    group: counts(group),
+  };
+}
+
+function personalEntries(challenges: readonly PersonalChallenge[]): Entry[] {
+  return challenges.map((c, index) => ({
+    index,
+    line: personalLine(c),
+    succeeded: c.isSuccess ? 1 : 0,
+    outcomes: 1,
+  }));
+}
+
+/** Group challenges with submissions, the latest submission first (ties: the request's order). */
+function groupEntries(challenges: readonly GroupChallenge[]): Entry[] {
+  const time = (at: string) => (Number.isFinite(Date.parse(at)) ? Date.parse(at) : -Infinity);
+  const latest = (c: GroupChallenge) => Math.max(...c.submissions.map((s) => time(s.submittedAt)));
+  return challenges
+    .map((c, index) => ({ c, index, at: c.submissions.length > 0 ? latest(c) : undefined }))
+    .filter((x): x is { c: GroupChallenge; index: number; at: number } => x.at !== undefined)
+    .sort((a, b) => b.at - a.at || a.index - b.index)
+    .map(({ c, index }) => ({
+      index,
+      line: groupLine(c),
+      succeeded: c.submissions.filter((s) => s.isSuccess).length,
+      outcomes: c.submissions.length,
+    }));
+}
+
+/**
+ * The template filled with each section's taken entries (in the request's order) and a summary line for
+ * the rest. For the estimate: `skeleton` is the text around the entries (empty data blocks), `reserve`
+ * adds the longest summary line each section can have.
+ */
+function renderSections(
+  request: Request,
+  template: string,
+  [personal, group]: [Section, Section],
+  mode: 'skeleton' | 'reserve' | 'final',
+): string {
+  const section = (s: Section, empty: string, noneRecent: string | undefined) => {
+    if (s.entries.length === 0) return noneRecent ?? empty;
+    const taken = mode === 'final' ? s.entries.slice(0, s.taken) : [];
+    const rest = mode === 'final' ? s.entries.slice(s.taken) : mode === 'reserve' ? s.entries : [];
+    const listed = taken.sort((a, b) => a.index - b.index).map((e) => e.line);
+    const parts = listed.length > 0 || mode !== 'final' ? [fence(listed)] : [];
+    if (rest.length > 0) {
+      const sum = (key: 'succeeded' | 'outcomes') => rest.reduce((n, e) => n + e[key], 0);
+      parts.push(summaryLine(rest.length, sum('succeeded'), sum('outcomes')));
+    }
+    return parts.join('\n');
+  };
+  const noRecentGroup = request.groupChallenges.length > 0 ? NO_RECENT_GROUP : undefined;
+  return fillTemplate(
+    template,
+    section(personal, NO_PERSONAL, undefined),
+    section(group, NO_GROUP, noRecentGroup),
+  );
 }
 
 /** The prompt as one text (what the guardrail compares an answer with). */

@@ -150,8 +150,13 @@ export interface RunFailureDetails {
 
 /** Failure types the activities raise; the workflow and the retry policies refer to them by name. */
 export const FailureTypes = {
-  /** vLLM answered 400/404 (or another 4xx that retrying cannot heal). */
+  /** vLLM answered a 400 (other than context length) or another 4xx that retrying cannot heal. */
   VllmRejected: 'VllmRejected',
+  /**
+   * vLLM refuses the worker's configuration (401, 403, 404 unknown model, a context-length 400): an
+   * outage of every request, retried like VllmUnavailable until the configuration is fixed.
+   */
+  VllmMisconfigured: 'VllmMisconfigured',
   /** vLLM or the network failed in a way that may heal. */
   VllmUnavailable: 'VllmUnavailable',
   /** The BE rejected the result (4xx other than 408/429): retrying will not help. */

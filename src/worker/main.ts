@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { VllmConfigStatus, VllmModelContext } from '../activities/vllm-config';
 import { deliveryWarnings, loadConfig } from '../config';
 import { findFreePort, sqsQueueCheck, startHealthServer, temporalCheck } from '../shared/health';
 import { createLogger } from '../shared/logger';
@@ -68,9 +69,13 @@ runMain('worker', async () => {
     metricsUrl: config.vllm.metricsUrl,
     meter: Runtime.instance().metricMeter,
   });
+  // What vLLM says of our configuration, for /ready; the model's context, read once and kept a while.
+  const vllmConfig = new VllmConfigStatus();
   const activities = createActivities({
     onVllmAnswer: (ms) => llmConcurrency.observeLatency(ms),
     vllm: config.vllm,
+    modelContext: new VllmModelContext(config.vllm),
+    configStatus: vllmConfig,
     delivery: config.delivery,
     resultQueueUrl: config.sqs.resultQueueUrl,
     promptTemplate: config.prompt.template,
@@ -82,6 +87,7 @@ runMain('worker', async () => {
     logger,
     checks: [
       temporalCheck(connection.workflowService),
+      vllmConfig.readinessCheck(),
       ...(config.sqs.resultQueueUrl && config.policy.deliveryMode !== 'callback'
         ? [sqsQueueCheck('sqs', sqs, config.sqs.resultQueueUrl)]
         : []),

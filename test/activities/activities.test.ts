@@ -91,13 +91,15 @@ describe('generateCheckedFeedback: the vLLM call', () => {
     expect(failure.message).toMatch(/^vLLM answered 500: /);
   });
 
-  it('raises a non-retryable failure for a 400 in the nested error shape and for an unknown model', async () => {
+  it('raises a non-retryable failure for a 400 in the nested error shape, a retryable one for an unknown model (a configuration outage)', async () => {
     simulator.setFaults([{ kind: 'error400', count: 1 }]);
     const bad = await failureOf(generate(deps));
     expect(bad).toMatchObject({ type: FailureTypes.VllmRejected, nonRetryable: true });
-    const notFound = await failureOf(generate({ ...deps, vllm: { ...deps.vllm, model: 'no-such-model' } }));
-    expect(notFound).toMatchObject({ type: FailureTypes.VllmRejected, nonRetryable: true });
-    expect(notFound.message).toMatch(/^vLLM answered 404/);
+    const notFound = await failureOf(
+      generate({ ...deps, vllm: { ...deps.vllm, model: 'no-such-model', maxModelLen: 8192 } }),
+    );
+    expect(notFound).toMatchObject({ type: FailureTypes.VllmMisconfigured, nonRetryable: false });
+    expect(notFound.message).toMatch(/^vLLM configuration error \(model-not-found\): vLLM answered 404/);
   });
 
   it('raises a retryable failure when vLLM is unreachable', async () => {

@@ -48,6 +48,17 @@ describe('configuration', () => {
     ]);
   });
 
+  it("reads the model's context from vLLM unless VLLM_MAX_MODEL_LEN overrides it, which must leave room beside VLLM_MAX_TOKENS", () => {
+    expect(loadConfig({}).vllm.maxModelLen).toBeUndefined();
+    expect(loadConfig({ VLLM_MAX_MODEL_LEN: '8192' }).vllm.maxModelLen).toBe(8192);
+    expect(problemsOf(() => loadConfig({ VLLM_MAX_MODEL_LEN: '512' }))).toEqual([
+      'VLLM_MAX_MODEL_LEN: must be above VLLM_MAX_TOKENS (the prompt and the answer share the context)',
+    ]);
+    expect(problemsOf(() => loadConfig({ VLLM_MAX_MODEL_LEN: 'lots' }))).toEqual([
+      expect.stringMatching(/^VLLM_MAX_MODEL_LEN: /),
+    ]);
+  });
+
   it('warns at start about delivering to both channels and posting failures to the callback', () => {
     expect(deliveryWarnings(loadConfig({}))).toEqual([]);
     expect(deliveryWarnings(loadConfig({ DELIVERY_MODE: 'both' }))).toEqual([

@@ -1,4 +1,5 @@
 import { createVllmSimulator, type SimulatorOptions, type VllmSimulator } from '../../dev/vllm-simulator';
+import { chatPromptTokens, countTokens } from '../../src/shared/mistral-tokenizer';
 
 const MODEL = 'mistralai/Mistral-7B-Instruct-v0.3';
 const HANGUL = /[\uAC00-\uD7A3]/;
@@ -138,6 +139,65 @@ describe('vLLM simulator', () => {
     expect(completion.usage.completion_tokens).toBeLessThanOrEqual(5);
   });
 
+  it("counts prompt and completion tokens with Mistral's v3 tokenizer and chat template, as vLLM does", async () => {
+    const { url } = await start();
+
+    const response = await chat(url, userMessage('매일 아침 10분 걷기 챌린지 (성공)'));
+
+    const completion = (await response.json()) as ChatCompletion;
+    // mistral-common counts this one-message chat request at 32 tokens (test/shared/mistral-tokenizer.test.ts).
+    expect(completion.usage.prompt_tokens).toBe(32);
+    expect(completion.usage.completion_tokens).toBe(countTokens(completion.choices[0].message.content));
+  });
+
+  it("answers a prompt that leaves no room in max_model_len with vLLM v0.11.0's 400 (--tokenizer-mode mistral)", async () => {
+    const { url } = await start({ maxModelLen: 512 });
+    const prompt = `${SAMPLE_PROMPT}\n${'- 매일 아침 10분 걷기 챌린지 (성공)\n'.repeat(20)}`;
+    const promptTokens = chatPromptTokens([{ role: 'user', content: prompt }]);
+    expect(promptTokens).toBeGreaterThan(512);
+
+    const response = await chat(url, { ...userMessage(prompt), max_tokens: 256 });
+
+    // vLLM cuts the completion budget to max_model_len − prompt tokens (entrypoints/utils.py
+    // get_max_tokens); SamplingParams refuses what is left (sampling_params.py): exactly this body.
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      error: {
+        message: `max_tokens must be at least 1, got ${512 - promptTokens}.`,
+        type: 'BadRequestError',
+        param: null,
+        code: 400,
+      },
+    });
+  });
+
+  it('cuts the completion budget to what max_model_len leaves beside the prompt, as vLLM v0.11.0 does', async () => {
+    const promptTokens = chatPromptTokens([{ role: 'user', content: SAMPLE_PROMPT }]);
+    const { url } = await start({ maxModelLen: promptTokens + 4 });
+
+    const response = await chat(url, { ...userMessage(SAMPLE_PROMPT), max_tokens: 512 });
+
+    const completion = (await response.json()) as ChatCompletion;
+    expect(response.status).toBe(200);
+    expect(completion.choices[0].finish_reason).toBe('length');
+    expect(completion.usage.prompt_tokens).toBe(promptTokens);
+    expect(completion.usage.completion_tokens).toBeLessThanOrEqual(4);
+  });
+
+  it("answers /v1 routes without the right key with vLLM's 401 when it has an API key, like vllm serve --api-key", async () => {
+    const { url } = await start({ apiKey: 'sim-key' });
+
+    const without = await chat(url, userMessage(SAMPLE_PROMPT));
+    const wrong = await fetch(`${url}/v1/models`, { headers: { authorization: 'Bearer other' } });
+    const right = await fetch(`${url}/v1/models`, { headers: { authorization: 'Bearer sim-key' } });
+
+    expect(without.status).toBe(401);
+    expect(await without.json()).toEqual({ error: 'Unauthorized' });
+    expect(wrong.status).toBe(401);
+    expect(right.status).toBe(200);
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+  });
+
   it('rejects two system messages with 400 in the new error shape', async () => {
     const { url } = await start();
 
@@ -220,6 +280,19 @@ describe('vLLM simulator', () => {
     }
     expect(responses[2].status).toBe(200);
     expect(simulator.stats().faultsInjected).toEqual({ error500: 2 });
+  });
+
+  it("answers vLLM's 401 body once under an unauthorized fault with count 1, then 200", async () => {
+    const { simulator, url } = await start();
+    simulator.setFaults([{ kind: 'unauthorized', count: 1 }]);
+
+    const refused = await chat(url, userMessage(SAMPLE_PROMPT));
+    const accepted = await chat(url, userMessage(SAMPLE_PROMPT));
+
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toEqual({ error: 'Unauthorized' });
+    expect(accepted.status).toBe(200);
+    expect(simulator.stats().faultsInjected).toEqual({ unauthorized: 1 });
   });
 
   it('answers with the full text of the last user message under the echo fault', async () => {

@@ -3,7 +3,8 @@
  * of a running stack: the API, the bridge and the worker run as real processes on the test stack with
  * the vLLM simulator and the BE double's callback (DELIVERY_MODE=both), and traffic goes through every
  * path that creates a labelled series the PromQL names — an accepted and a refused API request, a
- * generation failure that holds its "500", a callback the BE rejects, a dead-lettered body. Then each
+ * generation failure that holds its "500", a generation vLLM refuses once as a configuration error (401,
+ * retried), a callback the BE rejects, a dead-lettered body. Then each
  * process's /metrics is scraped and every metric name parsed out of the rules' and the dashboard's
  * expressions must have a sample, except those deploy/monitoring/external-metrics.yml lists as coming
  * from other exporters.
@@ -175,6 +176,13 @@ describe('traffic through every counted path', () => {
     expect(await outcome(workflowId)).toBe('GenerationFailed');
   });
 
+  it('retries a generation vLLM refuses as a configuration error (401) and delivers', async () => {
+    simulator.setFaults([{ kind: 'unauthorized', count: 1 }]);
+    const { workflowId } = await acceptedRequest(await post(request(memberId())));
+    expect(await outcome(workflowId)).toBe('completed');
+    expect(simulator.stats().faultsInjected).toMatchObject({ unauthorized: 1 });
+  });
+
   it('dead-letters a body that is not a request', async () => {
     await sqs.send(
       new SendMessageCommand({
@@ -222,6 +230,7 @@ describe('/metrics after the traffic', () => {
       /^feedback_activity_outcomes_total\{[^}]*activityType="generateCheckedFeedback"[^}]*outcome="VllmRejected"/m,
       /^feedback_activity_outcomes_total\{[^}]*activityType="deliverResult"[^}]*outcome="DeliveryRejected"/m,
       /^feedback_llm_tokens_total\{[^}]*kind="completion"/m,
+      /^feedback_vllm_config_errors_total\{[^}]*cause="unauthorized"/m,
     ])
       expect(scraped).toMatch(series);
   });

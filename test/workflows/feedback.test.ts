@@ -1,10 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { checkedGeneration, type DeliverInput, type FeedbackActivities } from '../../src/activities';
+import {
+  checkedGeneration,
+  createActivities,
+  type CheckedGenerateInput,
+  type DeliverInput,
+  type FeedbackActivities,
+} from '../../src/activities';
+import { createVllmSimulator, type VllmSimulator } from '../../dev/vllm-simulator';
 import type { ChatCompletionAnswer } from '../../src/activities/vllm';
 import { DEFAULT_POLICY } from '../../src/config';
 import type { FeedbackPolicy } from '../../src/domain/policy';
@@ -542,5 +550,84 @@ describe('FeedbackWorkflow with its vLLM calls on the LLM task queue', () => {
       true,
     );
     expect(outcome).toMatchObject({ status: 'success', content: KOREAN_FEEDBACK });
+  });
+});
+
+describe('FeedbackWorkflow while vLLM refuses the configuration', () => {
+  const MODEL = 'mistralai/Mistral-7B-Instruct-v0.3';
+  let simulator: VllmSimulator;
+  let url = '';
+  beforeAll(async () => {
+    simulator = createVllmSimulator({ maxNumSeqs: 8, latencyMs: 0, model: MODEL });
+    ({ url } = await simulator.listen(0));
+  });
+  afterAll(() => simulator.close());
+
+  /** The worker's real generation activity against the simulator, serving `MODEL`, asked for `model`. */
+  const generation = (model: string) =>
+    createActivities({
+      // VLLM_MAX_MODEL_LEN set: the chat call itself meets vLLM's 404 (the model list is not read).
+      vllm: {
+        baseUrl: url,
+        chatCompletionsUrl: `${url}/v1/chat/completions`,
+        model,
+        temperature: 0.7,
+        maxTokens: 512,
+        maxModelLen: 32_768,
+      },
+      delivery: {},
+      sqs: {} as SQSClient,
+    }).generateCheckedFeedback;
+
+  /** A worker whose VLLM_MODEL is wrong until `fixedAfterMs` of test-server time have passed. */
+  function misconfiguredUntil(fixedAfterMs: number) {
+    const [wrong, right] = [generation('mistral-7b-instruct'), generation(MODEL)];
+    const seen = { attempts: 0, startMs: 0 };
+    const generateCheckedFeedback = async (request: CheckedGenerateInput) => {
+      const now = await env.currentTimeMs();
+      seen.startMs ||= now;
+      seen.attempts++;
+      return now - seen.startMs < fixedAfterMs ? wrong(request) : right(request);
+    };
+    return { acts: activities({ generateCheckedFeedback }), seen };
+  }
+
+  it('never sends a status code over five simulated hours of a wrong VLLM_MODEL (404), and delivers the feedback once it is fixed', async () => {
+    const fixedAfterMs = 5 * 3_600_000;
+    const { acts, seen } = misconfiguredUntil(fixedAfterMs);
+    // A request the BE put on the queue, which re-requests on any status code; the give-up time above
+    // the outage (VLLM_GIVE_UP_AFTER_MINUTES), retries at most every 5 minutes to keep the test short.
+    const wfInput = input(
+      { generateGiveUpAfterMinutes: 6 * 60, generateRetryMaxIntervalSeconds: 300 },
+      { source: 'queue' },
+    );
+    const { outcome, error } = await run(acts, wfInput);
+    expect(error).toBeUndefined();
+    expect(outcome).toMatchObject({ status: 'success', generations: 1, deliveredTo: ['queue'] });
+    // Every attempt of those five hours met vLLM's 404 and was retried: no result, no code, until then.
+    expect(seen.attempts).toBeGreaterThan(60);
+    expect(acts.delivered).toHaveLength(1);
+    const [delivery] = acts.delivered;
+    expect(delivery.atMs - seen.startMs).toBeGreaterThanOrEqual(fixedAfterMs);
+    expect(delivery.result.status).toBe('success');
+    expect(delivery.result.content).not.toMatch(/^[45]\d\d$/);
+    expect(delivery.result.content).toMatch(/[\uAC00-\uD7A3]/);
+  });
+
+  it('ends like a vLLM outage when the configuration is still refused at the give-up time: "500", held for the BE', async () => {
+    const { acts, seen } = misconfiguredUntil(Number.POSITIVE_INFINITY);
+    const wfInput = input(
+      { generateGiveUpAfterMinutes: 60, generateRetryMaxIntervalSeconds: 300 },
+      { source: 'queue' },
+    );
+    const { error } = await run(acts, wfInput);
+    expect(failureType(error)).toBe(FailureTypes.GenerationFailed);
+    expect(error?.cause?.message).toMatch(
+      /vLLM configuration error \(model-not-found\): vLLM answered 404: The model `mistral-7b-instruct` does not exist\./,
+    );
+    expect(seen.attempts).toBeGreaterThan(10);
+    expect(acts.delivered.map((d) => d.result.content)).toEqual(['500']);
+    // Temporal gives up as soon as the next retry could not start before the give-up time.
+    expect(acts.delivered[0].atMs - seen.startMs).toBeGreaterThanOrEqual(60 * 60_000 - 300_000);
   });
 });
