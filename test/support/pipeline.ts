@@ -50,6 +50,8 @@ export interface Pipeline {
   sqs: SQSClient;
   temporal: Client;
   simulator: VllmSimulator;
+  /** The simulator's base URL (its /sim/* routes: what it was asked). */
+  simulatorUrl: string;
   /**
    * The BE double's callback (any member is known). Its subscriber does not run: `results` collects
    * the result queue. It files one feedback per member and week (409 for a second one), as the BE does.
@@ -264,6 +266,7 @@ async function start(
     sqs,
     temporal,
     simulator,
+    simulatorUrl: vllmUrl,
     receiver,
     bridge,
     flowControl,
