@@ -8,7 +8,7 @@
  * A suite missing from the results (not run, or filtered out) keeps the time the table had.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { format, resolveConfig } from 'prettier';
 
 const ROOT = join(__dirname, '..');
@@ -21,11 +21,14 @@ interface JestResults {
   testResults: Array<{ name: string; startTime: number; endTime: number }>;
 }
 
+/** `test/…` of a result's absolute path, also for results of another clone (e.g. CI's). */
+const suitePath = (name: string) => name.slice(name.lastIndexOf('/test/') + 1);
+
 function measured(profile: string): Map<string, number> {
   const file = join(ROOT, '.data', profile, 'jest-results.json');
   if (!existsSync(file)) return new Map();
   const results = JSON.parse(readFileSync(file, 'utf8')) as JestResults;
-  return new Map(results.testResults.map((r) => [relative(ROOT, r.name), (r.endTime - r.startTime) / 1000]));
+  return new Map(results.testResults.map((r) => [suitePath(r.name), (r.endTime - r.startTime) / 1000]));
 }
 
 /** The table's current rows: suite → its time cell. */
