@@ -164,6 +164,8 @@ export class CallbackEndpoint {
     const parsed = parseResultBody(text);
     if (!parsed.ok) return reply(400, `${MESSAGES[400]}: ${parsed.reason}`);
     const { memberId, content } = parsed;
+    // The BE's catch-all answers any exception, a database error too, with 404.
+    if (this.options.store.isDown()) return reply(404, '예기치 못한 오류가 발생했습니다. (database down)');
     if (!this.options.store.isKnown(memberId)) return reply(404);
     const outcome = this.options.store.store({
       memberId,

@@ -54,7 +54,10 @@ function serve(): void {
     const { requestQueueUrl, resultQueueUrl, resultDlqUrl } = config.sqs;
     // Long polls of 20 s need a longer request timeout than the processes' default.
     const sqs = createSqsClient(config.sqs, { requestTimeoutMs: 30_000 });
+    const dev = loadDevConfig().beDouble;
     const double = createBeDouble({
+      timeZone: dev.timeZone,
+      subscriber: { pollDelayMs: dev.pollDelayMs },
       sqs,
       requestQueueUrl,
       resultQueueUrl,
@@ -63,11 +66,11 @@ function serve(): void {
       members: 'any',
       logger,
     });
-    const url = await double.listen(loadDevConfig().beDouble.port);
+    const url = await double.listen(dev.port);
     if (resultQueueUrl) double.startSubscriber();
     else logger.warn('AWS_SQS_FEEDBACK_RESULT_QUEUE_URL is not set: only the callback is served');
     logger.info(
-      { callback: url, resultQueueUrl, resultDlqUrl, week: double.week() },
+      { callback: url, resultQueueUrl, resultDlqUrl, week: double.week(), timeZone: double.timeZone },
       'BE double listening (callback) and subscribed (result queue)',
     );
     onShutdown(logger, async () => {

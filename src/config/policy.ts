@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { DELIVERY_MODES, type DeliveryMode, type FeedbackPolicy } from '../domain/policy';
-import { DEFAULT_BE_TIME_ZONE, isTimeZone } from '../domain/be-week';
+import { isTimeZone } from '../domain/be-week';
 import { DEFAULT_PROMPT_VERSION, GROUP_PLACEHOLDER, PERSONAL_PLACEHOLDER } from '../domain/prompt';
 import { int, optionalBool, optionalKeys, optionalString, optionalUrl } from './fields';
 
@@ -65,12 +65,11 @@ export const deliverySection = z
     BE_CALLBACK_SIGNING_SECRET: optionalString.pipe(
       z.string().min(32, 'must be at least 32 characters').optional(),
     ),
-    /** The zone the BE's week turns in (its JVM's default zone; its image sets no TZ: UTC). */
-    BE_TIME_ZONE: z
-      .string()
-      .min(1)
-      .refine(isTimeZone, 'must be an IANA time zone, e.g. UTC or Asia/Seoul')
-      .default(DEFAULT_BE_TIME_ZONE),
+    /** The zone the BE's week turns in (its JVM's default zone); unset: DEFAULT_BE_TIME_ZONE (UTC). */
+    BE_TIME_ZONE: optionalString.refine(
+      (zone) => zone === undefined || isTimeZone(zone),
+      'must be an IANA time zone, e.g. UTC or Asia/Seoul',
+    ),
   })
   .transform((env) =>
     optionalKeys({
