@@ -124,7 +124,7 @@ it('with the store down past maxReceiveCount the results are lost; redeliver --s
     dry &&
       mine(dry)
         .toSend.map((r) => r.memberId)
-        .sort(),
+        .sort((x, y) => x - y),
   ).toEqual([a, b, twice]);
 
   const done = await cli('redeliver', ...window, '--drain-check', '1', '--json');
