@@ -3,7 +3,8 @@
  * (test/fixtures/contract/CONTRACT.md, section 4), for local runs, tests, benchmarks and the chaos run:
  * it publishes requests as the BE does, consumes the result queue and its DLQ as the BE does, answers
  * the result callback as the BE's controller does, and files feedbacks per member and week by a clock
- * a test can set. Like the vLLM simulator, a development tool, not part of production.
+ * a test can set, the week turning in the BE's zone (UTC unless told). Its database can be down for a
+ * set time (`failStoreFor`). Like the vLLM simulator, a development tool, not part of production.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '../../src/shared/logger';
