@@ -24,6 +24,7 @@ import {
 
 export {
   CLOCK_PATH,
+  OUTAGE_PATH,
   PUBLISH_PATH,
   type CallbackAttempt,
   type CallbackFaults,

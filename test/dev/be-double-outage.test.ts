@@ -9,7 +9,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { createBeDouble } from '../../dev/be-double';
+import { createBeDouble, OUTAGE_PATH } from '../../dev/be-double';
 import { CALLBACK_PATH } from '../../src/domain/result';
 import { eventually } from '../support/eventually';
 
@@ -186,4 +186,29 @@ describe("the BE double's database outage", () => {
       await double.close();
     }
   });
+});
+
+it('takes its database down by the minutes posted to its outage route (npm run be -- outage 30), and back with 0', async () => {
+  const double = createBeDouble({ now: SEOUL_MONDAY_MORNING, members: 'any' });
+  const url = await double.listen();
+  const post = (body: unknown) =>
+    fetch(`${url}${OUTAGE_PATH}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as { message: string } }));
+  try {
+    expect(await post({ minutes: 30 })).toEqual({
+      status: 200,
+      body: { status: 200, message: 'database down', data: { minutes: 30 } },
+    });
+    expect(double.storeDown()).toBe(true);
+    double.advance(29 * MINUTE);
+    expect(double.storeDown()).toBe(true);
+    expect((await post({ minutes: 0 })).body.message).toBe('database up');
+    expect(double.storeDown()).toBe(false);
+    expect((await post({ minutes: 'lots' })).status).toBe(400);
+  } finally {
+    await double.close();
+  }
 });
