@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { int, parseEnvironment } from '../src/config/fields';
+import { DEFAULT_BE_TIME_ZONE, isTimeZone } from '../src/domain/be-week';
 
 export const devEnvSchema = z.object({
   VLLM_SIM_PORT: int(0, 65535).default(8800),
@@ -18,6 +19,14 @@ export const devEnvSchema = z.object({
   VLLM_SIM_MAX_MODEL_LEN: int(2, 10_000_000).default(32768),
   /** The BE double's callback port (`npm start`, `npm run be`). */
   BE_DOUBLE_PORT: int(0, 65535).default(8081),
+  /** The zone the double's week turns in: the BE's JVM's (UTC, as its image sets no TZ). */
+  BE_DOUBLE_TIME_ZONE: z
+    .string()
+    .min(1)
+    .refine(isTimeZone, 'must be an IANA time zone, e.g. UTC or Asia/Seoul')
+    .default(DEFAULT_BE_TIME_ZONE),
+  /** The double's pause between result-queue polls (the BE's is 5000 ms); 0: none. */
+  BE_DOUBLE_POLL_DELAY_MS: int(0, 600_000).default(0),
 });
 
 export interface DevConfig {
@@ -30,7 +39,7 @@ export interface DevConfig {
     overcommitPenalty: number;
     maxModelLen: number;
   };
-  beDouble: { port: number };
+  beDouble: { port: number; timeZone: string; pollDelayMs: number };
 }
 
 export function loadDevConfig(source: NodeJS.ProcessEnv = process.env): DevConfig {
@@ -45,6 +54,10 @@ export function loadDevConfig(source: NodeJS.ProcessEnv = process.env): DevConfi
       overcommitPenalty: env.VLLM_SIM_OVERCOMMIT_PENALTY,
       maxModelLen: env.VLLM_SIM_MAX_MODEL_LEN,
     },
-    beDouble: { port: env.BE_DOUBLE_PORT },
+    beDouble: {
+      port: env.BE_DOUBLE_PORT,
+      timeZone: env.BE_DOUBLE_TIME_ZONE,
+      pollDelayMs: env.BE_DOUBLE_POLL_DELAY_MS,
+    },
   };
 }

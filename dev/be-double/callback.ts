@@ -16,6 +16,8 @@ import type { BeStore } from './store';
 export const PUBLISH_PATH = '/be-double/publish';
 /** Dev-only: `POST {"days": n}` moves the double's clock n days on (play the next week); answers the week. */
 export const CLOCK_PATH = '/be-double/clock';
+/** Dev-only: `POST {"minutes": n}` takes the double's database down for n minutes (0: back up). */
+export const OUTAGE_PATH = '/be-double/outage';
 
 /** A result body as received; the BE reads memberId and content, our side adds the rest. */
 export type ResultBody = Partial<FeedbackResult> & Pick<FeedbackResult, 'memberId' | 'content'>;
@@ -153,6 +155,7 @@ export class CallbackEndpoint {
       return this.publish(text, res);
     if (req.method === 'POST' && path === CLOCK_PATH && this.options.advanceClock)
       return this.advanceClock(text, res);
+    if (req.method === 'POST' && path === OUTAGE_PATH) return this.outage(text, res);
     if (req.method !== 'POST' || path !== CALLBACK_PATH) return reply(404, 'not found');
     if (signatureValid === false) return reply(401);
     const injectedStatus = this.injectedFailure();
@@ -164,6 +167,8 @@ export class CallbackEndpoint {
     const parsed = parseResultBody(text);
     if (!parsed.ok) return reply(400, `${MESSAGES[400]}: ${parsed.reason}`);
     const { memberId, content } = parsed;
+    // The BE's catch-all answers any exception, a database error too, with 404.
+    if (this.options.store.isDown()) return reply(404, '예기치 못한 오류가 발생했습니다. (database down)');
     if (!this.options.store.isKnown(memberId)) return reply(404);
     const outcome = this.options.store.store({
       memberId,
@@ -205,6 +210,21 @@ export class CallbackEndpoint {
     } catch (err) {
       answer(400, err instanceof Error ? err.message : String(err), null);
     }
+  }
+
+  private outage(text: string, res: ServerResponse): void {
+    const minutes = (safeJson(text) as { minutes?: unknown } | undefined)?.minutes;
+    const ok =
+      typeof minutes === 'number' && Number.isFinite(minutes) && minutes >= 0 && minutes <= 7 * 24 * 60;
+    if (ok) this.options.store.failFor(minutes * 60_000);
+    res.writeHead(ok ? 200 : 400, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify(
+        ok
+          ? { status: 200, message: minutes > 0 ? 'database down' : 'database up', data: { minutes } }
+          : { status: 400, message: 'minutes must be a number in [0, 10080]', data: null },
+      ),
+    );
   }
 
   private advanceClock(text: string, res: ServerResponse): void {

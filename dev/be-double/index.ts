@@ -3,7 +3,8 @@
  * (test/fixtures/contract/CONTRACT.md, section 4), for local runs, tests, benchmarks and the chaos run:
  * it publishes requests as the BE does, consumes the result queue and its DLQ as the BE does, answers
  * the result callback as the BE's controller does, and files feedbacks per member and week by a clock
- * a test can set. Like the vLLM simulator, a development tool, not part of production.
+ * a test can set, the week turning in the BE's zone (UTC unless told). Its database can be down for a
+ * set time (`failStoreFor`). Like the vLLM simulator, a development tool, not part of production.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '../../src/shared/logger';
@@ -13,7 +14,6 @@ import { ResultSubscriber } from './subscriber';
 import {
   BeStore,
   createClock,
-  feedbackWeek,
   type DlqFailure,
   type ExpectedWeek,
   type ReceivedFeedback,
@@ -24,6 +24,7 @@ import {
 
 export {
   CLOCK_PATH,
+  OUTAGE_PATH,
   PUBLISH_PATH,
   type CallbackAttempt,
   type CallbackFaults,
@@ -39,6 +40,7 @@ export {
 } from './publisher';
 export { parseResultBody } from './subscriber';
 export {
+  DatabaseDownError,
   feedbackWeek,
   STATUS_CODE_CONTENT,
   type Channel,
@@ -65,7 +67,19 @@ export interface BeDoubleOptions {
   members?: 'known' | 'any';
   /** Start the clock at this instant (ms since the epoch); default now. */
   now?: number;
-  subscriber?: { waitTimeSeconds?: number; maxMessages?: number; visibilityTimeoutSeconds?: number };
+  /** The zone the BE's week turns in (its JVM's zone): default UTC, as its image sets no TZ. */
+  timeZone?: string;
+  /**
+   * The subscriber's pace (the BE's: 20 s long poll, 5 messages, 5 s pause) and a receive-level
+   * visibility (default the queue's). With the result queue's maxReceiveCount
+   * (`ensureFeedbackQueues`' resultMaxReceiveCount) they set how long a result survives an outage.
+   */
+  subscriber?: {
+    waitTimeSeconds?: number;
+    maxMessages?: number;
+    visibilityTimeoutSeconds?: number;
+    pollDelayMs?: number;
+  };
   /** Publisher backoff between attempts (default 300, 600 ms: three attempts). */
   publishBackoffMs?: number[];
   /** See CallbackOptions.signingSecret. */
@@ -79,8 +93,18 @@ export interface BeDouble {
   now(): number;
   setNow(ms: number): void;
   advance(ms: number): void;
-  /** The week a feedback received now (or at `ms`) is filed under. */
+  /** The week a feedback received now (or at `ms`) is filed under, in the double's zone. */
   week(ms?: number): string;
+  /** The zone its week turns in. */
+  timeZone: string;
+
+  // --- database ---
+  /**
+   * The BE's database is down for `ms` (the double's clock; 0 ends it): the subscriber leaves every
+   * result on the queue, the callback answers 404, the DLQ poller deletes what it gets unlogged.
+   */
+  failStoreFor(ms: number): void;
+  storeDown(): boolean;
 
   // --- members and publishing ---
   /** Makes a member known (e.g. one whose request went through our API); `body` is re-published on a status code. */
@@ -127,7 +151,7 @@ export interface BeDouble {
 }
 
 export function createBeDouble(options: BeDoubleOptions = {}): BeDouble {
-  const store = new BeStore(createClock(options.now), options.members ?? 'known');
+  const store = new BeStore(createClock(options.now), options.members ?? 'known', options.timeZone);
   const publisher =
     options.sqs && options.requestQueueUrl
       ? new BePublisher({
@@ -143,7 +167,7 @@ export function createBeDouble(options: BeDoubleOptions = {}): BeDouble {
     publish: publisher ? (body) => publisher.publish(body) : undefined,
     advanceClock: (ms) => {
       store.clock.advance(ms);
-      return feedbackWeek(store.clock.now());
+      return store.week();
     },
     logger: options.logger,
   });
@@ -157,7 +181,10 @@ export function createBeDouble(options: BeDoubleOptions = {}): BeDouble {
     now: () => store.clock.now(),
     setNow: (ms) => store.clock.setNow(ms),
     advance: (ms) => store.clock.advance(ms),
-    week: (ms) => feedbackWeek(ms ?? store.clock.now()),
+    week: (ms) => store.week(ms),
+    timeZone: store.timeZone,
+    failStoreFor: (ms) => store.failFor(ms),
+    storeDown: () => store.isDown(),
 
     knowMember: (memberId, body) => store.remember(memberId, body),
     publish: (request) => needPublisher().publish(request),

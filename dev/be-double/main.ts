@@ -8,6 +8,7 @@
  *                                       (through the running double when there is one, so that it can
  *                                       re-publish it on a status code; else straight to the queue)
  *   be-double-main advance <days>       moves the running double's clock on (e.g. 7: the next week)
+ *   be-double-main outage <minutes>     takes the running double's database down that long (0: up)
  *
  * Queue URLs come from the normal settings: AWS_SQS_FEEDBACK_QUEUE_URL (or _REQUEST_QUEUE_URL),
  * AWS_SQS_FEEDBACK_RESULT_QUEUE_URL, AWS_SQS_FEEDBACK_RESULT_DLQ_QUEUE_URL.
@@ -18,7 +19,7 @@ import { loadDevConfig } from '../config';
 import { createLogger } from '../../src/shared/logger';
 import { onShutdown, runMain } from '../../src/shared/process';
 import { createSqsClient } from '../../src/shared/sqs';
-import { CLOCK_PATH, createBeDouble, PUBLISH_PATH, type Publication } from '.';
+import { CLOCK_PATH, createBeDouble, OUTAGE_PATH, PUBLISH_PATH, type Publication } from '.';
 
 const [command, ...args] = process.argv.slice(2);
 
@@ -38,11 +39,19 @@ if (command === 'publish') {
       process.exit(1);
     },
   );
+} else if (command === 'outage') {
+  outage(args).then(
+    (line) => process.stdout.write(`${line}\n`),
+    (err: unknown) => {
+      process.stderr.write(`be-double outage: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
 } else if (command === undefined) {
   serve();
 } else {
   process.stderr.write(
-    `be-double: unknown command ${command} (none: serve; publish <memberId> <file|->; advance <days>)\n`,
+    `be-double: unknown command ${command} (none: serve; publish <memberId> <file|->; advance <days>; outage <minutes>)\n`,
   );
   process.exit(2);
 }
@@ -54,7 +63,10 @@ function serve(): void {
     const { requestQueueUrl, resultQueueUrl, resultDlqUrl } = config.sqs;
     // Long polls of 20 s need a longer request timeout than the processes' default.
     const sqs = createSqsClient(config.sqs, { requestTimeoutMs: 30_000 });
+    const dev = loadDevConfig().beDouble;
     const double = createBeDouble({
+      timeZone: dev.timeZone,
+      subscriber: { pollDelayMs: dev.pollDelayMs },
       sqs,
       requestQueueUrl,
       resultQueueUrl,
@@ -63,11 +75,11 @@ function serve(): void {
       members: 'any',
       logger,
     });
-    const url = await double.listen(loadDevConfig().beDouble.port);
+    const url = await double.listen(dev.port);
     if (resultQueueUrl) double.startSubscriber();
     else logger.warn('AWS_SQS_FEEDBACK_RESULT_QUEUE_URL is not set: only the callback is served');
     logger.info(
-      { callback: url, resultQueueUrl, resultDlqUrl, week: double.week() },
+      { callback: url, resultQueueUrl, resultDlqUrl, week: double.week(), timeZone: double.timeZone },
       'BE double listening (callback) and subscribed (result queue)',
     );
     onShutdown(logger, async () => {
@@ -104,6 +116,23 @@ async function advance(argv: string[]): Promise<string> {
   const envelope = (await response.json()) as { message: string; data: { week: string } | null };
   if (!response.ok || !envelope.data) throw new Error(envelope.message);
   return `the BE double's clock moved ${days} days on: results are now filed under the week of ${envelope.data.week}`;
+}
+
+async function outage(argv: string[]): Promise<string> {
+  const minutes = Number(argv[0]);
+  if (argv[0] === undefined || !Number.isFinite(minutes) || minutes < 0)
+    throw new Error('usage: outage <minutes> (0 brings the database back)');
+  const response = await fetch(`http://127.0.0.1:${loadDevConfig().beDouble.port}${OUTAGE_PATH}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ minutes }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const envelope = (await response.json()) as { message: string };
+  if (!response.ok) throw new Error(envelope.message);
+  return minutes > 0
+    ? `the BE double's database is down for ${minutes} minutes: results stay on the result queue until its redrive`
+    : "the BE double's database is up again";
 }
 
 async function publishThroughRunningDouble(port: number, body: string): Promise<Publication | undefined> {

@@ -3,7 +3,7 @@
  * the weekly feedbacks it stored and everything else it saw (duplicates, re-publishes, results it could
  * not process, DLQ failures). Tests and the chaos run read it and wait on it; `verdict` judges a run.
  */
-import { previousWeekMonday } from '../../src/domain/datetime';
+import { beWeek, DEFAULT_BE_TIME_ZONE } from '../../src/domain/be-week';
 
 /** A result content the BE reads as a recoverable failure (an HTTP status code as a string). */
 export const STATUS_CODE_CONTENT = /^[45]\d\d$/;
@@ -12,7 +12,7 @@ export type Channel = 'queue' | 'callback';
 
 export interface MemberWeek {
   memberId: number;
-  /** Monday (`yyyy-MM-dd`, Seoul) of the week the feedback is about. */
+  /** Monday (`yyyy-MM-dd`, in the double's zone) of the week the feedback is about. */
   week: string;
 }
 
@@ -58,6 +58,8 @@ export interface DlqFailure {
   body: string;
   at: number;
   messageId?: string;
+  /** False when the database was down: the BE could not even log it, and deleted it all the same. */
+  logged?: boolean;
 }
 
 export interface ExpectedWeek extends MemberWeek {
@@ -101,8 +103,21 @@ export function createClock(startMs?: number): BeClock {
   };
 }
 
-/** The week a feedback received at `ms` is filed under: the week the BE asks about at that time. */
-export const feedbackWeek = previousWeekMonday;
+/**
+ * The week a feedback received at `ms` is filed under: the week the BE asks about at that time, by
+ * `LocalDate.now()` in its JVM's zone (`timeZone`, UTC by default: its image sets no TZ).
+ */
+export function feedbackWeek(ms: number, timeZone: string = DEFAULT_BE_TIME_ZONE): string {
+  return beWeek(ms, timeZone);
+}
+
+/** What the BE's database being down does to a store call (the caller answers as the BE would). */
+export class DatabaseDownError extends Error {
+  constructor(readonly until: number) {
+    super(`database down until ${new Date(until).toISOString()} (the double's clock)`);
+    this.name = 'DatabaseDownError';
+  }
+}
 
 export type StoreOutcome =
   | { stored: true; feedback: ReceivedFeedback }
@@ -120,11 +135,40 @@ export class BeStore {
   private readonly changeListeners = new Set<() => void>();
   private readonly storedListeners = new Set<(feedback: ReceivedFeedback) => void>();
 
+  /** The double's clock until which its database is down (set by `failFor`). */
+  private downUntil = -Infinity;
+
   constructor(
     readonly clock: BeClock,
     /** 'any': every positive memberId is a member (the BE's member table has everyone). */
     private readonly memberPolicy: 'known' | 'any' = 'known',
+    /** The zone the week turns in (the BE's JVM's zone). */
+    readonly timeZone: string = DEFAULT_BE_TIME_ZONE,
   ) {}
+
+  /**
+   * The database is down for `ms` from now on the double's clock (0 ends an outage): every read and
+   * write fails, as the BE's do, until then.
+   */
+  failFor(ms: number): void {
+    this.downUntil = ms > 0 ? this.clock.now() + ms : -Infinity;
+    this.changed();
+  }
+
+  /** Whether the database is down now (by the double's clock). */
+  isDown(): boolean {
+    return this.clock.now() < this.downUntil;
+  }
+
+  /** Throws DatabaseDownError while the database is down: what any BE call that touches it does. */
+  checkDatabase(): void {
+    if (this.isDown()) throw new DatabaseDownError(this.downUntil);
+  }
+
+  /** The week a feedback received at `ms` (default now) is filed under, in the store's zone. */
+  week(ms: number = this.clock.now()): string {
+    return feedbackWeek(ms, this.timeZone);
+  }
 
   /** Makes `memberId` a known member; with `body`, the request the BE would assemble for it again. */
   remember(memberId: number, body?: string): void {
@@ -142,8 +186,9 @@ export class BeStore {
 
   /** Stores a feedback for the member's week at the double's clock, or records a duplicate. */
   store(input: Omit<ReceivedFeedback, 'week' | 'at' | 'receivedAt'>): StoreOutcome {
+    this.checkDatabase();
     const at = this.clock.now();
-    const received: ReceivedFeedback = { ...input, week: feedbackWeek(at), at, receivedAt: Date.now() };
+    const received: ReceivedFeedback = { ...input, week: this.week(at), at, receivedAt: Date.now() };
     const key = memberWeekKey(received);
     const existing = this.byMemberWeek.get(key);
     if (existing) {

@@ -27,6 +27,11 @@ export interface SubscriberOptions {
   /** Messages per receive (the BE's 5). */
   maxMessages?: number;
   /**
+   * Pause after each poll before the next (the BE's `scheduleWithFixedDelay` of 5 s); default 0, so
+   * that tests and the chaos run are not paced down. A long-outage test sets it with the visibility.
+   */
+  pollDelayMs?: number;
+  /**
    * Visibility of received messages; default the queue's own. A short one lets an undeleted result
    * come back (and reach the DLQ by redrive) within a test.
    */
@@ -109,15 +114,25 @@ export class ResultSubscriber {
         continue;
       }
       // One at a time, as the BE's listener handles a batch.
-      for (const message of messages) {
-        if ((await handle(message)) === 'keep') continue;
-        try {
-          await sqs.send(
-            new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
-          );
-        } catch (err) {
-          logger?.warn({ queueUrl, err: errorMessage(err) }, 'BE double: delete failed; it will come back');
-        }
+      await this.handleBatch(queueUrl, messages, handle);
+      if (this.options.pollDelayMs) await abortableDelay(this.options.pollDelayMs, signal);
+    }
+  }
+
+  private async handleBatch(
+    queueUrl: string,
+    messages: Message[],
+    handle: (m: Message) => Promise<Outcome>,
+  ): Promise<void> {
+    const { sqs, logger } = this.options;
+    for (const message of messages) {
+      if ((await handle(message)) === 'keep') continue;
+      try {
+        await sqs.send(
+          new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
+        );
+      } catch (err) {
+        logger?.warn({ queueUrl, err: errorMessage(err) }, 'BE double: delete failed; it will come back');
       }
     }
   }
@@ -141,6 +156,8 @@ export class ResultSubscriber {
     };
     if (!parsed.ok) return keep(parsed.reason);
     const { memberId, content, requestId } = parsed;
+    // Every path reads the database first (the member, the week's feedback, the request to re-assemble).
+    if (store.isDown()) return keep('database down');
     if (!store.isKnown(memberId)) return keep(`unknown member ${memberId}`);
 
     if (STATUS_CODE_CONTENT.test(content)) {
@@ -207,7 +224,13 @@ export class ResultSubscriber {
   }
 
   private handleDeadLetter(message: Message): Promise<Outcome> {
-    this.options.store.recordDlqFailure({ body: message.Body ?? '', messageId: message.MessageId });
+    // The BE logs it in its database and deletes it in a finally: with the database down it is
+    // deleted unlogged (lost).
+    this.options.store.recordDlqFailure({
+      body: message.Body ?? '',
+      messageId: message.MessageId,
+      logged: !this.options.store.isDown(),
+    });
     this.options.logger?.warn(
       { messageId: message.MessageId, body: (message.Body ?? '').slice(0, 200) },
       'BE double: result in the DLQ recorded as a failure',

@@ -6,8 +6,10 @@
  */
 import { deliverResult, type DeliveryDeps } from './delivery';
 import { generateCheckedFeedback, type GenerationDeps } from './generation';
+import { resultQueueBacklog } from './result-queue';
 
 export type { DeliverInput } from './delivery';
+export type { ResultQueueBacklog } from './result-queue';
 export { checkedGeneration, type CheckedFeedback, type CheckedGenerateInput } from './generation';
 
 export type ActivityDeps = GenerationDeps & DeliveryDeps;
@@ -16,7 +18,14 @@ export function createActivities(deps: ActivityDeps) {
   return {
     generateCheckedFeedback: generateCheckedFeedback(deps),
     deliverResult: deliverResult(deps),
+    resultQueueBacklog: resultQueueBacklog(deps),
   };
 }
 
-export type FeedbackActivities = ReturnType<typeof createActivities>;
+type AllActivities = ReturnType<typeof createActivities>;
+/**
+ * The activities the worker registers. resultQueueBacklog is only RedeliverWindowWorkflow's: optional,
+ * so that a fake of the feedback path (tests, recorded histories) needs none.
+ */
+export type FeedbackActivities = Omit<AllActivities, 'resultQueueBacklog'> &
+  Partial<Pick<AllActivities, 'resultQueueBacklog'>>;

@@ -11,6 +11,7 @@ import { FEEDBACK_STAGES, type FeedbackStage } from '../domain/workflow';
 import { listDlq, redriveDlq } from '../ops/dlq';
 import { listFeedback, OperationError, redeliverFeedback, retryFeedback } from '../ops/operations';
 import { lookupFeedbackStatus, type FeedbackStatusView } from '../run/status';
+import { redeliverWindow, type RedeliverWindowReport } from '../ops/redeliver-window';
 import { listTokenUsage, type TokenTotals } from '../ops/tokens';
 import { createSqsClient } from '../shared/sqs';
 import { connectTemporalClient } from '../shared/temporal';
@@ -79,6 +80,43 @@ export function tokenTable(totals: TokenTotals): string[] {
   const format = (line: string[]) =>
     line.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ');
   return [format(header), ...cells.map(format)];
+}
+
+interface RedeliverOptions {
+  since?: Date;
+  until?: Date;
+  dryRun?: boolean;
+  drainCheck: number;
+  wait: boolean;
+  json?: boolean;
+}
+
+/** What `redeliver --since` prints: each result to send, each skipped with why, then what happened. */
+export function windowReportLines(
+  report: RedeliverWindowReport,
+  opts: { dryRun?: boolean; wait?: boolean } = {},
+): string[] {
+  const lines = [`window ${report.since} – ${report.until} (the BE's week in ${report.timeZone})`];
+  for (const r of report.toSend)
+    lines.push(
+      `send     ${r.requestId}  member ${r.memberId}  closed ${r.closedAt}  not after ${r.notAfter}`,
+    );
+  for (const s of report.skipped)
+    lines.push(`skipped  ${s.requestId}  member ${s.memberId}  ${s.reason}: ${s.detail}`);
+  lines.push(`${report.toSend.length} to send, ${report.skipped.length} skipped`);
+  if (opts.dryRun) lines.push('dry run: nothing sent');
+  else if (report.workflowIds.length > 0 && !report.outcome)
+    lines.push(
+      `started ${report.workflowIds.join(', ')}: they send once the result queue has drained ` +
+        '(feedback status shows nothing for them; see the Web UI)',
+    );
+  if (report.outcome) {
+    const { delivered, weekTurned, failed } = report.outcome;
+    lines.push(`re-sent ${delivered.length} to the result queue (${report.workflowIds.join(', ')})`);
+    for (const id of weekTurned) lines.push(`not sent ${id}: the BE's week turned while the queue drained`);
+    for (const f of failed) lines.push(`failed   ${f.requestId}: ${f.error}`);
+  }
+  return lines;
 }
 
 export interface CliState {
@@ -175,11 +213,44 @@ export function buildCli(io: CliIo, state: CliState = { code: 0 }): Command {
 
   program
     .command('redeliver')
-    .description('Send the stored result of a closed request to the BE again (durably, with retries).')
-    .argument('<requestId>')
+    .description(
+      'Send the stored result of a closed request to the BE again (durably, with retries); with --since ' +
+        'instead of a request, the safe results of a window the BE lost (docs/operations.md).',
+    )
+    .argument('[requestId]')
+    .option(
+      '--since <when>',
+      "a window's results: closed at or after (7d, 24h, 30m or an ISO date-time)",
+      (v) => parseSince(v),
+    )
+    .option('--until <when>', 'with --since: closed before this (default now)', (v) => parseSince(v))
+    .option('--dry-run', 'with --since: only show what would be sent and what is skipped')
+    .option(
+      '--drain-check <seconds>',
+      'with --since: seconds between reads of the result queue',
+      positiveInt,
+      30,
+    )
     .option('--no-wait', 'start the redelivery and return')
     .option('--json', 'print JSON')
-    .action(async (requestId: string, opts: { wait: boolean; json?: boolean }) => {
+    .action(async (requestId: string | undefined, opts: RedeliverOptions, command: Command) => {
+      if (opts.since !== undefined || opts.until !== undefined) {
+        // command.error prints the message and ends with the usage exit code.
+        if (requestId !== undefined || opts.since === undefined)
+          command.error('error: give either a requestId or --since [--until]');
+        const report = await redeliverWindow(await getTemporal(), getConfig(), {
+          since: opts.since,
+          until: opts.until,
+          dryRun: opts.dryRun,
+          wait: opts.wait,
+          drainCheckSeconds: opts.drainCheck,
+        });
+        if (opts.json) return json(report);
+        for (const line of windowReportLines(report, opts)) io.out(line);
+        if ((report.outcome?.failed.length ?? 0) > 0) state.code = ExitCodes.failed;
+        return;
+      }
+      if (requestId === undefined) command.error('error: give a requestId or --since [--until]');
       const report = await redeliverFeedback(await getTemporal(), getConfig(), requestId, {
         wait: opts.wait,
       });

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { DELIVERY_MODES, type DeliveryMode, type FeedbackPolicy } from '../domain/policy';
+import { isTimeZone } from '../domain/be-week';
 import { DEFAULT_PROMPT_VERSION, GROUP_PLACEHOLDER, PERSONAL_PLACEHOLDER } from '../domain/prompt';
 import { int, optionalBool, optionalKeys, optionalString, optionalUrl } from './fields';
 
@@ -64,6 +65,11 @@ export const deliverySection = z
     BE_CALLBACK_SIGNING_SECRET: optionalString.pipe(
       z.string().min(32, 'must be at least 32 characters').optional(),
     ),
+    /** The zone the BE's week turns in (its JVM's default zone); unset: DEFAULT_BE_TIME_ZONE (UTC). */
+    BE_TIME_ZONE: optionalString.refine(
+      (zone) => zone === undefined || isTimeZone(zone),
+      'must be an IANA time zone, e.g. UTC or Asia/Seoul',
+    ),
   })
   .transform((env) =>
     optionalKeys({
@@ -71,6 +77,7 @@ export const deliverySection = z
       callbackAuthorization: env.BE_CALLBACK_AUTHORIZATION,
       /** HMAC-SHA256 secret for the callback's signature headers (secret, never logged). */
       callbackSigningSecret: env.BE_CALLBACK_SIGNING_SECRET,
+      beTimeZone: env.BE_TIME_ZONE,
     }),
   );
 

@@ -138,8 +138,6 @@ export function localDate(canonical: string): string {
   return canonical.slice(0, 10);
 }
 
-const DAY_MS = 24 * 3_600_000;
-
 /** Canonical Seoul-local form of an instant, e.g. for "now" or an SQS SentTimestamp. */
 export function fromEpochMillis(ms: number): string {
   const seoul = new Date(ms + SEOUL_OFFSET_MS);
@@ -153,13 +151,4 @@ export function fromEpochMillis(ms: number): string {
     nanos: seoul.getUTCMilliseconds() * 1_000_000,
     offset: SEOUL_OFFSET,
   });
-}
-
-/**
- * The week the BE asks about at an instant: `yyyy-MM-dd` of the Monday of the previous Monday–Sunday
- * week in Seoul (this week's Monday minus 7 days). The BE files a result under it at receipt.
- */
-export function previousWeekMonday(ms: number): string {
-  const sinceMonday = (new Date(ms + SEOUL_OFFSET_MS).getUTCDay() + 6) % 7;
-  return localDate(fromEpochMillis(ms - (sinceMonday + 7) * DAY_MS));
 }

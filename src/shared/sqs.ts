@@ -46,6 +46,8 @@ export interface QueueSetupOptions {
   visibilityTimeoutSeconds?: number;
   /** Receives of one result before SQS moves it to the result DLQ (default RESULT_MAX_RECEIVE_COUNT). */
   resultMaxReceiveCount?: number;
+  /** The result queue's visibility timeout (default RESULT_VISIBILITY_TIMEOUT_SECONDS); a test shortens it. */
+  resultVisibilityTimeoutSeconds?: number;
 }
 
 /** Attribute names carried by messages the bridge dead-letters (read back by `feedback dlq`). */
@@ -56,12 +58,18 @@ export const DLQ_ATTRIBUTES = {
 } as const;
 
 /**
- * The BE leaves a result it cannot process undeleted (unknown member, unparsable body) and polls the
- * result DLQ for them. Its subscriber receives every 20 s at most while it runs and its visibility is
- * the queue's 30 s default, so 100 receives last at least an hour of failed processing before a
- * result is moved; while the BE is down nothing is received and nothing counts toward it.
+ * The BE leaves a result it cannot process undeleted (unknown member, unparsable body, its database
+ * down) and polls the result DLQ, where it logs each result (which needs its database too) and always
+ * deletes it: a result moved there is lost. So the redrive waits as long as SQS allows, 1000 receives
+ * (SQS's maximum). The BE's subscriber sets no visibility of its own and the result queue keeps SQS's
+ * default 30 s (RESULT_VISIBILITY_TIMEOUT_SECONDS), so a result survives at least 1000 × 30 s =
+ * 8 h 20 min of failed processing (about 9 h 45 min with the BE's 5 s pause between polls); while the
+ * BE is down nothing is received and nothing counts.
  */
-export const RESULT_MAX_RECEIVE_COUNT = 100;
+export const RESULT_MAX_RECEIVE_COUNT = 1000;
+
+/** The result queue's visibility timeout: SQS's default, which the BE's subscriber relies on. */
+export const RESULT_VISIBILITY_TIMEOUT_SECONDS = 30;
 
 /**
  * Creates (or finds, CreateQueue is idempotent for equal attributes) the FIFO request queue, its FIFO
@@ -97,6 +105,7 @@ export async function ensureFeedbackQueues(
   });
   const resultQueueUrl = await createQueue(client, `${prefix}-result.fifo`, {
     ...fifo,
+    VisibilityTimeout: String(options.resultVisibilityTimeoutSeconds ?? RESULT_VISIBILITY_TIMEOUT_SECONDS),
     RedrivePolicy: JSON.stringify({
       deadLetterTargetArn: await queueArn(client, resultDlqUrl),
       maxReceiveCount: options.resultMaxReceiveCount ?? RESULT_MAX_RECEIVE_COUNT,

@@ -166,3 +166,13 @@ describe('the prompt', () => {
     ]);
   });
 });
+
+describe("the BE's zone (BE_TIME_ZONE)", () => {
+  it('is unset by default (the BE week is then UTC) and takes an IANA zone', () => {
+    expect(loadConfig({}).delivery.beTimeZone).toBeUndefined();
+    expect(loadConfig({ BE_TIME_ZONE: 'Asia/Seoul' }).delivery.beTimeZone).toBe('Asia/Seoul');
+    expect(problemsOf(() => loadConfig({ BE_TIME_ZONE: 'Korea Time' }))).toEqual([
+      expect.stringMatching(/^BE_TIME_ZONE: must be an IANA time zone/),
+    ]);
+  });
+});

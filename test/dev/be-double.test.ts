@@ -21,7 +21,7 @@ import { freshQueues, testSqsClient } from '../support/stack';
 
 jest.setTimeout(60_000);
 
-/** Wednesday 2025-06-18 12:00 in Seoul: feedbacks received then are about the week of Monday 2025-06-09. */
+/** Wednesday 2025-06-18 12:00 in Seoul (03:00 UTC): feedbacks received then are about the week of Monday 2025-06-09. */
 const WEDNESDAY = Date.parse('2025-06-18T12:00:00+09:00');
 const WEEK_MS = 7 * 24 * 3_600_000;
 
@@ -103,12 +103,13 @@ async function postCallback(body: unknown): Promise<{ status: number; envelope: 
 }
 
 describe('feedbackWeek', () => {
-  it('is the Monday of the previous week in Seoul, turning at Monday 00:00 Seoul time', () => {
+  it("is the Monday of the previous week in the BE's zone, UTC by default: turning at Monday 00:00 UTC", () => {
     expect(feedbackWeek(WEDNESDAY)).toBe('2025-06-09');
-    expect(feedbackWeek(Date.parse('2025-06-16T00:00:00+09:00'))).toBe('2025-06-09');
-    expect(feedbackWeek(Date.parse('2025-06-15T23:59:59+09:00'))).toBe('2025-06-02');
-    // Sunday 20:00 UTC is already Monday 05:00 in Seoul.
-    expect(feedbackWeek(Date.parse('2025-06-15T20:00:00Z'))).toBe('2025-06-09');
+    expect(feedbackWeek(Date.parse('2025-06-16T00:00:00Z'))).toBe('2025-06-09');
+    expect(feedbackWeek(Date.parse('2025-06-15T23:59:59Z'))).toBe('2025-06-02');
+    // Monday 05:00 in Seoul is still Sunday 20:00 UTC: the BE's week has not turned.
+    expect(feedbackWeek(Date.parse('2025-06-16T05:00:00+09:00'))).toBe('2025-06-02');
+    expect(feedbackWeek(Date.parse('2025-06-16T05:00:00+09:00'), 'Asia/Seoul')).toBe('2025-06-09');
   });
 });
 

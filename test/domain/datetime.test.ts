@@ -1,9 +1,4 @@
-import {
-  formatDateTime,
-  fromEpochMillis,
-  parseLocalDateTime,
-  previousWeekMonday,
-} from '../../src/domain/datetime';
+import { formatDateTime, fromEpochMillis, parseLocalDateTime } from '../../src/domain/datetime';
 
 const canonical = (input: unknown): string => {
   const parsed = parseLocalDateTime(input);
@@ -66,17 +61,5 @@ describe('BE date-time parsing', () => {
   it('formats an instant as Seoul local time', () => {
     expect(fromEpochMillis(Date.parse('2025-06-16T00:00:00Z'))).toBe('2025-06-16T09:00:00+09:00');
     expect(fromEpochMillis(Date.parse('2025-06-15T15:30:00.250Z'))).toBe('2025-06-16T00:30:00.25+09:00');
-  });
-});
-
-describe('previousWeekMonday (the week the BE asks about)', () => {
-  it("is last week's Monday in Seoul, turning at Monday 00:00 Seoul time whatever the UTC date", () => {
-    // Sunday 23:59 Seoul (Sunday 14:59 UTC): this week began Monday 06-09, so last week's is 06-02.
-    expect(previousWeekMonday(Date.parse('2025-06-15T23:59:00+09:00'))).toBe('2025-06-02');
-    // Monday 00:00 Seoul is still Sunday 15:00 UTC: a new week in Seoul.
-    expect(previousWeekMonday(Date.parse('2025-06-16T00:00:00+09:00'))).toBe('2025-06-09');
-    expect(previousWeekMonday(Date.parse('2025-06-18T12:00:00+09:00'))).toBe('2025-06-09');
-    // Across a month and a year end.
-    expect(previousWeekMonday(Date.parse('2026-01-01T09:00:00+09:00'))).toBe('2025-12-22');
   });
 });

@@ -1,4 +1,5 @@
-import { parseSince, runCli, tokenTable, ExitCodes } from '../../src/cli/feedback';
+import { parseSince, runCli, tokenTable, windowReportLines, ExitCodes } from '../../src/cli/feedback';
+import type { RedeliverWindowReport } from '../../src/ops/redeliver-window';
 import { listedStage, listQuery } from '../../src/ops/operations';
 
 const io = () => {
@@ -123,5 +124,58 @@ describe('operator CLI arguments', () => {
     const { err, io: cliIo } = io();
     expect(await runCli(['dlq', 'list'], cliIo)).toBe(ExitCodes.usage);
     expect(err.join('\n')).toMatch(/AWS_SQS_FEEDBACK_DLQ_URL: required for this command/);
+  });
+});
+
+describe('redeliver --since', () => {
+  it('exits 2 for a requestId together with --since, --until alone, or neither, before connecting', async () => {
+    for (const args of [
+      ['redeliver', 'req-1', '--since', '24h'],
+      ['redeliver', '--until', '1h'],
+      ['redeliver'],
+    ]) {
+      const run = io();
+      expect(await runCli(args, run.io)).toBe(ExitCodes.usage);
+      expect(run.err.join('\n')).toMatch(/requestId or --since/);
+    }
+    const bad = io();
+    expect(await runCli(['redeliver', '--since', 'yesterday'], bad.io)).toBe(ExitCodes.usage);
+    expect(bad.err.join('\n')).toMatch(/7d, 24h/);
+  });
+
+  it('prints each result to send and each skipped one with its reason, then what was re-sent', () => {
+    const report: RedeliverWindowReport = {
+      since: '2025-06-17T00:00:00.000Z',
+      until: '2025-06-18T00:00:00.000Z',
+      timeZone: 'UTC',
+      toSend: [
+        {
+          requestId: 'req-1',
+          memberId: 1,
+          closedAt: '2025-06-17T03:00:00.000Z',
+          notAfter: '2025-06-23T00:00:00.000Z',
+        },
+      ],
+      skipped: [
+        {
+          requestId: 'req-2',
+          memberId: 2,
+          reason: 'not-feedback',
+          detail: 'its result was the status code "500"',
+        },
+      ],
+      workflowIds: ['redeliver-window-1-1'],
+      outcome: { delivered: ['req-1'], weekTurned: [], failed: [] },
+    };
+    expect(windowReportLines(report)).toEqual([
+      "window 2025-06-17T00:00:00.000Z – 2025-06-18T00:00:00.000Z (the BE's week in UTC)",
+      'send     req-1  member 1  closed 2025-06-17T03:00:00.000Z  not after 2025-06-23T00:00:00.000Z',
+      'skipped  req-2  member 2  not-feedback: its result was the status code "500"',
+      '1 to send, 1 skipped',
+      're-sent 1 to the result queue (redeliver-window-1-1)',
+    ]);
+    expect(windowReportLines({ ...report, workflowIds: [], outcome: undefined }, { dryRun: true })).toContain(
+      'dry run: nothing sent',
+    );
   });
 });

@@ -70,7 +70,7 @@ describe('ensureFeedbackQueues', () => {
     expect(await attributes(queues.requestQueueUrl)).toMatchObject({ VisibilityTimeout: '60' });
   });
 
-  it('redrives the request queue to its DLQ after 10 receives and a result to the result DLQ after 100, by default', async () => {
+  it('redrives the request queue to its DLQ after 10 receives and a result to the result DLQ after 1000 (SQS maximum) with 30 s visibility, by default', async () => {
     const queues = await ensureFeedbackQueues(sqs, `t-setup-${randomUUID().slice(0, 8)}`);
     const redrive = async (url: string) => JSON.parse((await attributes(url)).RedrivePolicy as string);
     expect(await redrive(queues.requestQueueUrl)).toMatchObject({
@@ -81,19 +81,25 @@ describe('ensureFeedbackQueues', () => {
       deadLetterTargetArn: await queueArn(sqs, queues.resultDlqUrl),
       maxReceiveCount: RESULT_MAX_RECEIVE_COUNT,
     });
-    expect(RESULT_MAX_RECEIVE_COUNT).toBe(100);
+    expect(RESULT_MAX_RECEIVE_COUNT).toBe(1000);
+    expect(await attributes(queues.resultQueueUrl)).toMatchObject({ VisibilityTimeout: '30' });
   });
 
   it('takes the visibility timeout and receive counts it is given, and finds the same queues again', async () => {
     const prefix = `t-setup-${randomUUID().slice(0, 8)}`;
-    const options = { visibilityTimeoutSeconds: 30, maxReceiveCount: 2, resultMaxReceiveCount: 3 };
+    const options = {
+      visibilityTimeoutSeconds: 30,
+      maxReceiveCount: 2,
+      resultMaxReceiveCount: 3,
+      resultVisibilityTimeoutSeconds: 2,
+    };
     const queues = await ensureFeedbackQueues(sqs, prefix, options);
     const request = await attributes(queues.requestQueueUrl);
     expect(request.VisibilityTimeout).toBe('30');
     expect(JSON.parse(request.RedrivePolicy as string).maxReceiveCount).toBe(2);
-    expect(
-      JSON.parse((await attributes(queues.resultQueueUrl)).RedrivePolicy as string).maxReceiveCount,
-    ).toBe(3);
+    const result = await attributes(queues.resultQueueUrl);
+    expect(JSON.parse(result.RedrivePolicy as string).maxReceiveCount).toBe(3);
+    expect(result.VisibilityTimeout).toBe('2');
     expect(await ensureFeedbackQueues(sqs, prefix, options)).toEqual(queues);
   });
 });

@@ -29,11 +29,11 @@ import {
   createMetricsRegistry,
   type Registry,
 } from '../../src/shared/metrics';
-import { beRequestBody, createBeDouble, type BeDouble } from '../../dev/be-double';
+import { beRequestBody, createBeDouble, type BeDouble, type BeDoubleOptions } from '../../dev/be-double';
 import { createVllmSimulator, type SimulatorOptions, type VllmSimulator } from '../../dev/vllm-simulator';
 import { SqsBridge } from '../../src/sqs-bridge/bridge';
 import { createLogger } from '../../src/shared/logger';
-import type { FeedbackQueues } from '../../src/shared/sqs';
+import type { FeedbackQueues, QueueSetupOptions } from '../../src/shared/sqs';
 import { LlmConcurrencyControl } from '../../src/llm-concurrency/control';
 import { createFeedbackWorker, createLlmWorker, llmActivities } from '../../src/worker/worker';
 import { freshQueues, testConfig, testSqsClient, testStack } from './stack';
@@ -90,6 +90,10 @@ export interface PipelineOptions {
   flow?: Partial<AppConfig['llmConcurrency']>;
   /** The flow control's gauges (limit, calls in flight, vLLM waiting) go to this meter. */
   flowMeter?: MetricMeter;
+  /** The queues' setup, e.g. a result queue that redrives after a few short receives (an outage test). */
+  queues?: QueueSetupOptions;
+  /** The BE double's zone and subscriber pace (with `beSubscriber`). */
+  beDouble?: Pick<BeDoubleOptions, 'timeZone' | 'subscriber'>;
 }
 
 /**
@@ -138,7 +142,7 @@ async function start(
   const logger = createLogger(`e2e-${label}`, 'silent');
   const sqs = testSqsClient(config);
   onStop('destroy the SQS client', () => sqs.destroy());
-  const queues = await freshQueues(sqs, label, { visibilityTimeoutSeconds: 30 });
+  const queues = await freshQueues(sqs, label, { visibilityTimeoutSeconds: 30, ...options.queues });
   config.sqs = { ...config.sqs, ...queues };
 
   const simulator = createVllmSimulator({ maxNumSeqs: 16, latencyMs: 20, ...options.simulator });
@@ -147,13 +151,14 @@ async function start(
   // Members reach the pipeline through its API and raw queue messages, not only through the double.
   const receiver = createBeDouble({
     members: 'any',
+    ...(options.beDouble?.timeZone ? { timeZone: options.beDouble.timeZone } : {}),
     ...(options.beSubscriber
       ? {
           sqs,
           requestQueueUrl: queues.requestQueueUrl,
           resultQueueUrl: queues.resultQueueUrl,
           resultDlqUrl: queues.resultDlqUrl,
-          subscriber: { waitTimeSeconds: 1 },
+          subscriber: { waitTimeSeconds: 1, ...options.beDouble?.subscriber },
         }
       : {}),
   });
