@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { DELIVERY_MODES, type DeliveryMode, type FeedbackPolicy } from '../domain/policy';
+import { DEFAULT_BE_TIME_ZONE, isKnownTimeZone } from '../domain/hold';
 import { DEFAULT_PROMPT_VERSION, GROUP_PLACEHOLDER, PERSONAL_PLACEHOLDER } from '../domain/prompt';
 import { int, optionalBool, optionalKeys, optionalString, optionalUrl } from './fields';
 
@@ -34,6 +35,16 @@ export const policySection = z
      * SentTimestamp: the BE re-publishes the same body at once, and SQS drops it within 5 minutes.
      */
     FEEDBACK_FAILURE_HOLD_SECONDS: int(0, 24 * 3600).default(330),
+    /**
+     * The BE's time zone (IANA), where its week turns at Monday 00:00: a failure hold that grows with
+     * a request's repeated failures ends before that turn. The BE's image sets no TZ: UTC.
+     */
+    BE_TIME_ZONE: optionalString.pipe(
+      z
+        .string()
+        .refine(isKnownTimeZone, { message: 'must be an IANA time zone, e.g. UTC or Asia/Seoul' })
+        .optional(),
+    ),
   })
   .transform((env): FeedbackPolicy => ({
     generateTimeoutSeconds: env.VLLM_TIMEOUT_SECONDS,
@@ -49,6 +60,7 @@ export const policySection = z
     deliveryMode: env.DELIVERY_MODE,
     postFailuresToCallback: env.CALLBACK_POST_FAILURES ?? false,
     failureHoldSeconds: env.FEEDBACK_FAILURE_HOLD_SECONDS,
+    beTimeZone: env.BE_TIME_ZONE?.trim() ?? DEFAULT_BE_TIME_ZONE,
     maxAgeMinutes: env.REQUEST_MAX_AGE_MINUTES,
   }));
 

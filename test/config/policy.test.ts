@@ -29,6 +29,7 @@ describe('the run policy', () => {
       DELIVERY_MODE: 'both',
       CALLBACK_POST_FAILURES: 'yes',
       FEEDBACK_FAILURE_HOLD_SECONDS: '400',
+      BE_TIME_ZONE: 'Asia/Seoul',
       REQUEST_MAX_AGE_MINUTES: '60',
       LLM_TASK_QUEUE: 'gpu-llm',
     });
@@ -46,6 +47,7 @@ describe('the run policy', () => {
       deliveryMode: 'both',
       postFailuresToCallback: true,
       failureHoldSeconds: 400,
+      beTimeZone: 'Asia/Seoul',
       llmTaskQueue: 'gpu-llm',
       maxAgeMinutes: 60,
     });
@@ -62,8 +64,15 @@ describe('the run policy', () => {
       deliveryMode: 'queue',
       postFailuresToCallback: false,
       failureHoldSeconds: 330,
+      beTimeZone: 'UTC',
       maxAgeMinutes: 72 * 60,
     });
+  });
+
+  it("takes the BE's time zone as an IANA name (UTC when unset or empty) and refuses an unknown one", () => {
+    expect(loadConfig({ BE_TIME_ZONE: '' }).policy.beTimeZone).toBe('UTC');
+    expect(loadConfig({ BE_TIME_ZONE: 'Asia/Seoul' }).policy.beTimeZone).toBe('Asia/Seoul');
+    expect(() => loadConfig({ BE_TIME_ZONE: 'Mars/Olympus' })).toThrow(/BE_TIME_ZONE/);
   });
 
   it('the policy section alone leaves the LLM task queue out (the run then uses its own task queue)', () => {
