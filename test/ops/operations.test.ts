@@ -69,6 +69,7 @@ function activities(failures: number) {
     deliverResult: async (d: DeliverInput) => {
       delivered.push({ ...d, atMs: await temporalEnv().currentTimeMs() });
     },
+    countEarlierFailures: async () => 0,
   };
   return { acts, delivered };
 }

@@ -84,6 +84,7 @@ function activities(overrides: Overrides): FeedbackActivities & { delivered: Del
     deliverResult: async (d: DeliverInput) => {
       delivered.push({ ...d, atMs: await env.currentTimeMs() });
     },
+    countEarlierFailures: async () => 0,
     ...rest,
     delivered,
   };
