@@ -132,6 +132,8 @@ export async function listLoopingRequests(
   options: { since?: Date; memberId?: number; now?: number } = {},
 ): Promise<LoopingRequest[]> {
   const since = options.since ?? new Date((options.now ?? Date.now()) - REPEAT_WINDOW_MS);
+  if (options.memberId !== undefined && !(Number.isSafeInteger(options.memberId) && options.memberId > 0))
+    throw new Error('memberId must be a positive integer');
   const member =
     options.memberId === undefined ? '' : ` AND ${MemberIdSearchAttribute.name} = ${options.memberId}`;
   const runs: ListedFailure[] = [];
