@@ -136,7 +136,7 @@ async function hold(input: FeedbackWorkflowInput, progress: RunProgress): Promis
  */
 async function countEarlierFailures(input: FeedbackWorkflowInput): Promise<number> {
   if (input.signature === undefined || failureHoldUntil(input) === undefined) return 0;
-  let earlier = 0;
+  let earlier: number;
   try {
     earlier = await repeatsActivities().countEarlierFailures({
       signature: input.signature,
