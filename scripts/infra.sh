@@ -148,6 +148,7 @@ start_infra() {
       --search-attribute FeedbackStage=Keyword \
       --search-attribute FeedbackSource=Keyword \
       --search-attribute PromptVersion=Keyword \
+      --search-attribute RequestSignature=Keyword \
       --search-attribute PromptTokens=Int \
       --search-attribute CompletionTokens=Int \
       --dynamic-config-value matching.enableFairness=true \
@@ -171,7 +172,7 @@ start_infra() {
   # `start-dev --search-attribute` registers attributes only in a new database: a database from an
   # older checkout gets the ones added since here (an existing attribute is left as it is).
   local attr
-  for attr in MemberId:Int FeedbackStage:Keyword FeedbackSource:Keyword PromptVersion:Keyword PromptTokens:Int CompletionTokens:Int; do
+  for attr in MemberId:Int FeedbackStage:Keyword FeedbackSource:Keyword PromptVersion:Keyword RequestSignature:Keyword PromptTokens:Int CompletionTokens:Int; do
     if ! "$VENV/bin/temporal" operator search-attribute list --address "127.0.0.1:$T_PORT" 2>/dev/null \
       | grep -q "^ *${attr%%:*} "; then
       "$VENV/bin/temporal" operator search-attribute create --address "127.0.0.1:$T_PORT" \

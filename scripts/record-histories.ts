@@ -40,6 +40,7 @@ import {
   FeedbackSourceSearchAttribute,
   FeedbackStageSearchAttribute,
   MemberIdSearchAttribute,
+  RequestSignatureSearchAttribute,
   type FeedbackOutcome,
   type FeedbackWorkflowInput,
   type RequestSource,
@@ -57,6 +58,8 @@ const LLM_TASK_QUEUE = 'feedback-history-recording-llm';
 const IDENTITY = 'record-histories';
 const REQUESTED_AT = '2025-06-16T09:00:00+09:00';
 const KOREAN_FEEDBACK = '하루 30분 걷기를 멋지게 해냈어요! 🌱 텀블러는 다음 주에 다시 도전해봐요.';
+/** The sha256 part of the recorded queue requests' signature (any fixed hex will do). */
+const SIGNATURE_HASH = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
 
 interface Scenario {
   policy?: Partial<FeedbackPolicy>;
@@ -68,6 +71,8 @@ interface Scenario {
   generate?: (attempt: number) => string;
   /** Scripted BE/result queue: called once per delivery attempt (1-based, across channels). */
   deliver?: (attempt: number) => void;
+  /** Scripted visibility: the request's earlier failures within 24 h (default 0). */
+  earlierFailures?: number;
   expect: { outcome: 'completed' | 'failed'; generateCalls: number; deliverCalls: number };
 }
 
@@ -93,6 +98,19 @@ const SCENARIOS: Record<string, Scenario> = {
   // A BE queue request: the "500" waits for the failure hold (a timer) before it is sent.
   'terminal-failure': {
     source: 'queue',
+    generate: () => {
+      throw ApplicationFailure.create({
+        message: 'vLLM answered 400: prompt too long',
+        type: FailureTypes.VllmRejected,
+        nonRetryable: true,
+      });
+    },
+    expect: { outcome: 'failed', generateCalls: 1, deliverCalls: 1 },
+  },
+  // The same request failed twice before within 24 h: its "500" is held 330 s × 4² = 88 min.
+  'repeated-failure': {
+    source: 'queue',
+    earlierFailures: 2,
     generate: () => {
       throw ApplicationFailure.create({
         message: 'vLLM answered 400: prompt too long',
@@ -138,6 +156,8 @@ function workflowInput(
     policy: { ...DEFAULT_POLICY, llmTaskQueue: LLM_TASK_QUEUE, ...policy },
     acceptedAt,
     sentAt: new Date(nowMs).toISOString(),
+    // A BE queue message carries its signature (its MessageDeduplicationId).
+    ...(source === 'queue' ? { signature: `${request.memberId}-${SIGNATURE_HASH}` } : {}),
   };
 }
 
@@ -154,6 +174,7 @@ function scriptedActivities(scenario: Scenario) {
       calls.deliver++;
       scenario.deliver?.(calls.deliver);
     },
+    countEarlierFailures: async () => scenario.earlierFailures ?? 0,
   };
   return { activities, calls };
 }
@@ -281,6 +302,7 @@ export async function registerSearchAttributes(env: TestWorkflowEnvironment): Pr
       [FeedbackStageSearchAttribute.name]: INDEXED_VALUE_TYPE_KEYWORD,
       [FeedbackSourceSearchAttribute.name]: INDEXED_VALUE_TYPE_KEYWORD,
       [PromptVersionSearchAttribute.name]: INDEXED_VALUE_TYPE_KEYWORD,
+      [RequestSignatureSearchAttribute.name]: INDEXED_VALUE_TYPE_KEYWORD,
       [PromptTokensSearchAttribute.name]: INDEXED_VALUE_TYPE_INT,
       [CompletionTokensSearchAttribute.name]: INDEXED_VALUE_TYPE_INT,
     },

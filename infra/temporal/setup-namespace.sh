@@ -5,7 +5,7 @@
 # are left alone. The list below must match src/domain/workflow.ts (test/deploy checks it).
 set -eu
 
-SEARCH_ATTRIBUTES="MemberId:Int FeedbackStage:Keyword FeedbackSource:Keyword PromptVersion:Keyword PromptTokens:Int CompletionTokens:Int"
+SEARCH_ATTRIBUTES="MemberId:Int FeedbackStage:Keyword FeedbackSource:Keyword PromptVersion:Keyword RequestSignature:Keyword PromptTokens:Int CompletionTokens:Int"
 
 address="${TEMPORAL_ADDRESS:-temporal:7233}"
 namespace="${TEMPORAL_NAMESPACE:-default}"

@@ -10,6 +10,7 @@ import { ConfigError, loadConfig, type AppConfig } from '../config';
 import { FEEDBACK_STAGES, type FeedbackStage } from '../domain/workflow';
 import { listDlq, redriveDlq } from '../ops/dlq';
 import { listFeedback, OperationError, redeliverFeedback, retryFeedback } from '../ops/operations';
+import { listLoopingRequests, type LoopingRequest } from '../run/repeats';
 import { lookupFeedbackStatus, type FeedbackStatusView } from '../run/status';
 import { redeliverWindow, type RedeliverWindowReport } from '../ops/redeliver-window';
 import { listTokenUsage, type TokenTotals } from '../ops/tokens';
@@ -119,6 +120,31 @@ export function windowReportLines(
   return lines;
 }
 
+/**
+ * The `list --looping` table: a row per request that failed for good more than once in the window,
+ * most failures first (`holding`: of those, runs holding their code now).
+ */
+export function loopingTable(rows: readonly LoopingRequest[]): string[] {
+  const header = ['member', 'failures', 'holding', 'first', 'last', 'last request'];
+  const cells = rows.map((r) => [
+    String(r.memberId),
+    String(r.failures),
+    String(r.holding),
+    r.firstStartedAt,
+    r.lastStartedAt,
+    r.lastRequestId,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((line) => line[i]?.length ?? 0)));
+  const numeric = new Set([1, 2]);
+  const format = (line: string[]) =>
+    line
+      .map((cell, i) =>
+        i === line.length - 1 ? cell : numeric.has(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i]),
+      )
+      .join('  ');
+  return [format(header), ...cells.map(format)];
+}
+
 export interface CliState {
   /** The exit code a command that completed sets (e.g. some DLQ messages not moved). */
   code: number;
@@ -162,20 +188,46 @@ export function buildCli(io: CliIo, state: CliState = { code: 0 }): Command {
 
   program
     .command('list')
-    .description("A member's requests, newest first.")
-    .requiredOption('--member <id>', 'member id', positiveInt)
+    .description(
+      "A member's requests, newest first; with --looping, the requests of any member that failed for good more than once.",
+    )
+    .option('--member <id>', 'member id (required without --looping)', positiveInt)
+    .option(
+      '--looping',
+      'requests (across members) that failed for good more than once since --since (default 24h)',
+    )
     .addOption(new Option('--stage <stage>', 'only this stage').choices(FEEDBACK_STAGES))
     .option('--since <when>', 'started at or after: 7d, 24h, 30m or an ISO date-time', (v) => parseSince(v))
     .option('--limit <n>', 'at most this many', positiveInt, 50)
     .option('--json', 'print JSON')
     .action(
-      async (opts: {
-        member: number;
-        stage?: FeedbackStage;
-        since?: Date;
-        limit: number;
-        json?: boolean;
-      }) => {
+      async (
+        opts: {
+          member?: number;
+          looping?: boolean;
+          stage?: FeedbackStage;
+          since?: Date;
+          limit: number;
+          json?: boolean;
+        },
+        command: Command,
+      ) => {
+        if (opts.looping) {
+          if (opts.stage) command.error('error: --looping lists failures; it takes no --stage');
+          const rows = (
+            await listLoopingRequests(await getTemporal(), {
+              since: opts.since ?? parseSince('24h'),
+              memberId: opts.member,
+            })
+          ).slice(0, opts.limit);
+          if (opts.json) return json(rows);
+          if (rows.length === 0) return io.out('no request failed more than once');
+          for (const line of loopingTable(rows)) io.out(line);
+          return;
+        }
+        if (opts.member === undefined) {
+          command.error("error: required option '--member <id>' not specified (or use --looping)");
+        }
         const runs = await listFeedback(await getTemporal(), getConfig().temporal, {
           memberId: opts.member,
           stage: opts.stage,

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { DELIVERY_MODES, type DeliveryMode, type FeedbackPolicy } from '../domain/policy';
-import { isTimeZone } from '../domain/be-week';
+import { DEFAULT_BE_TIME_ZONE, isTimeZone } from '../domain/be-week';
 import { DEFAULT_PROMPT_VERSION, GROUP_PLACEHOLDER, PERSONAL_PLACEHOLDER } from '../domain/prompt';
 import { int, optionalBool, optionalKeys, optionalString, optionalUrl } from './fields';
 
@@ -35,6 +35,16 @@ export const policySection = z
      * SentTimestamp: the BE re-publishes the same body at once, and SQS drops it within 5 minutes.
      */
     FEEDBACK_FAILURE_HOLD_SECONDS: int(0, 24 * 3600).default(330),
+    /**
+     * The BE's time zone (IANA), where its week turns at Monday 00:00: a failure hold that grows with
+     * a request's repeated failures ends before that turn. The BE's image sets no TZ: UTC.
+     */
+    BE_TIME_ZONE: optionalString.pipe(
+      z
+        .string()
+        .refine(isTimeZone, { message: 'must be an IANA time zone, e.g. UTC or Asia/Seoul' })
+        .optional(),
+    ),
   })
   .transform((env): FeedbackPolicy => ({
     generateTimeoutSeconds: env.VLLM_TIMEOUT_SECONDS,
@@ -50,6 +60,7 @@ export const policySection = z
     deliveryMode: env.DELIVERY_MODE,
     postFailuresToCallback: env.CALLBACK_POST_FAILURES ?? false,
     failureHoldSeconds: env.FEEDBACK_FAILURE_HOLD_SECONDS,
+    beTimeZone: env.BE_TIME_ZONE?.trim() ?? DEFAULT_BE_TIME_ZONE,
     maxAgeMinutes: env.REQUEST_MAX_AGE_MINUTES,
   }));
 
@@ -65,11 +76,6 @@ export const deliverySection = z
     BE_CALLBACK_SIGNING_SECRET: optionalString.pipe(
       z.string().min(32, 'must be at least 32 characters').optional(),
     ),
-    /** The zone the BE's week turns in (its JVM's default zone); unset: DEFAULT_BE_TIME_ZONE (UTC). */
-    BE_TIME_ZONE: optionalString.refine(
-      (zone) => zone === undefined || isTimeZone(zone),
-      'must be an IANA time zone, e.g. UTC or Asia/Seoul',
-    ),
   })
   .transform((env) =>
     optionalKeys({
@@ -77,7 +83,6 @@ export const deliverySection = z
       callbackAuthorization: env.BE_CALLBACK_AUTHORIZATION,
       /** HMAC-SHA256 secret for the callback's signature headers (secret, never logged). */
       callbackSigningSecret: env.BE_CALLBACK_SIGNING_SECRET,
-      beTimeZone: env.BE_TIME_ZONE,
     }),
   );
 

@@ -37,6 +37,11 @@ export interface FeedbackPolicy {
    */
   failureHoldSeconds: number;
   /**
+   * The BE's time zone (IANA), where its week turns (Monday 00:00): a grown failure hold ends before
+   * it (src/domain/hold.ts). Absent: UTC.
+   */
+  beTimeZone?: string;
+  /**
    * The task queue of generateCheckedFeedback (its workers hold the LLM concurrency limit). Absent
    * (DEFAULT_POLICY: tests, recorded histories): the run's own task queue.
    */

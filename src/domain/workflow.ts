@@ -36,20 +36,16 @@ export interface FeedbackWorkflowInput {
    * result of a queue request is held until `sentAt + policy.failureHoldSeconds`.
    */
   sentAt: string;
+  /**
+   * The request's signature, for a message the BE put on the queue: its `MessageDeduplicationId`
+   * (`<memberId>-sha256hex(body)`), the same for every re-request of the same body. Its earlier
+   * failures make the failure hold grow (hold.ts). Absent for API requests; a retry keeps it.
+   */
+  signature?: string;
 }
 
-/**
- * Until when a failure result waits (epoch ms): `sentAt + failureHoldSeconds` for a request the BE put
- * on the queue itself, whose re-publish SQS would deduplicate before then; none for API requests.
- */
-export function failureHoldUntil(
-  input: Pick<FeedbackWorkflowInput, 'source' | 'sentAt' | 'policy'>,
-): number | undefined {
-  const sent = Date.parse(input.sentAt);
-  if (input.source !== 'queue' || !Number.isFinite(sent) || input.policy.failureHoldSeconds <= 0)
-    return undefined;
-  return sent + input.policy.failureHoldSeconds * 1000;
-}
+/** The failure hold (sentAt + failureHoldSeconds, growing with the request's earlier failures): hold.ts. */
+export { failureHoldUntil } from './hold';
 
 export const FEEDBACK_STAGES = [
   'queued',
@@ -112,6 +108,15 @@ export const PromptVersionSearchAttribute = defineSearchAttributeKey(
   SearchAttributeType.KEYWORD,
 );
 
+/**
+ * The request's signature (FeedbackWorkflowInput.signature), set at start for a BE queue message: the
+ * runs of one request and its re-requests share it. Keyword: the Int slots are all used.
+ */
+export const RequestSignatureSearchAttribute = defineSearchAttributeKey(
+  'RequestSignature',
+  SearchAttributeType.KEYWORD,
+);
+
 /** Tokens vLLM reported for the run (prompt and completion), set when generation ends. */
 export const PromptTokensSearchAttribute = defineSearchAttributeKey('PromptTokens', SearchAttributeType.INT);
 export const CompletionTokensSearchAttribute = defineSearchAttributeKey(
@@ -125,6 +130,7 @@ export const FEEDBACK_SEARCH_ATTRIBUTES = [
   FeedbackStageSearchAttribute,
   FeedbackSourceSearchAttribute,
   PromptVersionSearchAttribute,
+  RequestSignatureSearchAttribute,
   PromptTokensSearchAttribute,
   CompletionTokensSearchAttribute,
 ] as const;

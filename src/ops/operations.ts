@@ -21,6 +21,8 @@ import {
 } from '../domain/workflow';
 import type { DeliveryChannel } from '../domain/policy';
 import { fromEpochMillis } from '../domain/datetime';
+import { REPEAT_WINDOW_MS } from '../domain/hold';
+import { countEarlierFailures } from '../run/repeats';
 import { startFeedbackWorkflow } from '../run/start';
 import { webUiLink } from '../shared/temporal';
 import { closedStage, lookupFeedbackStatus, runFailure, type FeedbackStatusView } from '../run/status';
@@ -208,7 +210,7 @@ export interface RedeliverResult {
 /**
  * Sends the result of a closed run again: the feedback of a completed run, or the "500" of a run whose
  * generation failed for good (like the first run's: to the result queue only, after the request's
- * failure hold). Runs RedeliverWorkflow (durable, retried like the first delivery) and, unless `wait`
+ * failure hold, grown by the request's other failures of the last 24 h as the run's own was). Runs RedeliverWorkflow (durable, retried like the first delivery) and, unless `wait`
  * is false, waits for it.
  */
 export async function redeliverFeedback(
@@ -243,7 +245,17 @@ export async function redeliverFeedback(
         'refused',
       );
     }
-    notBefore = failureHoldUntil({ ...input, policy: config.policy });
+    // The same rule as the run's own hold: grown by the request's other failures of the last 24 h.
+    const now = (options.now ?? Date.now)();
+    const earlierFailures =
+      input.signature === undefined
+        ? 0
+        : await countEarlierFailures(client, {
+            signature: input.signature,
+            since: new Date(now - REPEAT_WINDOW_MS),
+            workflowId: workflowIdFor(requestId),
+          });
+    notBefore = failureHoldUntil({ ...input, policy: config.policy }, { earlierFailures, now });
   }
   const result = buildFeedbackResult({
     requestId,

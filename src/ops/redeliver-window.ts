@@ -84,7 +84,7 @@ export async function redeliverWindow(
       'refused',
     );
   }
-  const timeZone = config.delivery.beTimeZone ?? DEFAULT_BE_TIME_ZONE;
+  const timeZone = config.policy.beTimeZone ?? DEFAULT_BE_TIME_ZONE;
   const closed = await listRuns(
     client,
     `WorkflowType = '${FEEDBACK_WORKFLOW_TYPE}' AND ExecutionStatus != 'Running' AND ` +

@@ -15,6 +15,7 @@ import {
   FeedbackStageSearchAttribute,
   MemberIdSearchAttribute,
   PromptVersionSearchAttribute,
+  RequestSignatureSearchAttribute,
   type FeedbackMemo,
   type FeedbackWorkflowInput,
 } from '../domain/workflow';
@@ -72,6 +73,10 @@ export async function startFeedbackWorkflow(
             { key: FeedbackStageSearchAttribute, value: 'queued' },
             { key: FeedbackSourceSearchAttribute, value: input.source },
             { key: PromptVersionSearchAttribute, value: promptVersion },
+            // A BE queue message's signature: its earlier failures make the failure hold grow.
+            ...(input.signature === undefined
+              ? []
+              : [{ key: RequestSignatureSearchAttribute, value: input.signature }]),
             // Set by the run when generation ends; present from the start so that the run can tell
             // they are registered (and a namespace without them fails the start, not the run).
             { key: PromptTokensSearchAttribute, value: 0 },

@@ -10,6 +10,7 @@
  * workflows in parallel, dead-letter some, back off on a downstream outage without deleting) and a
  * drain on shutdown, which that library's handler contract does not express.
  */
+import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -74,6 +75,20 @@ export interface BatchReport {
 export const HOLDING_RUNS_QUERY = runningFeedbackRuns(`${FeedbackStageSearchAttribute.name} = 'holding'`);
 
 const MAX_REASON_CHARS = 1000;
+
+/** What a signature may contain as it is: the BE's `<memberId>-<sha256 hex>` always does. */
+const PLAIN_SIGNATURE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * A BE message's signature: its `MessageDeduplicationId` (the BE's `<memberId>-sha256hex(body)`, the
+ * same for each re-request of the same body). Another producer's id with characters a visibility
+ * query would have to escape becomes `sha256:<hex of it>`; none when SQS reports none.
+ */
+export function requestSignature(message: Message): string | undefined {
+  const id = message.Attributes?.MessageDeduplicationId;
+  if (!id) return undefined;
+  return PLAIN_SIGNATURE.test(id) ? id : `sha256:${createHash('sha256').update(id, 'utf8').digest('hex')}`;
+}
 /** SQS's limit of entries per batch call. */
 const MAX_BATCH_ENTRIES = 10;
 
@@ -237,14 +252,17 @@ export class SqsBridge {
     const sent = Number(message.Attributes?.SentTimestamp);
     const sentAt = fromEpochMillis(Number.isFinite(sent) ? sent : Date.now());
     const { requestId: _ignored, timestamp, ...fields } = request;
+    const source = request.requestId ? 'api' : 'queue';
+    const signature = source === 'queue' ? requestSignature(message) : undefined;
     const input: FeedbackWorkflowInput = {
       requestId,
       request: fields,
       requestedAt: timestamp ?? sentAt,
-      source: request.requestId ? 'api' : 'queue',
+      source,
       policy: this.options.policy,
       acceptedAt: sentAt,
       sentAt,
+      ...(signature === undefined ? {} : { signature }),
     };
     const log = this.options.logger.child({ requestId, workflowId, memberId: request.memberId });
     // A bulk request waits here (invisible, in hand) while the bound of open bulk runs is reached.

@@ -1,5 +1,6 @@
 /** Entry point of the worker process. */
 import { existsSync } from 'node:fs';
+import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { VllmConfigStatus, VllmModelContext } from '../activities/vllm-config';
@@ -80,6 +81,8 @@ runMain('worker', async () => {
     resultQueueUrl: config.sqs.resultQueueUrl,
     promptTemplate: config.prompt.template,
     sqs,
+    // The count of a request's earlier failures (the growing failure hold) reads visibility.
+    visibility: new Client({ connection, namespace: config.temporal.namespace }),
   });
   const health = await startHealthServer({
     port: config.health.workerPort,

@@ -6,14 +6,15 @@
  * deduplication; the callback, which stores any content as feedback, never gets it (unless the policy
  * says the BE reads codes there). Deterministic: no I/O; timeouts and retries come from the run's policy.
  */
-import { ActivityFailure, log, sleep, TimeoutFailure, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, log, metricMeter, sleep, TimeoutFailure, workflowInfo } from '@temporalio/workflow';
 import { TimeoutType } from '@temporalio/common';
+import { REPEAT_WINDOW_MS } from '../domain/hold';
 import type { DeliveryPolicy, DeliveryChannel } from '../domain/policy';
 import { buildFeedbackResult, EXPIRED_CONTENT, resultChannels, type FeedbackResult } from '../domain/result';
 import { failureHoldUntil, type FeedbackOutcome, type FeedbackWorkflowInput } from '../domain/workflow';
 import { describeFailure, endFailed } from './failure';
 import { RunProgress } from './progress';
-import { deliveryActivities, generationActivities } from './proxies';
+import { deliveryActivities, generationActivities, repeatsActivities } from './proxies';
 
 export async function FeedbackWorkflow(input: FeedbackWorkflowInput): Promise<FeedbackOutcome> {
   const { policy } = input;
@@ -115,15 +116,49 @@ async function generateUntilDone(input: FeedbackWorkflowInput, progress: RunProg
 /**
  * Holds a failure result of a queue request: the BE re-publishes the same body (same deduplication id)
  * the moment it reads the failure; sent earlier, SQS would drop that re-request and the member would
- * get no feedback.
+ * get no feedback. The hold grows with the request's earlier failures within 24 h (the BE re-requests
+ * on every code, without a cap), ending before the BE's week turn (src/domain/hold.ts).
  */
 async function hold(input: FeedbackWorkflowInput, progress: RunProgress): Promise<void> {
-  const holdUntil = failureHoldUntil(input);
+  const earlierFailures = await countEarlierFailures(input);
+  const holdUntil = failureHoldUntil(input, { earlierFailures, now: Date.now() });
   if (holdUntil === undefined || holdUntil <= Date.now()) return;
   progress.status.holdUntil = new Date(holdUntil).toISOString();
   progress.enter('holding');
   await sleep(holdUntil - Date.now());
   delete progress.status.holdUntil;
+}
+
+/**
+ * How often this request (its signature) failed for good in the last 24 h, before this run; 0 for a
+ * request without one (API) or no hold at all, and when visibility cannot be read (the base hold).
+ * A repeat is counted in `feedback_looping_failures_total` (`nth`: this failure's number in the window).
+ */
+async function countEarlierFailures(input: FeedbackWorkflowInput): Promise<number> {
+  if (input.signature === undefined || failureHoldUntil(input) === undefined) return 0;
+  let earlier: number;
+  try {
+    earlier = await repeatsActivities().countEarlierFailures({
+      signature: input.signature,
+      since: new Date(Date.now() - REPEAT_WINDOW_MS).toISOString(),
+      workflowId: workflowInfo().workflowId,
+    });
+  } catch (err) {
+    log.warn('Could not count the earlier failures of the request; holding the base hold', {
+      reason: describeFailure(err),
+    });
+    return 0;
+  }
+  if (earlier > 0) {
+    metricMeter
+      .createCounter(
+        'feedback_looping_failures',
+        'runs',
+        'Failures for good of a request that already failed in the last 24 h (a BE re-request loop).',
+      )
+      .add(1, { nth: earlier + 1 >= 5 ? '5+' : String(earlier + 1) });
+  }
+  return earlier;
 }
 
 /** The feedback, or the status code with the reason when generation failed for good. */

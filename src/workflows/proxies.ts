@@ -43,3 +43,15 @@ export function deliveryActivities(policy: DeliveryPolicy) {
     },
   });
 }
+
+/**
+ * countEarlierFailures (a visibility query) on the run's own task queue. A minute of retries at most:
+ * the workflow then holds the base hold, as if the request had not failed before.
+ */
+export function repeatsActivities() {
+  return proxyActivities<Pick<FeedbackActivities, 'countEarlierFailures'>>({
+    startToCloseTimeout: '10 seconds',
+    scheduleToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds' },
+  });
+}

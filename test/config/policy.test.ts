@@ -29,6 +29,7 @@ describe('the run policy', () => {
       DELIVERY_MODE: 'both',
       CALLBACK_POST_FAILURES: 'yes',
       FEEDBACK_FAILURE_HOLD_SECONDS: '400',
+      BE_TIME_ZONE: 'Asia/Seoul',
       REQUEST_MAX_AGE_MINUTES: '60',
       LLM_TASK_QUEUE: 'gpu-llm',
     });
@@ -46,6 +47,7 @@ describe('the run policy', () => {
       deliveryMode: 'both',
       postFailuresToCallback: true,
       failureHoldSeconds: 400,
+      beTimeZone: 'Asia/Seoul',
       llmTaskQueue: 'gpu-llm',
       maxAgeMinutes: 60,
     });
@@ -62,8 +64,15 @@ describe('the run policy', () => {
       deliveryMode: 'queue',
       postFailuresToCallback: false,
       failureHoldSeconds: 330,
+      beTimeZone: 'UTC',
       maxAgeMinutes: 72 * 60,
     });
+  });
+
+  it("takes the BE's time zone as an IANA name (UTC when unset or empty) and refuses an unknown one", () => {
+    expect(loadConfig({ BE_TIME_ZONE: '' }).policy.beTimeZone).toBe('UTC');
+    expect(loadConfig({ BE_TIME_ZONE: 'Asia/Seoul' }).policy.beTimeZone).toBe('Asia/Seoul');
+    expect(() => loadConfig({ BE_TIME_ZONE: 'Mars/Olympus' })).toThrow(/BE_TIME_ZONE/);
   });
 
   it('the policy section alone leaves the LLM task queue out (the run then uses its own task queue)', () => {
@@ -168,9 +177,9 @@ describe('the prompt', () => {
 });
 
 describe("the BE's zone (BE_TIME_ZONE)", () => {
-  it('is unset by default (the BE week is then UTC) and takes an IANA zone', () => {
-    expect(loadConfig({}).delivery.beTimeZone).toBeUndefined();
-    expect(loadConfig({ BE_TIME_ZONE: 'Asia/Seoul' }).delivery.beTimeZone).toBe('Asia/Seoul');
+  it('is UTC by default and takes an IANA zone', () => {
+    expect(loadConfig({}).policy.beTimeZone).toBe('UTC');
+    expect(loadConfig({ BE_TIME_ZONE: 'Asia/Seoul' }).policy.beTimeZone).toBe('Asia/Seoul');
     expect(problemsOf(() => loadConfig({ BE_TIME_ZONE: 'Korea Time' }))).toEqual([
       expect.stringMatching(/^BE_TIME_ZONE: must be an IANA time zone/),
     ]);

@@ -1,4 +1,11 @@
-import { parseSince, runCli, tokenTable, windowReportLines, ExitCodes } from '../../src/cli/feedback';
+import {
+  loopingTable,
+  parseSince,
+  runCli,
+  tokenTable,
+  windowReportLines,
+  ExitCodes,
+} from '../../src/cli/feedback';
 import type { RedeliverWindowReport } from '../../src/ops/redeliver-window';
 import { listedStage, listQuery } from '../../src/ops/operations';
 
@@ -70,6 +77,47 @@ describe('operator CLI arguments', () => {
     const help = io();
     expect(await runCli(['--help'], help.io)).toBe(ExitCodes.ok);
     expect(help.out.join('\n')).toMatch(/dlq/);
+  });
+
+  it('takes list --looping without a member, and refuses it with a stage, before connecting to Temporal', async () => {
+    const withStage = io();
+    expect(await runCli(['list', '--looping', '--stage', 'failed'], withStage.io)).toBe(ExitCodes.usage);
+    expect(withStage.err.join('\n')).toMatch(/--looping lists failures; it takes no --stage/);
+
+    const badSince = io();
+    expect(await runCli(['list', '--looping', '--since', 'yesterday'], badSince.io)).toBe(ExitCodes.usage);
+
+    const help = io();
+    expect(await runCli(['list', '--help'], help.io)).toBe(ExitCodes.ok);
+    expect(help.out.join('\n')).toMatch(/--looping/);
+  });
+
+  it('prints looping requests as a table: member, failures, holding, first, last, last request', () => {
+    const lines = loopingTable([
+      {
+        memberId: 12345,
+        signature: '12345-abc',
+        failures: 11,
+        holding: 1,
+        firstStartedAt: '2026-12-08T11:00:00.000Z',
+        lastStartedAt: '2026-12-09T09:00:00.000Z',
+        lastRequestId: '12345-c0ffee00-0000-4000-8000-000000000001',
+      },
+      {
+        memberId: 7,
+        signature: '7-def',
+        failures: 2,
+        holding: 0,
+        firstStartedAt: '2026-12-09T01:00:00.000Z',
+        lastStartedAt: '2026-12-09T01:05:30.000Z',
+        lastRequestId: '7-msg-2',
+      },
+    ]);
+    expect(lines).toEqual([
+      'member  failures  holding  first                     last                      last request',
+      '12345         11        1  2026-12-08T11:00:00.000Z  2026-12-09T09:00:00.000Z  12345-c0ffee00-0000-4000-8000-000000000001',
+      '7              2        0  2026-12-09T01:00:00.000Z  2026-12-09T01:05:30.000Z  7-msg-2',
+    ]);
   });
 
   it('exits 2 on bad tokens arguments, before connecting to Temporal', async () => {

@@ -4,17 +4,23 @@
  * first run delivered it (result queue only, after the hold); a retry keeps the send time.
  */
 import { randomUUID } from 'node:crypto';
-import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
+import { ApplicationFailure, defaultPayloadConverter, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { checkedGeneration, type DeliverInput, type FeedbackActivities } from '../../src/activities';
 import type { AppConfig } from '../../src/config';
 import { validateFeedbackRequest } from '../../src/domain/request';
-import { FailureTypes, statusQuery, type FeedbackWorkflowInput } from '../../src/domain/workflow';
+import {
+  FailureTypes,
+  statusQuery,
+  type FeedbackWorkflowInput,
+  type RedeliverInput,
+} from '../../src/domain/workflow';
 import { OperationError, redeliverFeedback, retryFeedback, runInput } from '../../src/ops/operations';
 import { startFeedbackWorkflow } from '../../src/run/start';
 import { registerSearchAttributes } from '../../scripts/record-histories';
 import { eventually } from '../support/eventually';
+import { zoneWithoutTurnSoon } from '../support/zones';
 import { fixtureJson } from '../support/fixtures';
 import { testConfig } from '../support/stack';
 import { createTimeSkippingEnv, workflowBundle } from '../support/temporal';
@@ -69,6 +75,7 @@ function activities(failures: number) {
     deliverResult: async (d: DeliverInput) => {
       delivered.push({ ...d, atMs: await temporalEnv().currentTimeMs() });
     },
+    countEarlierFailures: async () => 0,
   };
   return { acts, delivered };
 }
@@ -161,6 +168,67 @@ describe('operator actions and the failure hold', () => {
       const retriedInput = await runInput(client, input.requestId, retried.runId);
       expect(retriedInput.sentAt).toBe(input.sentAt);
       expect(Date.parse(retriedInput.acceptedAt)).toBeGreaterThan(Date.parse(input.acceptedAt));
+    });
+  });
+
+  it("redelivers a failure of a request that failed twice before not before its grown hold (the run's rule, counted by signature)", async () => {
+    const { client, nativeConnection } = temporalEnv();
+    const taskQueue = `ops-grown-${randomUUID()}`;
+    const { acts, delivered } = activities(1);
+    const worker = await Worker.create({
+      connection: nativeConnection,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities: acts,
+    });
+    await worker.runUntil(async () => {
+      const sentAtMs = await temporalEnv().currentTimeMs();
+      // The BE's week does not turn within the hold (a cut hold is hold.test.ts's).
+      const queueConfig = configFor(taskQueue);
+      const beTimeZone = zoneWithoutTurnSoon(sentAtMs);
+      const config = { ...queueConfig, policy: { ...queueConfig.policy, beTimeZone } };
+      const signature = '7-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
+      const input = { ...(await queueRequest(config, sentAtMs)), signature };
+      const { workflowId, runId } = await startFeedbackWorkflow(client, input, {
+        taskQueue,
+        searchAttributes: false,
+        reusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      });
+      // The run's own count (the worker's activity) found none: its "500" went out after its base hold.
+      await client.workflow
+        .getHandle(workflowId, runId)
+        .result()
+        .catch(() => undefined);
+      expect(delivered).toHaveLength(1);
+
+      // Visibility (injected) answers two other failures of the same signature.
+      const queries: string[] = [];
+      const visibility = Object.create(client) as typeof client;
+      const workflow = Object.create(client.workflow) as typeof client.workflow;
+      workflow.list = ((options?: { query?: string }) => {
+        queries.push(options?.query ?? '');
+        return (async function* () {
+          yield* [{ workflowId: 'feedback-7-earlier-1' }, { workflowId: 'feedback-7-earlier-2' }];
+        })();
+      }) as unknown as typeof client.workflow.list;
+      Object.defineProperty(visibility, 'workflow', { value: workflow });
+
+      // Redelivered a little after the run ended, on the request's clock (the test server's has skipped on).
+      const redelivered = await redeliverFeedback(visibility, config, input.requestId, {
+        wait: false,
+        now: () => sentAtMs + 400_000,
+      });
+      expect(queries).toHaveLength(1);
+      expect(queries[0]).toContain(`RequestSignature = '${signature}'`);
+      const handle = client.workflow.getHandle(redelivered.workflowId);
+      const started = (await handle.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
+      const redeliverInput = defaultPayloadConverter.fromPayload<RedeliverInput>(
+        started?.input?.payloads?.[0] ?? {},
+      );
+      // 330 s × 4² after the send, not the 330 s of the first delivery.
+      expect(redeliverInput.notBefore).toBe(new Date(sentAtMs + 5280_000).toISOString());
+      await handle.result();
+      expect(delivered.map((d) => d.result.content)).toEqual(['500', '500']);
     });
   });
 });

@@ -19,6 +19,7 @@ import {
   MemberIdSearchAttribute,
   PromptTokensSearchAttribute,
   PromptVersionSearchAttribute,
+  RequestSignatureSearchAttribute,
   type FeedbackWorkflowInput,
   type RequestSource,
 } from '../../src/domain/workflow';
@@ -117,18 +118,30 @@ describe('priority and fairness', () => {
 });
 
 describe('search attributes', () => {
-  it('sets every registered attribute: member, stage queued, source, prompt version, and zero tokens', async () => {
-    const { options } = await startOnce(input('api'), { promptVersion: 'custom-0123456789ab' });
+  it("sets every registered attribute: member, stage queued, source, prompt version, the BE message's signature and zero tokens", async () => {
+    const signature = '42-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
+    const { options } = await startOnce(
+      { ...input('queue'), signature },
+      { promptVersion: 'custom-0123456789ab' },
+    );
     const pairs = options.typedSearchAttributes as SearchAttributePair[];
     expect(pairs.map((pair) => pair.key.name).sort()).toEqual(
       FEEDBACK_SEARCH_ATTRIBUTES.map((key) => key.name).sort(),
     );
     expect(attributeValue(pairs, MemberIdSearchAttribute.name)).toBe(42);
     expect(attributeValue(pairs, FeedbackStageSearchAttribute.name)).toBe('queued');
-    expect(attributeValue(pairs, FeedbackSourceSearchAttribute.name)).toBe('api');
+    expect(attributeValue(pairs, FeedbackSourceSearchAttribute.name)).toBe('queue');
     expect(attributeValue(pairs, PromptVersionSearchAttribute.name)).toBe('custom-0123456789ab');
+    expect(attributeValue(pairs, RequestSignatureSearchAttribute.name)).toBe(signature);
     expect(attributeValue(pairs, PromptTokensSearchAttribute.name)).toBe(0);
     expect(attributeValue(pairs, CompletionTokensSearchAttribute.name)).toBe(0);
+  });
+
+  it('sets no signature for a request without one (an API request)', async () => {
+    const { options } = await startOnce(input('api'));
+    const pairs = options.typedSearchAttributes as SearchAttributePair[];
+    expect(attributeValue(pairs, FeedbackSourceSearchAttribute.name)).toBe('api');
+    expect(pairs.map((pair) => pair.key.name)).not.toContain(RequestSignatureSearchAttribute.name);
   });
 
   it('uses DEFAULT_PROMPT_VERSION when no version is given', async () => {

@@ -48,7 +48,8 @@ describe('SqsBridge', () => {
     expect(call.options.workflowIdReusePolicy).toBe('REJECT_DUPLICATE');
     expect(call.options.workflowIdConflictPolicy).toBe('FAIL');
     const input = call.options.args[0];
-    expect(input).toMatchObject({ requestId: `7-${messageId}`, source: 'queue' });
+    // Its signature is the BE's deduplication id, as SQS reports it (signature.test.ts: unit level).
+    expect(input).toMatchObject({ requestId: `7-${messageId}`, source: 'queue', signature: 'be-dedup' });
     expect(Date.parse(input.sentAt)).toBe(sentAt);
     expect(Date.parse(input.acceptedAt)).toBe(sentAt);
     expect(Date.parse(input.requestedAt)).toBe(sentAt);

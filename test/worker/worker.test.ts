@@ -61,7 +61,11 @@ const generateCheckedFeedback: FeedbackActivities['generateCheckedFeedback'] = a
   verdict: { ok: true, text: FEEDBACK },
 });
 const deliverResult: FeedbackActivities['deliverResult'] = async () => undefined;
-const ACTIVITIES: FeedbackActivities = { generateCheckedFeedback, deliverResult };
+const ACTIVITIES: FeedbackActivities = {
+  generateCheckedFeedback,
+  deliverResult,
+  countEarlierFailures: async () => 0,
+};
 
 function tracing() {
   return { processor: new SimpleSpanProcessor(new InMemorySpanExporter()), resource: new Resource({}) };
@@ -294,6 +298,7 @@ describe('the two workers on the local test server', () => {
         }
       },
       deliverResult: async (d) => void delivered.push(d),
+      countEarlierFailures: async () => 0,
     };
     const concurrency = llmConcurrency({ max: 2 });
     const feedbackWorker = await createFeedbackWorker({

@@ -8,6 +8,7 @@ import { Worker } from '@temporalio/worker';
 import {
   checkedGeneration,
   createActivities,
+  type CountFailuresInput,
   type CheckedGenerateInput,
   type DeliverInput,
   type FeedbackActivities,
@@ -26,6 +27,7 @@ import {
 import { FeedbackWorkflow } from '../../src/workflows';
 import { llmActivities } from '../../src/worker/worker';
 import { eventually } from '../support/eventually';
+import { zoneWithoutTurnSoon } from '../support/zones';
 import { fixtureJson } from '../support/fixtures';
 import { timeSkippingEnv, workflowBundle } from '../support/temporal';
 
@@ -84,6 +86,7 @@ function activities(overrides: Overrides): FeedbackActivities & { delivered: Del
     deliverResult: async (d: DeliverInput) => {
       delivered.push({ ...d, atMs: await env.currentTimeMs() });
     },
+    countEarlierFailures: async () => 0,
     ...rest,
     delivered,
   };
@@ -426,6 +429,79 @@ describe('FeedbackWorkflow failure hold (time-skipping)', () => {
     );
     expect(acts.delivered).toHaveLength(1);
     expect(acts.delivered[0].atMs - now).toBeLessThan(30_000);
+  });
+
+  const SIGNATURE = '7-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
+
+  /** A BE queue request with its signature, sent now on the server's clock, and what the count was asked. */
+  async function repeatedFailure(earlier: () => Promise<number>, policy: Partial<FeedbackPolicy> = {}) {
+    const asked: CountFailuresInput[] = [];
+    const acts = activities({
+      answer: rejectedByVllm,
+      countEarlierFailures: async (query: CountFailuresInput) => {
+        asked.push(query);
+        return earlier();
+      },
+    });
+    const sentAtMs = await env.currentTimeMs();
+    const beTimeZone = zoneWithoutTurnSoon(sentAtMs, policy.beTimeZone);
+    const wfInput = input(
+      { failureHoldSeconds: HOLD_SECONDS, ...policy, beTimeZone },
+      { source: 'queue', sentAt: new Date(sentAtMs).toISOString(), signature: SIGNATURE },
+    );
+    const { error } = await run(acts, wfInput);
+    expect(failureType(error)).toBe(FailureTypes.GenerationFailed);
+    expect(acts.delivered.map((d) => d.result.content)).toEqual(['500']);
+    return { asked, heldMs: acts.delivered[0].atMs - sentAtMs, wfInput, sentAtMs, beTimeZone };
+  }
+
+  it('holds the first failure of a request 330 s, after asking for its earlier failures by signature', async () => {
+    const { asked, heldMs, wfInput, sentAtMs } = await repeatedFailure(async () => 0);
+    expect(heldMs).toBeGreaterThanOrEqual(HOLD_SECONDS * 1000);
+    expect(heldMs).toBeLessThan((HOLD_SECONDS + 60) * 1000);
+    // Its own signature, the 24 h before the failure, and itself left out.
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toMatchObject({ signature: SIGNATURE, workflowId: `feedback-${wfInput.requestId}` });
+    const windowMs = sentAtMs - Date.parse(asked[0].since);
+    expect(windowMs).toBeGreaterThan(23.9 * 3_600_000);
+    expect(windowMs).toBeLessThanOrEqual(24 * 3_600_000);
+  });
+
+  it('holds a request that failed twice before in 24 h 330 s × 4² = 88 minutes', async () => {
+    const { heldMs } = await repeatedFailure(async () => 2);
+    expect(heldMs).toBeGreaterThanOrEqual(5280_000);
+    expect(heldMs).toBeLessThan(5340_000);
+  });
+
+  it('holds a request that keeps failing 6 hours at most (the BE in Asia/Seoul: the sandbox knows the zone)', async () => {
+    // Asia/Seoul unless its week turns within hours (then UTC, nine hours later): a cut hold is hold.test.ts's.
+    const { heldMs } = await repeatedFailure(async () => 7, { beTimeZone: 'Asia/Seoul' });
+    expect(heldMs).toBeGreaterThanOrEqual(6 * 3_600_000);
+    expect(heldMs).toBeLessThan(6 * 3_600_000 + 60_000);
+  });
+
+  it('holds the base hold when the count cannot be read', async () => {
+    const { heldMs } = await repeatedFailure(async () => {
+      throw ApplicationFailure.nonRetryable('visibility unavailable');
+    });
+    expect(heldMs).toBeGreaterThanOrEqual(HOLD_SECONDS * 1000);
+    expect(heldMs).toBeLessThan((HOLD_SECONDS + 60) * 1000);
+  });
+
+  it('never counts for a request without a signature or without a hold', async () => {
+    const asked: CountFailuresInput[] = [];
+    const countEarlierFailures = async (query: CountFailuresInput) => {
+      asked.push(query);
+      return 3;
+    };
+    const now = new Date(await env.currentTimeMs()).toISOString();
+    const api = activities({ answer: rejectedByVllm, countEarlierFailures });
+    await run(api, input({ failureHoldSeconds: HOLD_SECONDS }, { source: 'api', sentAt: now }));
+    const unsigned = activities({ answer: rejectedByVllm, countEarlierFailures });
+    await run(unsigned, input({ failureHoldSeconds: HOLD_SECONDS }, { source: 'queue', sentAt: now }));
+    expect(asked).toEqual([]);
+    expect(api.delivered).toHaveLength(1);
+    expect(unsigned.delivered).toHaveLength(1);
   });
 
   it('holds an expired queue request\'s "408" the same way', async () => {

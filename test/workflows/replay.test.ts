@@ -23,6 +23,7 @@ const RECORDED_SCENARIOS = [
   'vllm-retries',
   'guardrail-regeneration',
   'terminal-failure',
+  'repeated-failure',
   'delivery-rejected',
   'expired',
 ];
@@ -128,6 +129,18 @@ describe('FeedbackWorkflow replay', () => {
     expect(timers('terminal-failure')).toBe(1);
     expect(timers('expired')).toBe(1);
     expect(timers('success')).toBe(0);
+    // A queue request's failure counts the request's earlier failures before its hold; nothing else does.
+    const activities = (scenario: string) =>
+      events(scenario).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    expect(activities('terminal-failure')).toEqual([
+      'generateCheckedFeedback',
+      'countEarlierFailures',
+      'deliverResult',
+    ]);
+    expect(activities('repeated-failure')).toEqual(activities('terminal-failure'));
+    expect(upserts('repeated-failure')).toEqual(upserts('terminal-failure'));
+    expect(timers('repeated-failure')).toBe(1);
+    expect(activities('success')).toEqual(['generateCheckedFeedback', 'deliverResult']);
   });
 
   it('replays every recorded history against the current workflow code', async () => {
