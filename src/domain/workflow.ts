@@ -89,40 +89,28 @@ export interface FeedbackOutcome {
 
 export const statusQuery = defineQuery<FeedbackStatus>('status');
 
-export const MemberIdSearchAttribute = defineSearchAttributeKey('MemberId', SearchAttributeType.INT);
+const keyword = (name: string) => defineSearchAttributeKey(name, SearchAttributeType.KEYWORD);
+const int = (name: string) => defineSearchAttributeKey(name, SearchAttributeType.INT);
+
+export const MemberIdSearchAttribute = int('MemberId');
 /**
  * The run's stage while it runs, then `failed` or `expired` if it fails. `delivered` is never upserted:
  * a completed run (`ExecutionStatus = 'Completed'`) delivered, and keeps `delivering`.
  */
-export const FeedbackStageSearchAttribute = defineSearchAttributeKey(
-  'FeedbackStage',
-  SearchAttributeType.KEYWORD,
-);
-export const FeedbackSourceSearchAttribute = defineSearchAttributeKey(
-  'FeedbackSource',
-  SearchAttributeType.KEYWORD,
-);
+export const FeedbackStageSearchAttribute = keyword('FeedbackStage');
+export const FeedbackSourceSearchAttribute = keyword('FeedbackSource');
 /** The prompt template's version (`FEEDBACK_PROMPT_VERSION`, or derived from the template). */
-export const PromptVersionSearchAttribute = defineSearchAttributeKey(
-  'PromptVersion',
-  SearchAttributeType.KEYWORD,
-);
+export const PromptVersionSearchAttribute = keyword('PromptVersion');
 
 /**
  * The request's signature (FeedbackWorkflowInput.signature), set at start for a BE queue message: the
  * runs of one request and its re-requests share it. Keyword: the Int slots are all used.
  */
-export const RequestSignatureSearchAttribute = defineSearchAttributeKey(
-  'RequestSignature',
-  SearchAttributeType.KEYWORD,
-);
+export const RequestSignatureSearchAttribute = keyword('RequestSignature');
 
 /** Tokens vLLM reported for the run (prompt and completion), set when generation ends. */
-export const PromptTokensSearchAttribute = defineSearchAttributeKey('PromptTokens', SearchAttributeType.INT);
-export const CompletionTokensSearchAttribute = defineSearchAttributeKey(
-  'CompletionTokens',
-  SearchAttributeType.INT,
-);
+export const PromptTokensSearchAttribute = int('PromptTokens');
+export const CompletionTokensSearchAttribute = int('CompletionTokens');
 
 /** Every search attribute the bridge and the workflow set; each must be registered on the namespace. */
 export const FEEDBACK_SEARCH_ATTRIBUTES = [
