@@ -9,8 +9,8 @@
 #
 # Profile "dev" uses the default ports (Temporal 7233, Web UI 8233, SQS 9324); "test" (npm test) uses
 # 17233/18233/19324 so that tests never touch a running development stack, and "test-slow" (npm run
-# test:slow) 37233/38233/39324 so that the two tiers can run at once; "fuzz" (npm run fuzz) 47233/48233/
-# 49324. Ports can be moved with
+# test:slow) 57233/58233/59324 so that the two tiers can run at once; "fuzz" (npm run fuzz) 54233/55233/
+# 56324 (none of them the benchmarks' ports). Ports can be moved with
 # INFRA_TEMPORAL_PORT, INFRA_UI_PORT and INFRA_SQS_PORT, the data directory (database, logs, pid
 # files, endpoints; default .data/<profile>) with INFRA_DATA_DIR.
 #
@@ -30,8 +30,8 @@ profile="${2:-dev}"
 case "$profile" in
   dev) def_t=7233 def_ui=8233 def_sqs=9324 ;;
   test) def_t=17233 def_ui=18233 def_sqs=19324 ;;
-  test-slow) def_t=37233 def_ui=38233 def_sqs=39324 ;;
-  fuzz) def_t=47233 def_ui=48233 def_sqs=49324 ;;
+  test-slow) def_t=57233 def_ui=58233 def_sqs=59324 ;;
+  fuzz) def_t=54233 def_ui=55233 def_sqs=56324 ;;
   *) echo "unknown profile: $profile (dev|test|test-slow|fuzz)" >&2; exit 2 ;;
 esac
 T_PORT="${INFRA_TEMPORAL_PORT:-$def_t}"

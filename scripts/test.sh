@@ -2,7 +2,7 @@
 # `npm test` (the fast tier) and `npm run test:slow` (the slow tier: `bash scripts/test.sh --slow`).
 # Installs what is missing (npm packages, Temporal CLI, ElasticMQ; promtool and helm for the fast
 # tier), starts the tier's test infrastructure (Temporal dev server and ElasticMQ: profile `test` on
-# 17233/18233/19324, `test-slow` on 37233/38233/39324, so both tiers can run at once), runs the type
+# 17233/18233/19324, `test-slow` on 57233/58233/59324, so both tiers can run at once), runs the type
 # check and lint (fast tier, no jest arguments) and jest, and stops what it started.
 # Extra arguments go to jest, e.g. `npm test -- test/domain`.
 #

@@ -1,10 +1,10 @@
 /** The throughput suite's Markdown report, one function per section; the summary page reuses the tables. */
 import type { Stage } from '../breakdown';
 import { burstScenarios, CPU_PARTS, cpuDistance, cpuPerRequest, findRun, rawCeiling } from './figures';
-import { computeGoals } from './goals';
+import { computeGoals, GOALS } from './goals';
 import { cpuList, latency, ms, num, percent, rate, runRate, table, verdict, x } from './format';
 import { SYSTEM_LABELS, type SystemId } from './scenarios';
-import type { ApiReport, BenchReport, LatencySample } from './types';
+import type { ApiReport, BenchReport, GoalResult, LatencySample } from './types';
 
 export function renderMarkdown(report: BenchReport, svgFile: string): string {
   return [
@@ -72,13 +72,21 @@ export const GOALS_LEGEND =
   "Each line compares a figure of this run with a bound from the same run: how close ours comes to this machine's " +
   'limit (the raw Temporal ceiling: a no-op workflow of three no-op activities, no SQS, no visibility writes; ' +
   'C/L; the no-op workflow at the same rate; raw SendMessage). The absolute targets of a real deployment: ' +
-  'docs/benchmarks.md. `–`: a figure this run does not have.';
+  'docs/benchmarks.md. `–`: a figure this run does not have. A line is not judged when other processes took ' +
+  'more than 0.2 cores of the machine during any of its runs (/proc/stat; the API line has no such measure).';
+
+/** pass/FAIL, or why a line is not judged: the machine was busy with other processes during its runs. */
+function goalVerdict(g: GoalResult): string {
+  return g.busyCores !== undefined && g.busyCores > GOALS.busyCoresLimit
+    ? `not judged (machine busy: ${g.busyCores.toFixed(2)} cores)`
+    : verdict(g.pass);
+}
 
 /** The ratio table: the stored lines, or computed for a result that has none (older results). */
 export function goalsTable(report: BenchReport): string {
   return table(
     ['goal', 'measured', 'wanted', 'result', 'from (same run)'],
-    (report.goals ?? computeGoals(report)).map((g) => [g.name, g.measured, g.goal, verdict(g.pass), g.from]),
+    (report.goals ?? computeGoals(report)).map((g) => [g.name, g.measured, g.goal, goalVerdict(g), g.from]),
   );
 }
 

@@ -106,6 +106,8 @@ export interface GoalResult {
   pass?: boolean;
   /** The figures the ratio comes from. */
   from: string;
+  /** The most cores other processes took during the line's runs; above GOALS.busyCoresLimit: not judged. */
+  busyCores?: number;
 }
 
 export interface RatioRow {

@@ -76,6 +76,37 @@ describe('bench/throughput/goals (the ratio table)', () => {
     expect(at(9).bound).toBe(GOALS.instantVsRaw);
   });
 
+  it('does not judge a line whose runs shared the machine with more than 0.2 cores of other processes', () => {
+    // 100 s window on 2 cores: busy core-seconds beyond the run's own 30 are other processes'.
+    const busy = (otherCoreSeconds: number) => ({
+      processes: { 'ours-worker': { cpuSecondsDuringRun: 30 } },
+      machineCpu: { busySeconds: 30 + otherCoreSeconds, allSeconds: 200 },
+    });
+    const line = (oursOther: number, rawOther: number) =>
+      goal(
+        computeGoals(
+          report([
+            run({ scenario: 'instant-group', system: 'ours', deliveredPerSec: 9, ...busy(oursOther) }),
+            raw(10, busy(rawOther)),
+          ]),
+        ),
+        'instant-group-vs-raw',
+      );
+    expect(line(10, 0)).toMatchObject({ busyCores: 0.1, pass: true });
+    // The busier of the two runs decides.
+    const noisy = line(0, 45);
+    expect(noisy).toMatchObject({ busyCores: 0.45, pass: undefined, value: 0.9 });
+    const table = goalsTable(
+      report([
+        run({ scenario: 'instant-group', system: 'ours', deliveredPerSec: 9, ...busy(0) }),
+        raw(10, busy(45)),
+      ]),
+    );
+    expect(table).toMatch(
+      /instant-group: ours \/ raw Temporal ceiling.*not judged \(machine busy: 0\.45 cores\)/,
+    );
+  });
+
   it('L = 0: an incomplete run or a missing ceiling is not evaluated', () => {
     const incomplete = run({
       scenario: 'instant-group',
