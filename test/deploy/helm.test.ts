@@ -504,7 +504,7 @@ describe('Helm chart deploy/helm/leafresh-feedback', () => {
       ]);
     }
     // Nothing may reach the API when no client is listed.
-    const closed = render({ release: RELEASE, set: { 'networkPolicy.apiClients': '' } });
+    const closed = render({ release: RELEASE, set: { 'networkPolicy.apiClients': null } });
     expect((one(closed, 'NetworkPolicy', nameOf('api')).spec as { ingress: unknown[] }).ingress).toEqual([]);
   });
 
