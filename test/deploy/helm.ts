@@ -58,7 +58,9 @@ export function helm(args: string[]): string {
     });
   } catch (err) {
     const { stderr, stdout } = err as { stderr?: string; stdout?: string };
-    throw new Error(`helm ${args.join(' ')} failed: ${(stderr || stdout || String(err)).trim()}`, {
+    // helm lint reports the problems on stdout and only the count on stderr: both are kept.
+    const output = [stdout, stderr].filter(Boolean).join('\n') || String(err);
+    throw new Error(`helm ${args.join(' ')} failed: ${output.trim()}`, {
       cause: err,
     });
   }
