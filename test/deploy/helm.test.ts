@@ -68,6 +68,16 @@ const VARIANTS: Record<string, RenderOptions> = {
       'autoscaling.keda.enabled': true,
     },
   },
+  'egress rules, CA-only Temporal TLS with KEDA': {
+    set: {
+      'networkPolicy.egress.enabled': true,
+      'secrets.temporalTls.name': 'temporal-ca',
+      'secrets.temporalTls.certKey': '',
+      'secrets.temporalTls.keyKey': '',
+      'secrets.temporalTls.caKey': 'ca.crt',
+      'autoscaling.keda.enabled': true,
+    },
+  },
   'callback delivery with signing and vLLM key': {
     set: {
       'config.DELIVERY_MODE': 'callback',
@@ -504,7 +514,7 @@ describe('Helm chart deploy/helm/leafresh-feedback', () => {
       ]);
     }
     // Nothing may reach the API when no client is listed.
-    const closed = render({ release: RELEASE, set: { 'networkPolicy.apiClients': '' } });
+    const closed = render({ release: RELEASE, set: { 'networkPolicy.apiClients': null } });
     expect((one(closed, 'NetworkPolicy', nameOf('api')).spec as { ingress: unknown[] }).ingress).toEqual([]);
   });
 
@@ -653,6 +663,203 @@ describe('Helm chart deploy/helm/leafresh-feedback', () => {
       nameOf('sqs-bridge'),
       nameOf('worker'),
     ]);
+  });
+
+  it.each([
+    [
+      'worker.replica=5',
+      ['--set', 'worker.replica=5'],
+      /at '\/worker': additional properties 'replica' not allowed/,
+    ],
+    [
+      'api.auth.mode=bearr',
+      ['--set', 'api.auth.mode=bearr'],
+      /at '\/api\/auth\/mode': value must be one of 'none', 'bearer', 'hmac'/,
+    ],
+    [
+      'api.replicas=two (--set-string)',
+      ['--set-string', 'api.replicas=two'],
+      /at '\/api\/replicas': got string, want integer/,
+    ],
+    [
+      'an unknown top-level key',
+      ['--set', 'workers.replicas=2'],
+      /additional properties 'workers' not allowed/,
+    ],
+  ])('refuses %s in helm lint and helm template (values.schema.json)', (_label, args, message) => {
+    const lint = () => helm(['lint', CHART, '--strict', '--kube-version', KUBE_VERSION, ...args]);
+    const template = () => helm(['template', RELEASE, CHART, '--kube-version', KUBE_VERSION, ...args]);
+    expect(lint).toThrow(message);
+    expect(template).toThrow(message);
+  });
+
+  it('gives long release names (44-53 characters) distinct object names of at most 63 characters', () => {
+    for (const length of [44, 48, 53]) {
+      const release = `r${'x'.repeat(length - 1)}`;
+      const objects = render({
+        release,
+        valuesFiles: ['values-eks.yaml'],
+        set: { 'networkPolicy.egress.enabled': true },
+      });
+      const names = objects.map((o) => `${o.kind}/${o.metadata.name}`);
+      expect(new Set(names).size).toBe(names.length);
+      for (const object of objects) {
+        expect(object.metadata.name.length).toBeLessThanOrEqual(63);
+        expect(object.metadata.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+        expect(() => validate(object)).not.toThrow();
+      }
+      const deployments = find(objects, 'Deployment').map((d) => d.metadata.name);
+      expect(deployments.map((n) => n.slice(n.lastIndexOf('-') + 1)).sort()).toEqual([
+        'api',
+        'bridge',
+        'worker',
+      ]);
+      // The Service the BE calls and the object KEDA scales keep their process's name.
+      const so = one(
+        objects,
+        'ScaledObject',
+        deployments.find((n) => n.endsWith('-worker'))!,
+      ) as K8sObject & {
+        spec: ScaledObjectSpec;
+      };
+      expect(so.spec.scaleTargetRef.name).toBe(so.metadata.name);
+      expect(unknownFields(objects)).toEqual([]);
+    }
+  });
+
+  it('spreads each process softly over nodes by default, selecting only its own pods of this release', () => {
+    for (const variant of VARIANT_NAMES) {
+      const objects = rendered(variant);
+      for (const process of PROCESS_NAMES) {
+        const pod = deploymentOf(objects, process).spec!.template;
+        const [spread, ...others] = pod.spec?.topologySpreadConstraints ?? [];
+        expect(others).toEqual([]);
+        expect(spread).toMatchObject({
+          maxSkew: 1,
+          topologyKey: 'kubernetes.io/hostname',
+          whenUnsatisfiable: 'ScheduleAnyway',
+        });
+        const selector = spread.labelSelector?.matchLabels ?? {};
+        expect(selector['app.kubernetes.io/instance']).toBe(RELEASE);
+        for (const other of PROCESS_NAMES) {
+          expect(matches(selector, podLabels(deploymentOf(objects, other)))).toBe(other === process);
+        }
+      }
+    }
+    // A process's own affinity or constraints replace the default; off for all with topologySpread.enabled=false.
+    const own = render({
+      release: RELEASE,
+      set: { 'api.affinity.podAntiAffinity.x': 'y', 'topologySpread.enabled': true },
+    });
+    expect(deploymentOf(own, 'api').spec?.template.spec?.topologySpreadConstraints).toBeUndefined();
+    expect(deploymentOf(own, 'worker').spec?.template.spec?.topologySpreadConstraints).toHaveLength(1);
+    const off = render({ release: RELEASE, set: { 'topologySpread.enabled': false } });
+    for (const process of PROCESS_NAMES) {
+      expect(deploymentOf(off, process).spec?.template.spec?.topologySpreadConstraints).toBeUndefined();
+    }
+  });
+
+  it('allows, with networkPolicy.egress.enabled, only DNS, Temporal, 443, vLLM and the BE from the release pods', () => {
+    expect(find(rendered('default'), 'NetworkPolicy').map((p) => p.metadata.name)).toEqual([nameOf('api')]);
+    const objects = rendered('egress rules, CA-only Temporal TLS with KEDA');
+    const policy = one(objects, 'NetworkPolicy', `${RELEASE}-egress`) as K8sObject & {
+      spec: {
+        podSelector: { matchLabels: Record<string, string> };
+        policyTypes: string[];
+        egress: { ports: { protocol: string; port: number }[]; to?: Record<string, unknown>[] }[];
+      };
+    };
+    expect(policy.spec.policyTypes).toEqual(['Egress']);
+    for (const process of PROCESS_NAMES) {
+      expect(matches(policy.spec.podSelector.matchLabels, podLabels(deploymentOf(objects, process)))).toBe(
+        true,
+      );
+    }
+    expect(policy.spec.podSelector.matchLabels['app.kubernetes.io/instance']).toBe(RELEASE);
+    const ports = policy.spec.egress.map((r) => r.ports.map((p) => `${p.protocol}/${p.port}`).join(' '));
+    const worker = configOf(objects, 'worker');
+    const temporalPort = Number(worker.temporal.address.split(':').pop());
+    const vllmPort = Number(new URL(environmentOf(objects, 'worker').VLLM_API_URL).port);
+    expect(ports).toEqual(['UDP/53 TCP/53', `TCP/${temporalPort}`, 'TCP/443', `TCP/${vllmPort}`, 'TCP/443']);
+    expect(policy.spec.egress[2].to).toBeUndefined();
+    // Extra rules are appended as given.
+    const extra = render({
+      release: RELEASE,
+      set: { 'networkPolicy.egress.enabled': true, 'networkPolicy.egress.extra[0].ports[0].port': 5432 },
+    });
+    const withExtra = one(extra, 'NetworkPolicy', `${RELEASE}-egress`);
+    expect(() => validate(withExtra)).not.toThrow();
+    expect((withExtra.spec as { egress: unknown[] }).egress).toHaveLength(6);
+  });
+
+  it('tells KEDA how the processes use TLS (enableTLS), and authenticates with the CA only when there is no client certificate', () => {
+    const trigger = (objects: K8sObject[]) =>
+      (one(objects, 'ScaledObject', nameOf('worker')) as K8sObject & { spec: ScaledObjectSpec }).spec
+        .triggers[0];
+    // A self-hosted server without TLS: KEDA 2.17.2+ must not turn TLS on.
+    const plain = render({ release: RELEASE, set: { 'autoscaling.keda.enabled': true } });
+    expect(configOf(plain, 'worker').temporal.tls).toBeUndefined();
+    expect(trigger(plain).metadata.enableTLS).toBe('false');
+    expect(trigger(plain).authenticationRef).toBeUndefined();
+    expect(trigger(rendered('eks')).metadata.enableTLS).toBe('true');
+    expect(trigger(rendered('Temporal mTLS with KEDA')).metadata.enableTLS).toBe('true');
+    const forced = render({
+      release: RELEASE,
+      set: {
+        'autoscaling.keda.enabled': true,
+        'autoscaling.keda.enableTLS': 'true',
+        'config.TEMPORAL_TLS': 'false',
+      },
+    });
+    expect(trigger(forced).metadata.enableTLS).toBe('true');
+    // TLS without a client certificate: the CA only, for KEDA and the processes alike.
+    const caOnly = rendered('egress rules, CA-only Temporal TLS with KEDA');
+    expect(trigger(caOnly).metadata.enableTLS).toBe('true');
+    const auth = one(
+      caOnly,
+      'TriggerAuthentication',
+      trigger(caOnly).authenticationRef!.name,
+    ) as K8sObject & {
+      spec: { secretTargetRef: { parameter: string; name: string; key: string }[] };
+    };
+    expect(auth.spec.secretTargetRef).toEqual([{ parameter: 'ca', name: 'temporal-ca', key: 'ca.crt' }]);
+    for (const process of PROCESS_NAMES) {
+      expect(configOf(caOnly, process).temporal.tls).toEqual({ caPath: '/etc/leafresh/temporal-tls/ca.crt' });
+    }
+    // TLS on with nothing for KEDA to present, or a CA-only Secret without its CA: refused.
+    expect(() =>
+      render({ release: RELEASE, set: { 'autoscaling.keda.enabled': true, 'config.TEMPORAL_TLS': 'true' } }),
+    ).toThrow(/config\.TEMPORAL_TLS=true with KEDA but no credentials/);
+    expect(() =>
+      render({
+        release: RELEASE,
+        set: {
+          'autoscaling.keda.enabled': true,
+          'secrets.temporalTls.name': 'temporal-ca',
+          'secrets.temporalTls.certKey': '',
+          'secrets.temporalTls.keyKey': '',
+        },
+      }),
+    ).toThrow(/need caKey/);
+  });
+
+  it('notes that EKS enforces NetworkPolicy only with enableNetworkPolicy, and warns when no scraper may reach the API', () => {
+    const notes = (args: string[]) => {
+      // NOTES.txt is rendered by install only; --dry-run=client needs no cluster.
+      const out = helm(['install', RELEASE, CHART, '--dry-run=client', ...args]);
+      return out.slice(out.indexOf('NOTES:'));
+    };
+    const warning = /WARNING: serviceMonitor\.enabled=true but networkPolicy\.metricsScrapers is empty/;
+    const eks = notes(['-f', `${CHART}/values-eks.yaml`]);
+    expect(eks).toMatch(/enableNetworkPolicy/);
+    expect(eks).not.toMatch(warning);
+    expect(read(`${CHART}/values-eks.yaml`)).toMatch(/enableNetworkPolicy/);
+    expect(read(`${CHART}/values-eks.yaml`)).toMatch(/KEDA 2\.17\.2/);
+    expect(notes(['--set', 'serviceMonitor.enabled=true'])).toMatch(warning);
+    expect(notes([])).not.toMatch(warning);
+    expect(
+      notes(['--set', 'serviceMonitor.enabled=true', '--set', 'serviceMonitor.scrapeApi=false']),
+    ).not.toMatch(warning);
   });
 
   it('documents every value of values.yaml in the chart README, and only those', () => {

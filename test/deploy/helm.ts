@@ -58,7 +58,9 @@ export function helm(args: string[]): string {
     });
   } catch (err) {
     const { stderr, stdout } = err as { stderr?: string; stdout?: string };
-    throw new Error(`helm ${args.join(' ')} failed: ${(stderr || stdout || String(err)).trim()}`, {
+    // helm lint reports the problems on stdout and only the count on stderr: both are kept.
+    const output = [stdout, stderr].filter(Boolean).join('\n') || String(err);
+    throw new Error(`helm ${args.join(' ')} failed: ${output.trim()}`, {
       cause: err,
     });
   }
@@ -67,8 +69,8 @@ export function helm(args: string[]): string {
 export interface RenderOptions {
   /** Values files relative to the chart, e.g. values-eks.yaml. */
   valuesFiles?: string[];
-  /** Assignments: strings with `--set-string`, booleans and numbers with `--set`. */
-  set?: Record<string, string | boolean | number>;
+  /** Assignments: strings with `--set-string`, booleans, numbers and null (removes the key) with `--set`. */
+  set?: Record<string, string | boolean | number | null>;
   release?: string;
   namespace?: string;
 }
@@ -79,7 +81,7 @@ export function render(options: RenderOptions = {}): K8sObject[] {
   args.push('--namespace', options.namespace ?? 'leafresh-ai');
   for (const file of options.valuesFiles ?? []) args.push('-f', join(CHART, file));
   for (const [key, value] of Object.entries(options.set ?? {})) {
-    args.push(typeof value === 'string' ? '--set-string' : '--set', `${key}=${value}`);
+    args.push(typeof value === 'string' ? '--set-string' : '--set', `${key}=${String(value)}`);
   }
   return parseManifests(helm(args));
 }

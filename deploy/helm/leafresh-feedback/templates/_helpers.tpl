@@ -74,9 +74,19 @@ worker:
 {{- toYaml (merge (dict "name" .process "port" (index $values $p.portValue)) $p) }}
 {{- end }}
 
+{{/*
+The full name with a suffix, the full name truncated before it so that the suffix survives within 63
+characters: include with (dict "root" $ "suffix" "api"). Long release names would otherwise give the
+processes the same names.
+*/}}
+{{- define "leafresh-feedback.suffixed" -}}
+{{- $room := sub 62 (len .suffix) | int }}
+{{- printf "%s-%s" (include "leafresh-feedback.fullname" .root | trunc $room | trimSuffix "-") .suffix }}
+{{- end }}
+
 {{/* Name of one process's objects (Deployment, ServiceAccount, PodDisruptionBudget…). */}}
 {{- define "leafresh-feedback.componentName" -}}
-{{- printf "%s-%s" (include "leafresh-feedback.fullname" .root) .process | trunc 63 | trimSuffix "-" }}
+{{- include "leafresh-feedback.suffixed" (dict "root" .root "suffix" .process) }}
 {{- end }}
 
 {{/* Selector labels of one process's pods. */}}
@@ -107,7 +117,7 @@ app.kubernetes.io/component: {{ .process }}
 
 {{/* The ConfigMap of the settings every process reads. */}}
 {{- define "leafresh-feedback.configName" -}}
-{{- printf "%s-config" (include "leafresh-feedback.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- include "leafresh-feedback.suffixed" (dict "root" . "suffix" "config") }}
 {{- end }}
 
 {{/* The setting of config.<name>, or "" when it is unset or empty. */}}
@@ -148,10 +158,12 @@ chart: [API_PORT, BRIDGE_HEALTH_PORT, WORKER_HEALTH_PORT, API_AUTH_MODE, TEMPORA
     secretKeyRef: { name: {{ $s.temporalApiKey.name | quote }}, key: {{ $s.temporalApiKey.key | quote }} }
 {{- end }}
 {{- if $s.temporalTls.name }}
+{{- if or $s.temporalTls.certKey $s.temporalTls.keyKey }}
 - name: TEMPORAL_TLS_CERT_PATH
   value: {{ printf "%s/%s" $s.temporalTls.mountPath $s.temporalTls.certKey | quote }}
 - name: TEMPORAL_TLS_KEY_PATH
   value: {{ printf "%s/%s" $s.temporalTls.mountPath $s.temporalTls.keyKey | quote }}
+{{- end }}
 {{- if $s.temporalTls.caKey }}
 - name: TEMPORAL_TLS_CA_PATH
   value: {{ printf "%s/%s" $s.temporalTls.mountPath $s.temporalTls.caKey | quote }}
