@@ -14,6 +14,14 @@ import { listLoopingRequests, type LoopingRequest } from '../run/repeats';
 import { lookupFeedbackStatus, type FeedbackStatusView } from '../run/status';
 import { redeliverWindow, type RedeliverWindowReport } from '../ops/redeliver-window';
 import { listTokenUsage, type TokenTotals } from '../ops/tokens';
+import {
+  cloudCommands,
+  FEEDBACK_ATTRIBUTE_SPECS,
+  isTemporalCloud,
+  runSetup,
+  SetupError,
+  slotProblems,
+} from '../ops/setup';
 import { createSqsClient } from '../shared/sqs';
 import { connectTemporalClient } from '../shared/temporal';
 
@@ -324,6 +332,41 @@ export function buildCli(io: CliIo, state: CliState = { code: 0 }): Command {
       io.out(`retried: ${report.requestId} new run ${report.runId} (previous ${report.previousRunId})`);
     });
 
+  program
+    .command('setup')
+    .description(
+      'Create the namespace (TEMPORAL_NAMESPACE_RETENTION) and the search attributes where missing; ' +
+        'on Temporal Cloud, print the tcld commands.',
+    )
+    .option('--cloud', 'print the Temporal Cloud commands whatever the address')
+    .action(async (opts: { cloud?: boolean }) => {
+      const { temporal: settings } = getConfig();
+      const problems = slotProblems(FEEDBACK_ATTRIBUTE_SPECS);
+      if (problems.length > 0) throw new SetupError(problems);
+      if (opts.cloud || isTemporalCloud(settings.address)) {
+        // Cloud's operator service does not create namespaces or search attributes: tcld / the Ops API does.
+        for (const line of cloudCommands(
+          settings.namespace,
+          settings.namespaceRetentionSeconds,
+          FEEDBACK_ATTRIBUTE_SPECS,
+        ))
+          io.out(line);
+        return;
+      }
+      const report = await runSetup((await getTemporal()).connection, {
+        namespace: settings.namespace,
+        retentionSeconds: settings.namespaceRetentionSeconds,
+      });
+      io.out(
+        report.namespaceCreated
+          ? `namespace ${report.namespace} created (retention ${settings.namespaceRetentionSeconds / 3600}h)`
+          : `namespace ${report.namespace} exists`,
+      );
+      for (const a of report.added) io.out(`search attribute ${a.name} (${a.type}) registered`);
+      for (const a of report.present) io.out(`search attribute ${a.name} (${a.type}) exists`);
+      io.out(`namespace ${report.namespace} ready`);
+    });
+
   const dlq = program.command('dlq').description('The request queue’s dead-letter queue.');
   dlq
     .command('list')
@@ -389,6 +432,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (err instanceof OperationError) {
       io.err(`feedback: ${err.message}`);
       return err.code === 'not-found' ? ExitCodes.notFound : ExitCodes.refused;
+    }
+    if (err instanceof SetupError) {
+      for (const problem of err.problems) io.err(`feedback setup: ${problem}`);
+      return ExitCodes.refused;
     }
     if (err instanceof ConfigError) {
       io.err(`feedback: ${err.message}`);

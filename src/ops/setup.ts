@@ -3,7 +3,10 @@
  * in domain/workflow.ts, created through Temporal's operator API where missing (idempotent). Temporal
  * Cloud manages both through its own API / `tcld`: for it, the equivalent commands are printed.
  */
-import type { Connection } from '@temporalio/client';
+import type { ConnectionLike } from '@temporalio/client';
+
+/** The two services the setup calls (a Client's connection, or a stub in tests). */
+export type SetupConnection = Pick<ConnectionLike, 'workflowService' | 'operatorService'>;
 import { SearchAttributeType } from '@temporalio/common';
 // The SDK's own Duration → protobuf conversion (seconds are a Long in the request type).
 import { msToTs } from '@temporalio/common/lib/time';
@@ -164,7 +167,7 @@ const TYPES_BY_ENUM = new Map<number, AttributeType>(
 const isGrpc = (err: unknown, code: number) =>
   typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
 
-async function namespaceState(connection: Connection, namespace: string): Promise<NamespaceState> {
+async function namespaceState(connection: SetupConnection, namespace: string): Promise<NamespaceState> {
   try {
     await connection.workflowService.describeNamespace({ namespace });
   } catch (err) {
@@ -188,7 +191,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * frontend yet: the attribute call is retried on NOT_FOUND for a few seconds.
  */
 export async function runSetup(
-  connection: Connection,
+  connection: SetupConnection,
   options: { namespace: string; retentionSeconds: number; wanted?: readonly AttributeSpec[] },
 ): Promise<SetupReport> {
   const wanted = options.wanted ?? FEEDBACK_ATTRIBUTE_SPECS;
