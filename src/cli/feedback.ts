@@ -174,6 +174,21 @@ export function buildCli(io: CliIo, state: CliState = { code: 0 }): Command {
     return url;
   };
   const json = (value: unknown) => io.out(JSON.stringify(value, null, 2));
+  /** A server that has just started may listen before its frontend serves: retry until it answers. */
+  const waitForFrontend = async (timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await (await getTemporal()).connection.workflowService.getSystemInfo({});
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await temporal?.connection.close().catch(() => undefined);
+        temporal = undefined;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+  };
 
   const program = new Command('feedback')
     .description('Find, inspect and repair Leafresh feedback requests.')
@@ -339,7 +354,8 @@ export function buildCli(io: CliIo, state: CliState = { code: 0 }): Command {
         'on Temporal Cloud, print the tcld commands.',
     )
     .option('--cloud', 'print the Temporal Cloud commands whatever the address')
-    .action(async (opts: { cloud?: boolean }) => {
+    .option('--wait <seconds>', 'wait this long for the frontend to answer (a server starting)', positiveInt)
+    .action(async (opts: { cloud?: boolean; wait?: number }) => {
       const { temporal: settings } = getConfig();
       const problems = slotProblems(FEEDBACK_ATTRIBUTE_SPECS);
       if (problems.length > 0) throw new SetupError(problems);
@@ -353,6 +369,7 @@ export function buildCli(io: CliIo, state: CliState = { code: 0 }): Command {
           io.out(line);
         return;
       }
+      if (opts.wait !== undefined) await waitForFrontend(opts.wait * 1000);
       const report = await runSetup((await getTemporal()).connection, {
         namespace: settings.namespace,
         retentionSeconds: settings.namespaceRetentionSeconds,
