@@ -125,10 +125,13 @@ export function planSetup(wanted: readonly AttributeSpec[], state: NamespaceStat
   return plan;
 }
 
-/** Temporal Cloud: a `*.tmprl.cloud` endpoint (namespace or regional API-key endpoint). */
+/**
+ * Temporal Cloud: a namespace endpoint `<ns>.<account>.tmprl.cloud` (mTLS) or a regional API-key
+ * endpoint `<region>.<provider>.api.temporal.io` (docs/production.md).
+ */
 export function isTemporalCloud(address: string): boolean {
   const host = address.replace(/:\d+$/, '').toLowerCase();
-  return host.endsWith('.tmprl.cloud') || host === 'tmprl.cloud';
+  return host.endsWith('.tmprl.cloud') || host.endsWith('.api.temporal.io');
 }
 
 /**

@@ -75,9 +75,9 @@ describe('planSetup', () => {
 });
 
 describe('Temporal Cloud', () => {
-  it('is recognised by its *.tmprl.cloud endpoints', () => {
+  it('is recognised by its namespace (mTLS) and regional (API key) endpoints', () => {
     expect(isTemporalCloud('leafresh.a1b2c.tmprl.cloud:7233')).toBe(true);
-    expect(isTemporalCloud('ap-northeast-2.aws.api.temporal.io:7233')).toBe(false);
+    expect(isTemporalCloud('ap-northeast-2.aws.api.temporal.io:7233')).toBe(true);
     expect(isTemporalCloud('localhost:7233')).toBe(false);
     expect(isTemporalCloud('temporal-frontend.temporal:7233')).toBe(false);
   });
