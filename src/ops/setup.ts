@@ -138,7 +138,11 @@ export function isTemporalCloud(address: string): boolean {
  * The equivalent for Temporal Cloud, where the operator service does not manage namespaces or search
  * attributes: `tcld` commands (Cloud namespaces are `<name>.<account>`; retention in days, at least 1).
  */
-export function cloudCommands(namespace: string, retentionSeconds: number, wanted: readonly AttributeSpec[]): string[] {
+export function cloudCommands(
+  namespace: string,
+  retentionSeconds: number,
+  wanted: readonly AttributeSpec[],
+): string[] {
   const days = Math.max(1, Math.ceil(retentionSeconds / 86_400));
   return [
     `# Temporal Cloud: namespaces and search attributes are managed with tcld (or the Cloud Ops API).`,

@@ -30,7 +30,9 @@ describe('SQL visibility slots', () => {
   });
 
   it('fit the project’s own list', () => {
-    expect(FEEDBACK_ATTRIBUTE_SPECS.map((a) => a.name)).toEqual(FEEDBACK_SEARCH_ATTRIBUTES.map((k) => k.name));
+    expect(FEEDBACK_ATTRIBUTE_SPECS.map((a) => a.name)).toEqual(
+      FEEDBACK_SEARCH_ATTRIBUTES.map((k) => k.name),
+    );
     expect(slotProblems(FEEDBACK_ATTRIBUTE_SPECS)).toEqual([]);
   });
 
@@ -45,7 +47,10 @@ describe('SQL visibility slots', () => {
     expect(slotProblems(ints(2), { Other: 'Int' })).toEqual([]);
     expect(slotProblems(ints(3), { I0: 'Int' })).toEqual([]);
     expect(slotProblems(ints(3), { Other: 'Int' })).toHaveLength(1);
-    const keywords = Array.from({ length: 11 }, (_, i): AttributeSpec => ({ name: `K${i}`, type: 'Keyword' }));
+    const keywords = Array.from({ length: 11 }, (_, i): AttributeSpec => ({
+      name: `K${i}`,
+      type: 'Keyword',
+    }));
     expect(slotProblems(keywords)[0]).toMatch(/^11 Keyword .* 10 Keyword slots/);
   });
 });
@@ -136,7 +141,9 @@ describe('runSetup', () => {
 
   it('creates nothing when the slots would overflow', async () => {
     const { connection, calls } = fakeServer({ A: 3, B: 3 });
-    await expect(runSetup(connection, { namespace: 'ns', retentionSeconds: 3600 })).rejects.toThrow(SetupError);
+    await expect(runSetup(connection, { namespace: 'ns', retentionSeconds: 3600 })).rejects.toThrow(
+      SetupError,
+    );
     expect(calls).toEqual(['describeNamespace']);
   });
 });
