@@ -144,13 +144,6 @@ start_infra() {
       --ip 127.0.0.1 --port "$T_PORT" --ui-port "$UI_PORT" \
       --db-filename "$DATA/temporal.db" --log-level warn \
       --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal \
-      --search-attribute MemberId=Int \
-      --search-attribute FeedbackStage=Keyword \
-      --search-attribute FeedbackSource=Keyword \
-      --search-attribute PromptVersion=Keyword \
-      --search-attribute RequestSignature=Keyword \
-      --search-attribute PromptTokens=Int \
-      --search-attribute CompletionTokens=Int \
       --dynamic-config-value matching.enableFairness=true \
       --dynamic-config-value matching.numTaskqueueReadPartitions=1 \
       --dynamic-config-value matching.numTaskqueueWritePartitions=1 \
@@ -169,17 +162,11 @@ start_infra() {
   fi
   wait_up elasticmq ElasticMQ 60
   wait_up temporal "Temporal dev server" 90
-  # `start-dev --search-attribute` registers attributes only in a new database: a database from an
-  # older checkout gets the ones added since here (an existing attribute is left as it is).
-  local attr
-  for attr in MemberId:Int FeedbackStage:Keyword FeedbackSource:Keyword PromptVersion:Keyword RequestSignature:Keyword PromptTokens:Int CompletionTokens:Int; do
-    if ! "$VENV/bin/temporal" operator search-attribute list --address "127.0.0.1:$T_PORT" 2>/dev/null \
-      | grep -q "^ *${attr%%:*} "; then
-      "$VENV/bin/temporal" operator search-attribute create --address "127.0.0.1:$T_PORT" \
-        --name "${attr%%:*}" --type "${attr##*:}" >/dev/null
-      log "registered search attribute ${attr%%:*} (${attr##*:})"
-    fi
-  done
+  # The namespace and search attributes (src/domain/workflow.ts) through the operator API, as in
+  # production: `feedback setup` is idempotent, so a database from an older checkout gets the ones
+  # added since. Only the Temporal settings are passed: the setup never reads the caller's own.
+  (cd "$ROOT" && env -i PATH="$PATH" HOME="$HOME" TEMPORAL_ADDRESS="127.0.0.1:$T_PORT" TEMPORAL_NAMESPACE=default \
+    node "$ROOT/node_modules/tsx/dist/cli.mjs" src/cli/feedback.ts setup) | while read -r line; do log "$line"; done
 
   local sqs="http://127.0.0.1:$SQS_PORT"
   local queues

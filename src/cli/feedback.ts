@@ -14,6 +14,14 @@ import { listLoopingRequests, type LoopingRequest } from '../run/repeats';
 import { lookupFeedbackStatus, type FeedbackStatusView } from '../run/status';
 import { redeliverWindow, type RedeliverWindowReport } from '../ops/redeliver-window';
 import { listTokenUsage, type TokenTotals } from '../ops/tokens';
+import {
+  cloudCommands,
+  FEEDBACK_ATTRIBUTE_SPECS,
+  isTemporalCloud,
+  runSetup,
+  SetupError,
+  slotProblems,
+} from '../ops/setup';
 import { createSqsClient } from '../shared/sqs';
 import { connectTemporalClient } from '../shared/temporal';
 
@@ -166,6 +174,21 @@ export function buildCli(io: CliIo, state: CliState = { code: 0 }): Command {
     return url;
   };
   const json = (value: unknown) => io.out(JSON.stringify(value, null, 2));
+  /** A server that has just started may listen before its frontend serves: retry until it answers. */
+  const waitForFrontend = async (timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await (await getTemporal()).connection.workflowService.getSystemInfo({});
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await temporal?.connection.close().catch(() => undefined);
+        temporal = undefined;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+  };
 
   const program = new Command('feedback')
     .description('Find, inspect and repair Leafresh feedback requests.')
@@ -324,6 +347,43 @@ export function buildCli(io: CliIo, state: CliState = { code: 0 }): Command {
       io.out(`retried: ${report.requestId} new run ${report.runId} (previous ${report.previousRunId})`);
     });
 
+  program
+    .command('setup')
+    .description(
+      'Create the namespace (TEMPORAL_NAMESPACE_RETENTION) and the search attributes where missing; ' +
+        'on Temporal Cloud, print the tcld commands.',
+    )
+    .option('--cloud', 'print the Temporal Cloud commands whatever the address')
+    .option('--wait <seconds>', 'wait this long for the frontend to answer (a server starting)', positiveInt)
+    .action(async (opts: { cloud?: boolean; wait?: number }) => {
+      const { temporal: settings } = getConfig();
+      const problems = slotProblems(FEEDBACK_ATTRIBUTE_SPECS);
+      if (problems.length > 0) throw new SetupError(problems);
+      if (opts.cloud || isTemporalCloud(settings.address)) {
+        // Cloud's operator service does not create namespaces or search attributes: tcld / the Ops API does.
+        for (const line of cloudCommands(
+          settings.namespace,
+          settings.namespaceRetentionSeconds,
+          FEEDBACK_ATTRIBUTE_SPECS,
+        ))
+          io.out(line);
+        return;
+      }
+      if (opts.wait !== undefined) await waitForFrontend(opts.wait * 1000);
+      const report = await runSetup((await getTemporal()).connection, {
+        namespace: settings.namespace,
+        retentionSeconds: settings.namespaceRetentionSeconds,
+      });
+      io.out(
+        report.namespaceCreated
+          ? `namespace ${report.namespace} created (retention ${settings.namespaceRetentionSeconds / 3600}h)`
+          : `namespace ${report.namespace} exists`,
+      );
+      for (const a of report.added) io.out(`search attribute ${a.name} (${a.type}) registered`);
+      for (const a of report.present) io.out(`search attribute ${a.name} (${a.type}) exists`);
+      io.out(`namespace ${report.namespace} ready`);
+    });
+
   const dlq = program.command('dlq').description('The request queue’s dead-letter queue.');
   dlq
     .command('list')
@@ -389,6 +449,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (err instanceof OperationError) {
       io.err(`feedback: ${err.message}`);
       return err.code === 'not-found' ? ExitCodes.notFound : ExitCodes.refused;
+    }
+    if (err instanceof SetupError) {
+      for (const problem of err.problems) io.err(`feedback setup: ${problem}`);
+      return ExitCodes.refused;
     }
     if (err instanceof ConfigError) {
       io.err(`feedback: ${err.message}`);

@@ -17,6 +17,14 @@ export const temporalEnv = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('leafresh-feedback'),
+  /**
+   * The namespace's retention, for `feedback setup` when it creates the namespace: `<n>h` or `<n>d`.
+   * Above the request queue's 4-day message retention (docs/be-contract.md); 120h by default.
+   */
+  TEMPORAL_NAMESPACE_RETENTION: z
+    .string()
+    .regex(/^[1-9]\d*[hd]$/, 'use <n>h or <n>d, e.g. 120h')
+    .default('120h'),
   /** The task queue of the vLLM calls (docs/flow-control.md). Default: `<TEMPORAL_TASK_QUEUE>-llm`. */
   LLM_TASK_QUEUE: optionalString,
   /** vLLM calls per second over all workers (the LLM task queue's rate limit); off when unset. */
@@ -35,6 +43,10 @@ export const temporalSection = temporalEnv.transform((env) =>
   optionalKeys({
     address: env.TEMPORAL_ADDRESS,
     namespace: env.TEMPORAL_NAMESPACE,
+    /** Seconds; used only by `feedback setup` when it creates the namespace. */
+    namespaceRetentionSeconds:
+      Number(env.TEMPORAL_NAMESPACE_RETENTION.slice(0, -1)) *
+      (env.TEMPORAL_NAMESPACE_RETENTION.endsWith('d') ? 86_400 : 3_600),
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     /** The bridge puts it in each run's policy; every worker process polls it with the LLM worker. */
     llmTaskQueue: env.LLM_TASK_QUEUE ?? `${env.TEMPORAL_TASK_QUEUE}-llm`,

@@ -85,7 +85,7 @@ describe('docker-compose.yml', () => {
       postgresql: 'postgres',
       'temporal-schema': 'temporalio/admin-tools',
       temporal: 'temporalio/server',
-      'temporal-namespace': 'temporalio/admin-tools',
+      'temporal-namespace': 'leafresh-feedback-orchestrator',
       'temporal-ui': 'temporalio/ui',
       elasticmq: 'softwaremill/elasticmq-native',
       vllm: 'vllm/vllm-openai',
@@ -135,20 +135,22 @@ describe('docker-compose.yml', () => {
     expect(raw.services['vllm-simulator'].image).toBe('leafresh-feedback-orchestrator-dev-tools:local');
   });
 
-  it('registers the search attributes the workflow code uses, in a one-shot job after the server is healthy', () => {
+  it('registers the namespace and search attributes with `feedback setup` of the app image, after the server is healthy', () => {
     const job = raw.services['temporal-namespace'];
     expect(dependencies(job)).toEqual({ temporal: 'service_healthy' });
-    expect(job.volumes).toContain('./infra/temporal:/leafresh:ro');
-    expect(command(job)).toEqual(['/leafresh/setup-namespace.sh']);
-    const script = read('infra/temporal/setup-namespace.sh');
-    const list = /^SEARCH_ATTRIBUTES="([^"]*)"$/m.exec(script)?.[1].split(' ') ?? [];
-    // The CLI's type names for the SDK's: INT -> Int, KEYWORD -> Keyword.
-    const cliType = (type: string) => type.charAt(0) + type.slice(1).toLowerCase();
-    const expected = FEEDBACK_SEARCH_ATTRIBUTES.map((key) => `${key.name}:${cliType(key.type)}`);
-    expect(list.sort()).toEqual(expected.sort());
-    expect(serviceEnvironment(job).TEMPORAL_NAMESPACE).toBe(
-      serviceEnvironment(raw.services.worker).TEMPORAL_NAMESPACE,
-    );
+    expect(job.image).toBe(raw.services.worker.image);
+    // The built CLI (dist/src/cli/feedback.js of src/cli/feedback.ts): the list is src/domain's.
+    expect(command(job)).toEqual(['node', 'dist/src/cli/feedback.js', 'setup', '--wait', '90']);
+    const env = serviceEnvironment(withoutDotEnv.services['temporal-namespace']);
+    expect(env.TEMPORAL_NAMESPACE).toBe(serviceEnvironment(raw.services.worker).TEMPORAL_NAMESPACE);
+    expect(env.TEMPORAL_ADDRESS).toBe(serviceEnvironment(raw.services.worker).TEMPORAL_ADDRESS);
+    // Settings the config schema knows, and valid: the retention parses.
+    expect(() =>
+      loadConfig(
+        Object.fromEntries(Object.entries(env).filter(([, v]) => v !== null)) as Record<string, string>,
+      ),
+    ).not.toThrow();
+    expect(FEEDBACK_SEARCH_ATTRIBUTES.length).toBeGreaterThan(0);
   });
 
   it('gives the app services only variables the config schema (or the AWS SDK) reads', () => {
@@ -325,7 +327,10 @@ describe('docker-compose.yml', () => {
           });
         } else if (condition === 'service_completed_successfully') {
           expect({ name, dep, restart: target.restart }).toEqual({ name, dep, restart: undefined });
-          expect(command(target)[0]).toMatch(/^\/leafresh\/setup-[a-z]+\.sh$/);
+          // A one-shot setup: a script of infra/temporal, or the CLI's `setup`.
+          expect(command(target).join(' ')).toMatch(
+            /^\/leafresh\/setup-[a-z]+\.sh$|^node dist\/src\/cli\/feedback\.js setup\b/,
+          );
         } else {
           expect({ name, dep, condition }).toEqual({ name, dep, condition: 'service_started' });
         }

@@ -6,6 +6,7 @@
  * on the ports the processes listen on; shutdown, security, scaling and the network policy as designed.
  * helm comes from .tools/bin (scripts/ensure-helm.sh). Nothing here deploys to a cluster.
  */
+import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import { parse } from 'yaml';
 import { ConfigError, envSchema, loadConfig, type AppConfig } from '../../src/config';
 import { AWS_SDK_VARIABLES, read, requirementsOf } from './compose';
@@ -76,6 +77,14 @@ const VARIANTS: Record<string, RenderOptions> = {
       'secrets.temporalTls.keyKey': '',
       'secrets.temporalTls.caKey': 'ca.crt',
       'autoscaling.keda.enabled': true,
+    },
+  },
+  'setup hook Job with Temporal mTLS and an API key': {
+    set: {
+      'setup.enabled': true,
+      'setup.namespaceRetention': '7d',
+      'secrets.temporalTls.name': 'temporal-client',
+      'secrets.temporalApiKey.name': 'temporal-api-key',
     },
   },
   'callback delivery with signing and vLLM key': {
@@ -682,6 +691,11 @@ describe('Helm chart deploy/helm/leafresh-feedback', () => {
       /at '\/api\/replicas': got string, want integer/,
     ],
     [
+      'setup.namespaceRetention=5w',
+      ['--set', 'setup.namespaceRetention=5w'],
+      /at '\/setup\/namespaceRetention': .*does not match pattern/,
+    ],
+    [
       'an unknown top-level key',
       ['--set', 'workers.replicas=2'],
       /additional properties 'workers' not allowed/,
@@ -860,6 +874,40 @@ describe('Helm chart deploy/helm/leafresh-feedback', () => {
     expect(
       notes(['--set', 'serviceMonitor.enabled=true', '--set', 'serviceMonitor.scrapeApi=false']),
     ).not.toMatch(warning);
+  });
+
+  it('runs `feedback setup` as an optional pre-install/pre-upgrade hook Job, off by default', () => {
+    for (const variant of ['default', 'eks']) expect(find(rendered(variant), 'Job')).toEqual([]);
+    const objects = rendered('setup hook Job with Temporal mTLS and an API key');
+    const job = one<K8sObject & IJob>(objects, 'Job', `${RELEASE}-setup`);
+    expect(() => validate(job)).not.toThrow();
+    expect(job.metadata.annotations).toMatchObject({
+      'helm.sh/hook': 'pre-install,pre-upgrade',
+      'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded',
+    });
+    const pod = job.spec?.template.spec;
+    expect(pod?.restartPolicy).toBe('Never');
+    // Hooks run before the release's ServiceAccounts and ConfigMap exist: none of them is used.
+    expect(pod?.serviceAccountName).toBe('default');
+    const container = pod?.containers[0];
+    if (!container) throw new Error('the setup Job has no container');
+    expect(container.image).toBe(containerOf(deploymentOf(objects, 'worker')).image);
+    expect(container.command).toEqual(['node', 'dist/src/cli/feedback.js', 'setup', '--wait', '90']);
+    expect(container.envFrom).toBeUndefined();
+    expect(entryPointOf(container)).toBe('src/cli/feedback.ts');
+    // Its settings are the processes' Temporal ones, and they load.
+    const env = containerEnvironment(container, objects);
+    const worker = environmentOf(objects, 'worker');
+    for (const name of [
+      'TEMPORAL_ADDRESS',
+      'TEMPORAL_NAMESPACE',
+      'TEMPORAL_API_KEY',
+      'TEMPORAL_TLS_CERT_PATH',
+    ])
+      expect({ name, value: env[name] }).toEqual({ name, value: worker[name] });
+    expect(unknownVariables(env)).toEqual([]);
+    expect(loadConfig(env).temporal.namespaceRetentionSeconds).toBe(7 * 86_400);
+    expect(container.volumeMounts).toEqual(containerOf(deploymentOf(objects, 'worker')).volumeMounts);
   });
 
   it('documents every value of values.yaml in the chart README, and only those', () => {
