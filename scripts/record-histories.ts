@@ -82,6 +82,15 @@ const vllm500 = () =>
     type: FailureTypes.VllmUnavailable,
   });
 
+/** vLLM's 400 for the request itself: generation fails for good at once. */
+function rejectedByVllm(): never {
+  throw ApplicationFailure.create({
+    message: 'vLLM answered 400: prompt too long',
+    type: FailureTypes.VllmRejected,
+    nonRetryable: true,
+  });
+}
+
 const SCENARIOS: Record<string, Scenario> = {
   success: { expect: { outcome: 'completed', generateCalls: 1, deliverCalls: 1 } },
   'vllm-retries': {
@@ -98,26 +107,14 @@ const SCENARIOS: Record<string, Scenario> = {
   // A BE queue request: the "500" waits for the failure hold (a timer) before it is sent.
   'terminal-failure': {
     source: 'queue',
-    generate: () => {
-      throw ApplicationFailure.create({
-        message: 'vLLM answered 400: prompt too long',
-        type: FailureTypes.VllmRejected,
-        nonRetryable: true,
-      });
-    },
+    generate: rejectedByVllm,
     expect: { outcome: 'failed', generateCalls: 1, deliverCalls: 1 },
   },
   // The same request failed twice before within 24 h: its "500" is held 330 s × 4² = 88 min.
   'repeated-failure': {
     source: 'queue',
     earlierFailures: 2,
-    generate: () => {
-      throw ApplicationFailure.create({
-        message: 'vLLM answered 400: prompt too long',
-        type: FailureTypes.VllmRejected,
-        nonRetryable: true,
-      });
-    },
+    generate: rejectedByVllm,
     expect: { outcome: 'failed', generateCalls: 1, deliverCalls: 1 },
   },
   'delivery-rejected': {
