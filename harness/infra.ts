@@ -6,13 +6,11 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import type { ManagedProcess, ProcessGroup } from './processes';
 import { waitForHttp } from './processes';
-import { FEEDBACK_SEARCH_ATTRIBUTES } from '../src/domain/workflow';
+import { FEEDBACK_ATTRIBUTE_SPECS } from '../src/ops/setup';
 import { sleep } from './util';
 
 const ROOT = join(__dirname, '..');
 
-/** The CLI's name for an SDK search attribute type: INT → Int, KEYWORD → Keyword. */
-export const cliTypeName = (type: string) => type.charAt(0) + type.slice(1).toLowerCase();
 export const TEMPORAL_BIN = join(ROOT, '.tools', 'venv', 'bin', 'temporal');
 const SYSTEM_PATH = '/usr/local/bin:/usr/bin:/bin';
 
@@ -67,7 +65,7 @@ export async function startTemporalDevServer(
     '--headless',
     `--db-filename=${options.dbFile}`,
     '--log-level=error',
-    ...FEEDBACK_SEARCH_ATTRIBUTES.map((key) => `--search-attribute=${key.name}=${cliTypeName(key.type)}`),
+    ...FEEDBACK_ATTRIBUTE_SPECS.map((spec) => `--search-attribute=${spec.name}=${spec.type}`),
     ...(options.httpPort ? [`--http-port=${options.httpPort}`] : []),
     ...(options.metricsPort ? [`--metrics-port=${options.metricsPort}`] : []),
     ...(options.extraArgs ?? DEV_SERVER_SQLITE_PRAGMAS.map((p) => `--sqlite-pragma=${p}`)),

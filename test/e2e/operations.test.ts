@@ -15,31 +15,22 @@ import { acceptedRequest } from '../support/accepted';
 import { messageCount } from '../support/sqs-bridge';
 import { NO_AUTH } from '../support/config';
 import { startPipeline, workflowResult, type Pipeline } from '../support/pipeline';
-import { freshQueues, testStack } from '../support/stack';
+import { freshQueues, testStack, useLocalAwsCredentials } from '../support/stack';
 
 jest.setTimeout(120_000);
 
 let pipeline: Pipeline;
 
-// The CLI's SQS client takes credentials from the AWS SDK's chain, which reads this process's
-// environment (not the env handed to runCli): give it the emulator's static keys for these tests.
-const savedCredentials = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+let restoreCredentials: () => void = () => undefined;
 
 beforeAll(async () => {
-  process.env.AWS_ACCESS_KEY_ID = 'local';
-  process.env.AWS_SECRET_ACCESS_KEY = 'local';
+  restoreCredentials = useLocalAwsCredentials();
   pipeline = await startPipeline('ops', 'both', { collectDeadLetters: false });
 }, 120_000);
 
 afterAll(async () => {
   await pipeline?.stop();
-  for (const [name, value] of [
-    ['AWS_ACCESS_KEY_ID', savedCredentials.id],
-    ['AWS_SECRET_ACCESS_KEY', savedCredentials.secret],
-  ] as const) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
+  restoreCredentials();
 });
 
 interface Envelope<T> {

@@ -10,18 +10,16 @@ import { runCli, ExitCodes } from '../../src/cli/feedback';
 import type { RedeliverWindowReport } from '../../src/ops/redeliver-window';
 import { acceptedRequest } from '../support/accepted';
 import { startPipeline, workflowResult, type Pipeline } from '../support/pipeline';
-import { testStack } from '../support/stack';
+import { testStack, useLocalAwsCredentials } from '../support/stack';
 
 jest.setTimeout(60_000);
 
 let pipeline: Pipeline;
 
-// The CLI's SQS client takes credentials from the AWS SDK's chain (this process's environment).
-const savedCredentials = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+let restoreCredentials: () => void = () => undefined;
 
 beforeAll(async () => {
-  process.env.AWS_ACCESS_KEY_ID = 'local';
-  process.env.AWS_SECRET_ACCESS_KEY = 'local';
+  restoreCredentials = useLocalAwsCredentials();
   pipeline = await startPipeline('outage', 'queue', {
     beSubscriber: true,
     collectDeadLetters: false,
@@ -33,13 +31,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await pipeline?.stop();
-  for (const [name, value] of [
-    ['AWS_ACCESS_KEY_ID', savedCredentials.id],
-    ['AWS_SECRET_ACCESS_KEY', savedCredentials.secret],
-  ] as const) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
+  restoreCredentials();
 });
 
 function cliEnv(): NodeJS.ProcessEnv {

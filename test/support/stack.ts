@@ -70,3 +70,23 @@ export async function freshQueues(
   const prefix = `t-${label}-${randomUUID().slice(0, 8)}`;
   return ensureFeedbackQueues(client, prefix, options);
 }
+
+/**
+ * The CLI's SQS client takes credentials from the AWS SDK's chain, which reads this process's
+ * environment (not the env handed to runCli): sets the emulator's static keys and returns how to put
+ * the previous values back.
+ */
+export function useLocalAwsCredentials(): () => void {
+  const saved = {
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY,
+  };
+  process.env.AWS_ACCESS_KEY_ID = LOCAL_CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = LOCAL_CREDENTIALS.secretAccessKey;
+  return () => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+}
