@@ -238,11 +238,14 @@ describe('operator CLI', () => {
     const ok = await post(memberId, '분리수거 하기');
     await workflowResult(pipeline.temporal, ok.workflowId);
 
-    // Visibility is updated asynchronously: poll until both runs are listed.
+    // Visibility is updated asynchronously: poll until both runs are listed as closed (a run listed
+    // while its close is not yet visible would be missing from the --stage queries below).
     let listed: Array<{ requestId: string; stage: string }> = [];
-    for (let i = 0; i < 50 && listed.length < 2; i++) {
+    const settled = () =>
+      listed.length === 2 && listed.every((r) => r.stage === 'failed' || r.stage === 'delivered');
+    for (let i = 0; i < 50 && !settled(); i++) {
       listed = JSON.parse((await cli('list', '--member', String(memberId), '--json')).out) as typeof listed;
-      if (listed.length < 2) await new Promise((resolve) => setTimeout(resolve, 200));
+      if (!settled()) await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(listed.map((r) => r.requestId).sort()).toEqual([failed.requestId, ok.requestId].sort());
     const onlyFailed = JSON.parse(
