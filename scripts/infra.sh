@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# Local infrastructure for development and tests: Temporal dev server (SQLite file + Web UI) and
-# the ElasticMQ SQS emulator. Everything is installed into .tools/ and keeps its data in .data/.
+# Local infrastructure for development and tests: Temporal (the dev server on a SQLite file with its
+# Web UI, or the `cluster` engine: a real server on PostgreSQL, scripts/temporal-cluster.sh) and the
+# ElasticMQ SQS emulator. Everything is installed into .tools/ and keeps its data in .data/.
 #
-#   scripts/infra.sh install              install the pinned tools (idempotent)
-#   scripts/infra.sh start [dev|test|test-slow|fuzz]   start in the background, create queues, write endpoints
-#   scripts/infra.sh stop [dev|test|test-slow|fuzz]    stop what start started
-#   scripts/infra.sh status [dev|test|test-slow|fuzz]
+#   scripts/infra.sh install [PROFILE]    install the pinned tools (idempotent)
+#   scripts/infra.sh start [PROFILE]      start in the background, set Temporal up, create queues, write endpoints
+#   scripts/infra.sh stop [PROFILE]       stop what start started
+#   scripts/infra.sh status [PROFILE]
 #
 # Profile "dev" uses the default ports (Temporal 7233, Web UI 8233, SQS 9324); "test" (npm test) uses
 # 17233/18233/19324 so that tests never touch a running development stack, and "test-slow" (npm run
 # test:slow) 57233/58233/59324 so that the two tiers can run at once; "fuzz" (npm run fuzz) 54233/55233/
-# 56324 (none of them the benchmarks' ports). Ports can be moved with
-# INFRA_TEMPORAL_PORT, INFRA_UI_PORT and INFRA_SQS_PORT, the data directory (database, logs, pid
-# files, endpoints; default .data/<profile>) with INFRA_DATA_DIR.
+# 56324 (none of them the benchmarks' ports). Profiles "cluster" (the dev ports, PostgreSQL on 7433;
+# `TEMPORAL_ENGINE=cluster npm start`) and "test-cluster" (npm run test:cluster: 31233, SQS 31324,
+# PostgreSQL 31433) run the cluster engine, whose server also takes the 9 ports above its frontend's
+# (all below 32768: the membership table stores them as smallint) and has no Web UI. Ports can be
+# moved with INFRA_TEMPORAL_PORT, INFRA_UI_PORT, INFRA_SQS_PORT and INFRA_PG_PORT, the data directory
+# (database, logs, pid files, endpoints; default .data/<profile>) with INFRA_DATA_DIR.
 #
 # The servers run in their own session: a Ctrl-C meant for the caller's processes does not kill them
 # under those processes' feet; the caller stops them with `stop` once its processes are gone. A pid
@@ -25,29 +29,40 @@ TOOLS="$ROOT/.tools"
 VENV="$TOOLS/venv"
 EMQ_LIB="$TOOLS/elasticmq/lib"
 
+# Node 20 is supported by the pinned AWS SDK; its notice about future versions is noise here.
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+
 cmd="${1:-}"
 profile="${2:-dev}"
+engine=dev def_pg=""
 case "$profile" in
   dev) def_t=7233 def_ui=8233 def_sqs=9324 ;;
   test) def_t=17233 def_ui=18233 def_sqs=19324 ;;
   test-slow) def_t=57233 def_ui=58233 def_sqs=59324 ;;
   fuzz) def_t=54233 def_ui=55233 def_sqs=56324 ;;
-  *) echo "unknown profile: $profile (dev|test|test-slow|fuzz)" >&2; exit 2 ;;
+  cluster) engine=cluster def_t=7233 def_ui="" def_sqs=9324 def_pg=7433 ;;
+  test-cluster) engine=cluster def_t=31233 def_ui="" def_sqs=31324 def_pg=31433 ;;
+  *) echo "unknown profile: $profile (dev|test|test-slow|fuzz|cluster|test-cluster)" >&2; exit 2 ;;
 esac
 T_PORT="${INFRA_TEMPORAL_PORT:-$def_t}"
 UI_PORT="${INFRA_UI_PORT:-$def_ui}"
 SQS_PORT="${INFRA_SQS_PORT:-$def_sqs}"
+PG_PORT="${INFRA_PG_PORT:-$def_pg}"
 DATA="${INFRA_DATA_DIR:-$ROOT/.data/$profile}"
-# Seconds a server gets to exit after SIGTERM before SIGKILL: Temporal flushes its SQLite database
-# (it takes about a second); ElasticMQ keeps its queues in memory only, and it would wait for the long
-# polls in flight (up to 20 s) before it exits.
-stop_grace() { case "$1" in temporal) echo 5 ;; elasticmq) echo 2 ;; esac; }
+CLUSTER="$ROOT/scripts/temporal-cluster.sh"
+# Seconds a server gets to exit after its stop signal before SIGKILL: the dev server flushes its SQLite
+# database (about a second); ElasticMQ keeps its queues in memory only, and it would wait for the long
+# polls in flight (up to 20 s) before it exits; PostgreSQL's fast shutdown writes a checkpoint.
+stop_grace() { case "$1" in temporal) echo 5 ;; elasticmq) echo 2 ;; postgres) echo 10 ;; esac; }
+# PostgreSQL's SIGTERM waits for every client to disconnect; SIGINT is its fast shutdown.
+stop_signal() { case "$1" in postgres) echo INT ;; *) echo TERM ;; esac; }
 
 now_ms() { local us="${EPOCHREALTIME/[.,]/}"; echo $((us / 1000)); }
 log() { printf "[infra:%s] %s\n" "$profile" "$*" >&2; }
 
 install_tools() {
   mkdir -p "$TOOLS"
+  [ "$engine" = dev ] || bash "$CLUSTER" build
   local req_stamp="$VENV/.requirements.sha"
   local want
   want="$(sha256sum "$ROOT/infra/requirements.txt" | cut -d' ' -f1)"
@@ -81,12 +96,24 @@ pid_of() { # pidfile needle...
   for needle in "$@"; do [[ "$cmdline" == *"$needle"* ]] || return 1; done
   echo "$pid"
 }
-# This profile's servers, told apart from another profile's by their port.
-temporal_pid() { pid_of "$DATA/temporal.pid" "$VENV/bin/temporal server start-dev" " --port $T_PORT "; }
+# This profile's servers, told apart from another profile's by their port (or data directory).
+has_env() { tr '\0' '\n' 2>/dev/null < "/proc/$1/environ" | grep -qx "$2"; }
+temporal_pid() {
+  if [ "$engine" = dev ]; then
+    pid_of "$DATA/temporal.pid" "$VENV/bin/temporal server start-dev" " --port $T_PORT "
+  else
+    local pid
+    pid="$(pid_of "$DATA/temporal.pid" "temporal-server --config-file")" || return 1
+    has_env "$pid" "TEMPORAL_CLUSTER_PORT=$T_PORT" || return 1
+    echo "$pid"
+  fi
+}
+postgres_pid() { pid_of "$DATA/postgres.pid" "postgres -D $DATA/pg " " port=$PG_PORT "; }
+postgres_answers() { bash "$CLUSTER" pg-ready "$PG_PORT"; }
 elasticmq_pid() {
   local pid
   pid="$(pid_of "$DATA/elasticmq.pid" "org.elasticmq.server.Main")" || return 1
-  tr '\0' '\n' 2>/dev/null < "/proc/$pid/environ" | grep -qx "ELASTICMQ_PORT=$SQS_PORT" || return 1
+  has_env "$pid" "ELASTICMQ_PORT=$SQS_PORT" || return 1
   echo "$pid"
 }
 temporal_answers() {
@@ -100,15 +127,44 @@ running() { # name: the server's pid file names it and it answers
 }
 
 # Until the server answers; fails at once when the process we started exited (e.g. the port was
-# taken in the meantime: another server answering there must not count as ours being ready).
+# taken in the meantime: another server answering there must not count as ours being ready). The
+# process is checked by its pid alone: just after the fork it has not yet exec'd into the server, and
+# its command line is still this script's.
+launched_names=() launched_pids=()
+launch() { # name command...: in its own session, in the background, with its pid file
+  local name="$1"; shift
+  setsid "$@" < /dev/null > "$DATA/$name.log" 2>&1 &
+  echo $! > "$DATA/$name.pid"
+  launched_names+=("$name") launched_pids+=($!)
+}
+alive() { local state; state="$(ps -o stat= -p "$1" 2>/dev/null)" && [[ "$state" != Z* ]]; }
 wait_up() { # name label seconds
-  local name="$1" label="$2" secs="$3"
+  local name="$1" label="$2" secs="$3" pid
   local deadline=$((SECONDS + secs))
+  pid="$(cat "$DATA/$name.pid" 2>/dev/null || true)"
   until "${name}_answers"; do
-    "${name}_pid" >/dev/null || { log "$label exited; see $DATA/$name.log"; return 1; }
+    [ -n "$pid" ] && alive "$pid" || { log "$label exited; see $DATA/$name.log"; return 1; }
     if [ "$SECONDS" -ge "$deadline" ]; then log "$label did not become ready in ${secs}s"; return 1; fi
     sleep 0.3
   done
+}
+# A start that fails stops every server it launched, whether or not it was up yet (a JVM still
+# starting would otherwise go on to listen and block the next start).
+abort_start() {
+  local i pid
+  [ ${#launched_pids[@]} -gt 0 ] || return 0
+  log "start failed: stopping what it launched (${launched_names[*]})"
+  for i in "${!launched_pids[@]}"; do
+    kill "-$(stop_signal "${launched_names[$i]}")" "${launched_pids[$i]}" 2>/dev/null || true
+  done
+  for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+    pid=""
+    for pid in "${launched_pids[@]}"; do alive "$pid" && break; pid=""; done
+    [ -n "$pid" ] || break
+    sleep 0.5
+  done
+  for pid in "${launched_pids[@]}"; do alive "$pid" && kill -KILL "$pid" 2>/dev/null || true; done
+  for i in "${!launched_names[@]}"; do rm -f "$DATA/${launched_names[$i]}.pid"; done
 }
 
 # Before starting a server: a stale pid file is dropped; a server of ours that does not answer is
@@ -129,39 +185,67 @@ prepare_start() { # name label port...
   done
 }
 
+start_dev_server() {
+  if running temporal; then
+    log "Temporal dev server already running (pid $(temporal_pid))"
+    return 0
+  fi
+  prepare_start temporal "Temporal dev server" "$T_PORT" "$UI_PORT"
+  # Test runs start from an empty history: request-derived workflow ids must not collide with a
+  # previous run's (which would, correctly, be treated as duplicates).
+  [[ "$profile" == test* || "$profile" == fuzz ]] && rm -f "$DATA"/temporal.db*
+  log "starting Temporal dev server on 127.0.0.1:$T_PORT (UI :$UI_PORT, db $DATA/temporal.db)"
+  launch temporal "$VENV/bin/temporal" server start-dev \
+    --ip 127.0.0.1 --port "$T_PORT" --ui-port "$UI_PORT" \
+    --db-filename "$DATA/temporal.db" --log-level warn \
+    --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal \
+    --dynamic-config-value matching.enableFairness=true \
+    --dynamic-config-value matching.numTaskqueueReadPartitions=1 \
+    --dynamic-config-value matching.numTaskqueueWritePartitions=1
+}
+
+# PostgreSQL, its schemas, then the server (it needs the database at start).
+start_cluster_postgres() {
+  if running postgres; then
+    log "PostgreSQL already running (pid $(postgres_pid))"
+    return 0
+  fi
+  prepare_start postgres PostgreSQL "$PG_PORT"
+  [[ "$profile" == test* ]] && rm -rf "$DATA/pg"
+  log "starting PostgreSQL on 127.0.0.1:$PG_PORT (data $DATA/pg)"
+  launch postgres bash "$CLUSTER" run-postgres "$DATA/pg" "$PG_PORT"
+}
+start_cluster_server() {
+  if running temporal; then
+    log "Temporal server already running (pid $(temporal_pid))"
+    return 0
+  fi
+  local ports=() i
+  for i in 0 1 2 3 4 5 6 7 8 9; do ports+=($((T_PORT + i))); done
+  prepare_start temporal "Temporal server" "${ports[@]}"
+  wait_up postgres PostgreSQL 60
+  log "PostgreSQL schemas (temporal, temporal_visibility)"
+  bash "$CLUSTER" schema "$PG_PORT" 2> "$DATA/schema.log" || { log "schema setup failed; see $DATA/schema.log"; return 1; }
+  log "starting Temporal server v$(grep -m1 '^TEMPORAL_SERVER_VERSION=' "$CLUSTER" | cut -d= -f2) on 127.0.0.1:$T_PORT (4 shards, PostgreSQL :$PG_PORT)"
+  launch temporal bash "$CLUSTER" run-server "$T_PORT" "$PG_PORT"
+}
+
 start_infra() {
   install_tools
   mkdir -p "$DATA"
-  if running temporal; then
-    log "Temporal dev server already running (pid $(temporal_pid))"
-  else
-    prepare_start temporal "Temporal dev server" "$T_PORT" "$UI_PORT"
-    # Test runs start from an empty history: request-derived workflow ids must not collide with a
-    # previous run's (which would, correctly, be treated as duplicates).
-    [[ "$profile" == test* || "$profile" == fuzz ]] && rm -f "$DATA"/temporal.db*
-    log "starting Temporal dev server on 127.0.0.1:$T_PORT (UI :$UI_PORT, db $DATA/temporal.db)"
-    setsid "$VENV/bin/temporal" server start-dev \
-      --ip 127.0.0.1 --port "$T_PORT" --ui-port "$UI_PORT" \
-      --db-filename "$DATA/temporal.db" --log-level warn \
-      --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal \
-      --dynamic-config-value matching.enableFairness=true \
-      --dynamic-config-value matching.numTaskqueueReadPartitions=1 \
-      --dynamic-config-value matching.numTaskqueueWritePartitions=1 \
-      < /dev/null > "$DATA/temporal.log" 2>&1 &
-    echo $! > "$DATA/temporal.pid"
-  fi
+  if [ "$engine" = dev ]; then start_dev_server; else start_cluster_postgres; fi
   if running elasticmq; then
     log "ElasticMQ already running (pid $(elasticmq_pid))"
   else
     prepare_start elasticmq ElasticMQ "$SQS_PORT"
     log "starting ElasticMQ on 127.0.0.1:$SQS_PORT"
-    ELASTICMQ_PORT="$SQS_PORT" setsid java -Xms64m -Xmx512m \
+    ELASTICMQ_PORT="$SQS_PORT" launch elasticmq java -Xms64m -Xmx512m \
       -Dconfig.file="$ROOT/infra/elasticmq/elasticmq.conf" \
-      -cp "$EMQ_LIB/*" org.elasticmq.server.Main < /dev/null > "$DATA/elasticmq.log" 2>&1 &
-    echo $! > "$DATA/elasticmq.pid"
+      -cp "$EMQ_LIB/*" org.elasticmq.server.Main
   fi
+  [ "$engine" = dev ] || start_cluster_server
   wait_up elasticmq ElasticMQ 60
-  wait_up temporal "Temporal dev server" 90
+  wait_up temporal "Temporal server" 90
   # The namespace and search attributes (src/domain/workflow.ts) through the operator API, as in
   # production: `feedback setup` is idempotent, so a database from an older checkout gets the ones
   # added since. Only the Temporal settings are passed: the setup never reads the caller's own.
@@ -176,7 +260,8 @@ start_infra() {
 {
   "profile": "$profile",
   "temporalAddress": "127.0.0.1:$T_PORT",
-  "temporalWebUi": "http://127.0.0.1:$UI_PORT",
+  "temporalWebUi": $([ -n "$UI_PORT" ] && echo "\"http://127.0.0.1:$UI_PORT\"" || echo null),
+  "engine": "$engine",
   "sqsEndpoint": "$sqs",
   "temporalCli": "$VENV/bin/temporal",
   "temporalTestServer": "$VENV/bin/temporal-test-server",
@@ -192,19 +277,20 @@ JSON
       AWS_SQS_FEEDBACK_RESULT_QUEUE_URL: e.queues.resultQueueUrl,
       AWS_SQS_FEEDBACK_RESULT_DLQ_QUEUE_URL: e.queues.resultDlqUrl,
     };
-    process.stdout.write(Object.entries(lines).map(([k, v]) => `export ${k}=${v}`).join("\n") + "\n");
+    const set = Object.entries(lines).filter(([, v]) => v !== null);
+    process.stdout.write(set.map(([k, v]) => `export ${k}=${v}`).join("\n") + "\n");
   ' "$DATA/endpoints.json" > "$DATA/endpoints.env"
   log "ready: endpoints in $DATA/endpoints.json and endpoints.env"
 }
 
-# SIGTERM to the named servers (at the same time), SIGKILL to each one still running after its grace;
+# The stop signal to the named servers (at the same time), SIGKILL to each one still running after its grace;
 # returns once they are gone. Only a pid that is still that server is signalled; its pid file goes
 # when it is gone (a stop cut short leaves it for the next stop).
 stop_servers() { # name...
   local name pid state i left pids=() names=() deadlines=()
   for name in "$@"; do
     if pid="$("${name}_pid")"; then
-      kill -TERM "$pid" 2>/dev/null || true
+      kill "-$(stop_signal "$name")" "$pid" 2>/dev/null || true
       pids+=("$pid") names+=("$name") deadlines+=($(($(now_ms) + $(stop_grace "$name") * 1000)))
     else
       rm -f "$DATA/$name.pid"
@@ -233,16 +319,22 @@ stop_infra() {
   # takes a few seconds at most.
   trap '' INT TERM HUP
   stop_servers temporal elasticmq
+  # The database last: the server writes to it until it is gone.
+  if [ "$engine" = cluster ] || [ -f "$DATA/postgres.pid" ]; then stop_servers postgres; fi
 }
 
 case "$cmd" in
   install) install_tools ;;
-  start) start_infra ;;
+  start)
+    trap 'rc=$?; [ "$rc" = 0 ] || abort_start; exit "$rc"' EXIT
+    start_infra
+    ;;
   stop) stop_infra ;;
   status)
     running temporal && echo "temporal: running" || echo "temporal: stopped"
     running elasticmq && echo "elasticmq: running" || echo "elasticmq: stopped"
+    if [ "$engine" = cluster ]; then running postgres && echo "postgres: running" || echo "postgres: stopped"; fi
     [ -f "$DATA/endpoints.json" ] && cat "$DATA/endpoints.json" || true
     ;;
-  *) sed -n '2,20p' "$0"; exit 2 ;;
+  *) sed -n '2,24p' "$0"; exit 2 ;;
 esac

@@ -16,7 +16,14 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 # Node 20 is supported by the pinned AWS SDK; its notice about future versions is noise here.
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
-export INFRA_DATA_DIR="${INFRA_DATA_DIR:-$ROOT/.data/dev}"
+# TEMPORAL_ENGINE=cluster runs on a real Temporal server on PostgreSQL (scripts/infra.sh profile
+# cluster; the first start builds the server) instead of the dev server.
+case "${TEMPORAL_ENGINE:=dev}" in
+  dev) INFRA_PROFILE=dev ;;
+  cluster) INFRA_PROFILE=cluster ;;
+  *) echo "[start] TEMPORAL_ENGINE must be dev or cluster, not '$TEMPORAL_ENGINE'" >&2; exit 2 ;;
+esac
+export INFRA_DATA_DIR="${INFRA_DATA_DIR:-$ROOT/.data/$INFRA_PROFILE}"
 LOGS="$INFRA_DATA_DIR/logs"
 STOP_GRACE=5
 
@@ -58,7 +65,7 @@ stop_all() {
       sleep 0.1
     done
   fi
-  if [ "$infra" = 1 ]; then bash scripts/infra.sh stop dev || true; fi
+  if [ "$infra" = 1 ]; then bash scripts/infra.sh stop "$INFRA_PROFILE" || true; fi
   echo "[start] stopped" >&2
 }
 on_signal() { # signal
@@ -85,7 +92,7 @@ step() {
 
 step bash scripts/ensure-deps.sh
 infra=1
-step bash scripts/infra.sh start dev
+step bash scripts/infra.sh start "$INFRA_PROFILE"
 echo "[start] building" >&2
 step bash scripts/build-if-changed.sh
 
@@ -142,7 +149,7 @@ cat <<EOT
   API            http://127.0.0.1:$API_PORT   (POST /ai/feedback, GET /ai/feedback/<requestId>)
   API docs       http://127.0.0.1:$API_PORT/docs   (Swagger UI; /openapi.json)
   Metrics        http://127.0.0.1:$API_PORT/metrics, bridge :${BRIDGE_HEALTH_PORT:-8091}/metrics, worker :${WORKER_HEALTH_PORT:-8092}/metrics
-  Temporal UI    $TEMPORAL_WEB_UI_URL
+  Temporal UI    ${TEMPORAL_WEB_UI_URL:-none on the cluster engine (npm run feedback -- list)}
   vLLM           $VLLM_API_URL$vllm_note
   BE double      result queue + callback $BE_CALLBACK_BASE_URL   (delivery: $DELIVERY_MODE; stored feedbacks are printed below)
   Logs           $LOGS/

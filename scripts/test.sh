@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `npm test` (the fast tier) and `npm run test:slow` (the slow tier: `bash scripts/test.sh --slow`).
+# `npm test` (the fast tier), `npm run test:slow` (the slow tier: `bash scripts/test.sh --slow`) and
+# `npm run test:cluster` (the e2e suites on the cluster engine, profile test-cluster on 31233/31324/31433).
 # Installs what is missing (npm packages, Temporal CLI, ElasticMQ; promtool and helm for the fast
 # tier), starts the tier's test infrastructure (Temporal dev server and ElasticMQ: profile `test` on
 # 17233/18233/19324, `test-slow` on 57233/58233/59324, so both tiers can run at once), runs the type
@@ -16,10 +17,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 tier=fast profile=test jest_config=jest.config.js
-if [ "${1:-}" = --slow ]; then
-  tier=slow profile=test-slow jest_config=jest.slow.config.js
-  shift
-fi
+case "${1:-}" in
+  --slow) tier=slow profile=test-slow jest_config=jest.slow.config.js; shift ;;
+  # The e2e suites on the cluster engine (Temporal on PostgreSQL; the first run builds the server).
+  --cluster) tier=cluster profile=test-cluster jest_config=jest.cluster.config.js; shift ;;
+esac
 
 # One run per tier at a time. The lock goes with this shell (also when it is killed); the commands below get
 # `9>&-` so that no server or jest worker that outlives it keeps holding it.

@@ -15,7 +15,7 @@ import { acceptedRequest } from '../support/accepted';
 import { messageCount } from '../support/sqs-bridge';
 import { NO_AUTH } from '../support/config';
 import { startPipeline, workflowResult, type Pipeline } from '../support/pipeline';
-import { freshQueues, testStack, useLocalAwsCredentials } from '../support/stack';
+import { freshQueues, testStack, useLocalAwsCredentials, webUiSetting } from '../support/stack';
 
 jest.setTimeout(120_000);
 
@@ -79,7 +79,7 @@ function cliEnv(): NodeJS.ProcessEnv {
   const stack = testStack();
   return {
     TEMPORAL_ADDRESS: stack.temporalAddress,
-    TEMPORAL_WEB_UI_URL: stack.temporalWebUi,
+    ...webUiSetting(stack),
     TEMPORAL_TASK_QUEUE: pipeline.taskQueue,
     AWS_ENDPOINT_URL_SQS: stack.sqsEndpoint,
     AWS_SQS_FEEDBACK_QUEUE_URL: pipeline.queues.requestQueueUrl,

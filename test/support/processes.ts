@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { FeedbackQueues } from '../../src/shared/sqs';
-import { testStack } from './stack';
+import { testStack, webUiSetting } from './stack';
 import { workflowBundlePath } from './temporal';
 
 export const REPO_ROOT = join(__dirname, '..', '..');
@@ -214,7 +214,7 @@ export function serviceEnv(
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     LOG_LEVEL: 'info',
     TEMPORAL_ADDRESS: stack.temporalAddress,
-    TEMPORAL_WEB_UI_URL: stack.temporalWebUi,
+    ...webUiSetting(stack),
     TEMPORAL_TASK_QUEUE: `proc-${randomUUID().slice(0, 8)}`,
     AWS_ENDPOINT_URL_SQS: stack.sqsEndpoint,
     AWS_SQS_FEEDBACK_QUEUE_URL: queues.requestQueueUrl,

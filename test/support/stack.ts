@@ -20,7 +20,8 @@ import {
 
 export interface TestStack {
   temporalAddress: string;
-  temporalWebUi: string;
+  /** Absent on the cluster engine, which has no Web UI. */
+  temporalWebUi?: string | null;
   sqsEndpoint: string;
   temporalCli: string;
   temporalTestServer: string;
@@ -42,12 +43,17 @@ export function testStack(): TestStack {
   return JSON.parse(readFileSync(ENDPOINTS, 'utf8')) as TestStack;
 }
 
+/** TEMPORAL_WEB_UI_URL for the stack's Web UI; none on the cluster engine (the default stays). */
+export function webUiSetting(stack: TestStack): Record<string, string> {
+  return stack.temporalWebUi ? { TEMPORAL_WEB_UI_URL: stack.temporalWebUi } : {};
+}
+
 /** A configuration for the test stack, built through the real config module. */
 export function testConfig(overrides: Record<string, string> = {}): AppConfig {
   const stack = testStack();
   return loadConfig({
     TEMPORAL_ADDRESS: stack.temporalAddress,
-    TEMPORAL_WEB_UI_URL: stack.temporalWebUi,
+    ...webUiSetting(stack),
     AWS_ENDPOINT_URL_SQS: stack.sqsEndpoint,
     LOG_LEVEL: 'silent',
     ...overrides,
