@@ -135,6 +135,11 @@ describe('docker-compose.yml', () => {
     expect(raw.services['vllm-simulator'].image).toBe('leafresh-feedback-orchestrator-dev-tools:local');
   });
 
+  it('sets up the schema with the admin tools of the server version (the schema files come with them)', () => {
+    const tag = (name: string) => raw.services[name].image?.split(':')[1];
+    expect(tag('temporal-schema')).toBe(tag('temporal'));
+  });
+
   it('registers the namespace and search attributes with `feedback setup` of the app image, after the server is healthy', () => {
     const job = raw.services['temporal-namespace'];
     expect(dependencies(job)).toEqual({ temporal: 'service_healthy' });
