@@ -1,8 +1,10 @@
 /**
  * What goes wrong in a chaos run: the timed schedule (worker and bridge kills, Temporal restart, SQS and
- * vLLM outages) and the poison messages. The simulator's and the callback's faults: injected-faults.ts.
+ * vLLM outages; on the cluster engine the server is SIGKILLed instead, and PostgreSQL crashes) and the
+ * poison messages. The simulator's and the callback's faults: injected-faults.ts.
  */
 import type { Stack } from './stack';
+import { waitForPostgres } from '../harness/cluster';
 import { sleep } from '../harness/util';
 
 /** One entry of the run's timeline, `at` ms after the run started. */
@@ -77,6 +79,9 @@ export function startFaults(
     at: at(window * 0.6, window * 0.8),
     run: () => vllmOutage(stack, options.vllmDownMs, timeline),
   });
+  // Drawn last, so that the dev server's schedule for a seed stays what it was.
+  if (stack.engine === 'cluster')
+    schedule.push({ at: at(window * 0.1, window * 0.9), run: () => crashPostgres(stack, timeline) });
   return schedule.map((f) => sleep(f.at).then(f.run));
 }
 
@@ -102,12 +107,31 @@ async function killBridge(stack: Stack, name: string, timeline: Timeline): Promi
   stack.group.restart(name);
 }
 
+/**
+ * The dev server stops cleanly (SIGTERM) and is down 10 s. The cluster's server is SIGKILLed with runs
+ * open, as a crashed node: nothing is flushed, its shards' in-memory state is lost and rebuilt from
+ * PostgreSQL on restart.
+ */
 async function restartTemporal(stack: Stack, timeline: Timeline): Promise<void> {
-  await stack.group.stop('temporal', 'SIGTERM');
-  timeline.note('temporal-down', '10 s');
+  const signal = stack.engine === 'cluster' ? 'SIGKILL' : 'SIGTERM';
+  await stack.group.stop('temporal', signal);
+  timeline.note('temporal-down', `${signal}, 10 s`);
   await sleep(10_000);
   stack.group.restart('temporal');
   timeline.note('temporal-up');
+}
+
+/**
+ * PostgreSQL's immediate stop (SIGQUIT: no checkpoint, crash recovery at the next start) under load,
+ * down 30 s; the server stays up and must ride it out.
+ */
+async function crashPostgres(stack: Stack, timeline: Timeline): Promise<void> {
+  await stack.group.stop('postgres', 'SIGQUIT');
+  timeline.note('postgres-crash', 'immediate stop, 30 s');
+  await sleep(30_000);
+  const postgres = stack.group.restart('postgres');
+  await waitForPostgres(stack.pgPort, postgres);
+  timeline.note('postgres-up');
 }
 
 async function sqsOutage(stack: Stack, timeline: Timeline): Promise<void> {

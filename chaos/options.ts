@@ -1,4 +1,8 @@
-/** A chaos run's options, from its command line (`npm run chaos -- [--quick] [--n N] [--seed S] [--delivery M]`). */
+/**
+ * A chaos run's options, from its command line
+ * (`npm run chaos -- [--quick] [--n N] [--seed S] [--delivery M] [--temporal dev|cluster]`).
+ */
+import { temporalEngine, type TemporalEngine } from '../harness/cluster';
 
 export interface Options {
   n: number;
@@ -9,6 +13,11 @@ export interface Options {
   sendWindowMs: number;
   /** DELIVERY_MODE of the run: `queue` (default) is what the BE runs; `both` also puts the callback under faults. */
   delivery: 'queue' | 'both';
+  /**
+   * `dev`: the Temporal dev server (SQLite). `cluster`: a Temporal server on PostgreSQL, with the two faults
+   * only a real deployment has: PostgreSQL crashing (immediate stop, down 30 s) and the server SIGKILLed.
+   */
+  temporal: TemporalEngine;
 }
 
 export function parseArgs(argv: string[]): Options {
@@ -25,6 +34,7 @@ export function parseArgs(argv: string[]): Options {
     vllmDownMs: quick ? 20_000 : 60_000,
     sendWindowMs: quick ? 30_000 : Math.max(60_000, n * 80),
     delivery: deliveryMode(argv),
+    temporal: temporalEngine(argv),
   };
 }
 

@@ -169,12 +169,12 @@ export function summaryTable(report: Report, j: Pick<Judgement, 'offending' | 'f
   ]);
 }
 
-/** Writes the report as chaos/results/<date>-n<N>[-quick].json and returns the path. */
+/** Writes the report as chaos/results/<date>-n<N>[-quick][-cluster].json and returns the path. */
 export function writeReport(report: Report): string {
   mkdirSync(RESULTS, { recursive: true });
   const file = join(
     RESULTS,
-    `${report.date.slice(0, 10)}-n${report.options.n}${report.options.quick ? '-quick' : ''}.json`,
+    `${report.date.slice(0, 10)}-n${report.options.n}${report.options.quick ? '-quick' : ''}${report.options.temporal === 'cluster' ? '-cluster' : ''}.json`,
   );
   writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
   return file;

@@ -12,11 +12,14 @@ import { createSqsClient, ensureFeedbackQueues, type FeedbackQueues } from '../s
 import { startTcpProxy, type TcpProxy } from '../dev/tcp-proxy';
 import { callbackFaults, VLLM_FAULT_RULES } from './injected-faults';
 import { startElasticMq, startTemporalDevServer } from '../harness/infra';
+import { clusterPorts, startTemporalCluster, type TemporalEngine } from '../harness/cluster';
 import { ProcessGroup, refuseTakenPorts, waitForHttp } from '../harness/processes';
 
 const ROOT = join(__dirname, '..');
 const DATA = join(ROOT, '.data', 'chaos');
 const PORTS = { temporal: 27233, sqs: 29324, sqsProxy: 29325, vllm: 28800, vllmProxy: 28801, api: 28000 };
+/** The cluster engine's PostgreSQL (`--temporal cluster`). */
+const PG_PORT = 27433;
 const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 /** The double's clock starts on a Wednesday noon in Seoul, so a run never crosses a week by itself. */
 const WEEK_ONE_NOW = Date.parse('2026-06-17T12:00:00+09:00');
@@ -39,6 +42,9 @@ export interface Stack {
   /** The simulator itself, not its proxy. */
   vllmUrl: string;
   apiUrl: string;
+  engine: TemporalEngine;
+  /** The cluster engine's PostgreSQL port. */
+  pgPort: number;
 }
 
 /** Empties the run's data directory and returns the group its processes will run in. */
@@ -51,16 +57,24 @@ export function freshProcessGroup(): ProcessGroup {
 /** Starts everything and returns once the API answers. */
 export async function startStack(
   group: ProcessGroup,
-  options: { delivery: 'queue' | 'both' },
+  options: { delivery: 'queue' | 'both'; temporal: TemporalEngine },
   random: () => number,
 ): Promise<Stack> {
-  await refuseTakenPorts(PORTS);
+  await refuseTakenPorts(
+    options.temporal === 'cluster'
+      ? { ...PORTS, ...clusterPorts({ port: PORTS.temporal, pgPort: PG_PORT }) }
+      : PORTS,
+  );
   const config = loadConfig();
-  await startTemporalDevServer(group, {
-    port: PORTS.temporal,
-    dbFile: join(DATA, 'temporal.db'),
-    home: DATA,
-  });
+  if (options.temporal === 'cluster') {
+    await startTemporalCluster(group, { port: PORTS.temporal, pgPort: PG_PORT, dataDir: DATA });
+  } else {
+    await startTemporalDevServer(group, {
+      port: PORTS.temporal,
+      dbFile: join(DATA, 'temporal.db'),
+      home: DATA,
+    });
+  }
   await startElasticMq(group, { port: PORTS.sqs });
   const sqsProxy = await startTcpProxy(PORTS.sqsProxy, PORTS.sqs);
   const direct = createSqsClient(
@@ -97,6 +111,8 @@ export async function startStack(
     temporal,
     vllmUrl: `http://127.0.0.1:${PORTS.vllm}`,
     apiUrl: `http://127.0.0.1:${PORTS.api}`,
+    engine: options.temporal,
+    pgPort: PG_PORT,
   };
 }
 

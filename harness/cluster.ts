@@ -1,0 +1,122 @@
+/**
+ * The cluster engine for a chaos or benchmark run (`--temporal cluster`): PostgreSQL and a real Temporal
+ * server (4 history shards, SQL visibility) as child processes of a ProcessGroup, through the command
+ * lines of scripts/temporal-cluster.sh, then the namespace's search attributes by `feedback setup`'s code.
+ * The dev server's counterpart is harness/infra.ts.
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Connection } from '@temporalio/client';
+import { runSetup } from '../src/ops/setup';
+import type { ManagedProcess, ProcessGroup } from './processes';
+import { refuseTakenPorts } from './processes';
+import { waitForTemporal } from './infra';
+import { sleep } from './util';
+
+const ROOT = join(__dirname, '..');
+const SCRIPT = join(ROOT, 'scripts', 'temporal-cluster.sh');
+const SYSTEM_PATH = '/usr/local/bin:/usr/bin:/bin';
+const execFileAsync = promisify(execFile);
+/** The configuration's default retention (TEMPORAL_NAMESPACE_RETENTION, 120h). */
+const RETENTION_SECONDS = 120 * 3600;
+
+export type TemporalEngine = 'dev' | 'cluster';
+
+/** `--temporal dev|cluster` from a command line; the dev server by default. */
+export function temporalEngine(argv: string[]): TemporalEngine {
+  const i = argv.indexOf('--temporal');
+  const value = i >= 0 ? argv[i + 1] : 'dev';
+  if (value !== 'dev' && value !== 'cluster')
+    throw new Error(`--temporal must be dev or cluster (got ${String(value)})`);
+  return value;
+}
+
+export interface TemporalClusterOptions {
+  /** The frontend's port; the server also takes the 9 above it (all below 32768). */
+  port: number;
+  pgPort: number;
+  /** PostgreSQL's data goes to `<dataDir>/pg` (made empty first). */
+  dataDir: string;
+}
+
+export interface TemporalCluster {
+  postgres: ManagedProcess;
+  temporal: ManagedProcess;
+}
+
+/** The ports the cluster's server and database take, by name, for refuseTakenPorts. */
+export function clusterPorts(
+  options: Pick<TemporalClusterOptions, 'port' | 'pgPort'>,
+): Record<string, number> {
+  const ports: Record<string, number> = { postgres: options.pgPort };
+  for (let i = 0; i <= 9; i++) ports[`temporal+${i}`] = options.port + i;
+  return ports;
+}
+
+/** Builds the server if needed, starts PostgreSQL, applies the schemas, starts the server, runs the setup. */
+export async function startTemporalCluster(
+  group: ProcessGroup,
+  options: TemporalClusterOptions,
+): Promise<TemporalCluster> {
+  await refuseTakenPorts(clusterPorts(options));
+  // Go and its caches come from the caller's environment.
+  await execFileAsync('bash', [SCRIPT, 'build']);
+  await execFileAsync('rm', ['-rf', join(options.dataDir, 'pg')]);
+  const postgres = startPostgres(group, options);
+  await waitForPostgres(options.pgPort, postgres);
+  await execFileAsync('bash', [SCRIPT, 'schema', String(options.pgPort)], { env: { PATH: SYSTEM_PATH } });
+  const temporal = group.start(
+    'temporal',
+    'bash',
+    [SCRIPT, 'run-server', String(options.port), String(options.pgPort)],
+    {
+      PATH: SYSTEM_PATH,
+    },
+  );
+  await waitForTemporal(`127.0.0.1:${options.port}`);
+  const connection = await Connection.connect({ address: `127.0.0.1:${options.port}` });
+  try {
+    await runSetup(connection, { namespace: 'default', retentionSeconds: RETENTION_SECONDS });
+  } finally {
+    await connection.close();
+  }
+  return { postgres, temporal };
+}
+
+/** PostgreSQL on its data directory (initdb on first use); `group.restart('postgres')` starts it again. */
+function startPostgres(group: ProcessGroup, options: TemporalClusterOptions): ManagedProcess {
+  return group.start(
+    'postgres',
+    'bash',
+    [SCRIPT, 'run-postgres', join(options.dataDir, 'pg'), String(options.pgPort)],
+    {
+      PATH: SYSTEM_PATH,
+    },
+  );
+}
+
+/** Resolves when PostgreSQL accepts connections; throws when its process exits first. */
+export async function waitForPostgres(
+  pgPort: number,
+  postgres?: ManagedProcess,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ready = await execFileAsync('bash', [SCRIPT, 'pg-ready', String(pgPort)], {
+      env: { PATH: SYSTEM_PATH },
+    }).then(
+      () => true,
+      () => false,
+    );
+    if (ready) return;
+    const child = postgres?.child;
+    if (child && (child.exitCode !== null || child.signalCode !== null))
+      throw new Error(
+        `PostgreSQL exited (code ${child.exitCode}, signal ${child.signalCode}) before it accepted connections`,
+      );
+    if (Date.now() > deadline) throw new Error(`PostgreSQL on ${pgPort} did not start in ${timeoutMs} ms`);
+    await sleep(300);
+  }
+}
