@@ -5,6 +5,7 @@
  */
 import type { Stack } from './stack';
 import { waitForPostgres } from '../harness/cluster';
+import { restartUntilReady, temporalHealthy } from '../harness/infra';
 import { sleep } from '../harness/util';
 
 /** One entry of the run's timeline, `at` ms after the run started. */
@@ -117,8 +118,10 @@ async function restartTemporal(stack: Stack, timeline: Timeline): Promise<void> 
   await stack.group.stop('temporal', signal);
   timeline.note('temporal-down', `${signal}, 10 s`);
   await sleep(10_000);
-  stack.group.restart('temporal');
-  timeline.note('temporal-up');
+  const starts = await restartUntilReady(stack.group, 'temporal', () =>
+    temporalHealthy(stack.temporalAddress),
+  );
+  timeline.note('temporal-up', starts > 1 ? `after ${starts} starts` : undefined);
 }
 
 /**

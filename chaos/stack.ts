@@ -43,6 +43,7 @@ export interface Stack {
   vllmUrl: string;
   apiUrl: string;
   engine: TemporalEngine;
+  temporalAddress: string;
   /** The cluster engine's PostgreSQL port. */
   pgPort: number;
 }
@@ -112,6 +113,7 @@ export async function startStack(
     vllmUrl: `http://127.0.0.1:${PORTS.vllm}`,
     apiUrl: `http://127.0.0.1:${PORTS.api}`,
     engine: options.temporal,
+    temporalAddress: `127.0.0.1:${PORTS.temporal}`,
     pgPort: PG_PORT,
   };
 }

@@ -79,16 +79,47 @@ export async function startTemporalDevServer(
   return managed;
 }
 
+/** Whether `temporal operator cluster health` succeeds against `address` now. */
+export function temporalHealthy(address: string): Promise<boolean> {
+  return new Promise<boolean>((resolve) =>
+    execFile(TEMPORAL_BIN, ['operator', 'cluster', 'health', '--address', address], (err) => resolve(!err)),
+  );
+}
+
 /** Resolves when `temporal operator cluster health` succeeds against `address`. */
 export async function waitForTemporal(address: string, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const ok = await new Promise<boolean>((resolve) =>
-      execFile(TEMPORAL_BIN, ['operator', 'cluster', 'health', '--address', address], (err) => resolve(!err)),
-    );
-    if (ok) return;
+    if (await temporalHealthy(address)) return;
     if (Date.now() > deadline) throw new Error(`Temporal at ${address} did not start in ${timeoutMs} ms`);
     await sleep(500);
+  }
+}
+
+/**
+ * Starts a stopped server again as a supervisor (Kubernetes, systemd) would: once more, 2 s later,
+ * whenever it exits before it is ready (a Temporal server whose database is still down exits at
+ * start). Returns how many starts it took.
+ */
+export async function restartUntilReady(
+  group: ProcessGroup,
+  name: string,
+  ready: () => Promise<boolean>,
+  timeoutMs = 180_000,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let starts = 1;
+  let child = group.restart(name).child;
+  for (;;) {
+    if (await ready()) return starts;
+    if (Date.now() > deadline) throw new Error(`${name} was not ready ${timeoutMs} ms after its restart`);
+    if (child && (child.exitCode !== null || child.signalCode !== null)) {
+      await sleep(2000);
+      starts++;
+      child = group.restart(name).child;
+    } else {
+      await sleep(500);
+    }
   }
 }
 
