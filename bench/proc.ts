@@ -1,6 +1,6 @@
 /** CPU time and memory of a process, read from Linux's /proc (the benchmark runs on Linux only). */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface ProcUsage {
   /** utime + stime, in seconds. */
@@ -35,6 +35,42 @@ export function readMachineCpu(): { busy: number; all: number } | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU seconds of a process and all its descendants, with the children it has reaped (PostgreSQL's
+ * postmaster forks a backend per connection): each CPU second counts once, whether its process still
+ * runs or was reaped. Undefined when the process is gone.
+ */
+export function readTreeCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  const children = new Map<number, number[]>();
+  const own = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // fields[1] is the parent (field 4); utime, stime, cutime, cstime are fields 14–17.
+      const parent = Number(fields[1]);
+      own.set(
+        Number(entry),
+        fields.slice(11, 15).reduce((sum, f) => sum + Number(f), 0),
+      );
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+    } catch {
+      // gone in between
+    }
+  }
+  if (!own.has(pid)) return undefined;
+  let ticks = 0;
+  const queue = [pid];
+  while (queue.length > 0) {
+    const next = queue.pop() as number;
+    ticks += own.get(next) ?? 0;
+    queue.push(...(children.get(next) ?? []));
+  }
+  return ticks / clockTicks();
 }
 
 /** Undefined when the process is gone. */

@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import { burstTable, capacityTable, type FlowReport } from './flow/report';
+import { enginesSection } from './engines';
 import { burstScenarios } from './throughput/figures';
 import {
   apiSweepTable,
@@ -78,6 +79,7 @@ export function renderSummary(results: Result[]): string {
         `| [${r.kind}](#${r.kind}) | [${r.name}](${r.name}.md) | \`${r.report.command}\` | ${wallTime(r)} |`,
     ),
     '',
+    ...enginesSection(newest.filter((r): r is ThroughputResult => r.suite === 'throughput')),
     ...newest.flatMap((r) => (r.suite === 'flow' ? flowSection(r) : throughputSection(r))),
   ].join('\n');
 }

@@ -33,6 +33,7 @@ export function computeRatios(report: BenchReport): RatioRow[] {
 export function cpuPerRequest(run: RunReport): {
   own?: number;
   temporal?: number;
+  postgres?: number;
   elasticmq?: number;
   total?: number;
 } {
@@ -44,8 +45,15 @@ export function cpuPerRequest(run: RunReport): {
   return {
     own: perRequest(own),
     temporal: perRequest(shared.temporal),
+    postgres: perRequest(shared.postgres),
     elasticmq: perRequest(shared.elasticmq),
-    total: perRequest(own + (shared.temporal ?? 0) + (shared.elasticmq ?? 0) + (shared.simulator ?? 0)),
+    total: perRequest(
+      own +
+        (shared.temporal ?? 0) +
+        (shared.postgres ?? 0) +
+        (shared.elasticmq ?? 0) +
+        (shared.simulator ?? 0),
+    ),
   };
 }
 
@@ -74,10 +82,16 @@ export const CPU_PARTS: CpuPart[] = [
     extra: 'SQS receive and delete, and the admission bound, around the same start calls',
   },
   {
-    label: 'Temporal dev server',
+    label: 'Temporal server',
     ours: 'temporal',
     raw: 'temporal',
     extra: 'the search attributes each run upserts (stage, tokens) and their visibility writes',
+  },
+  {
+    label: 'PostgreSQL (cluster engine)',
+    ours: 'postgres',
+    raw: 'postgres',
+    extra: "the Temporal server's writes, on disk (none on the dev server)",
   },
   { label: 'ElasticMQ', ours: 'elasticmq', raw: 'elasticmq', extra: 'the queue (none for the raw ceiling)' },
   { label: 'vLLM simulator', ours: 'simulator', raw: 'simulator', extra: 'the generate calls' },

@@ -16,6 +16,8 @@ export const PORTS = {
   vllm: 38800,
   api: 38000,
   rawStats: 38802,
+  /** The cluster engine's PostgreSQL (`--temporal cluster`); its server takes temporal…temporal + 9. */
+  postgres: 37433,
 };
 
 export const SIMULATOR_URL = `http://127.0.0.1:${PORTS.vllm}`;

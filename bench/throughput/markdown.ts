@@ -39,7 +39,7 @@ function header(report: BenchReport, svgFile: string): string[] {
     `# Benchmark ${report.date.slice(0, 10)}${report.quick ? ' (quick)' : ''}`,
     '',
     runLine(report) +
-      '. Everything (Temporal dev server, ElasticMQ, vLLM simulator, the systems, the harness) shares these CPUs.',
+      `. Everything (${engineLabel(report)}, ElasticMQ, vLLM simulator, the systems, the harness) shares these CPUs.`,
     '',
     `![delivered per second](${svgFile})`,
     '',
@@ -111,12 +111,19 @@ export function distanceTable(report: BenchReport): string | undefined {
   return table(
     ['process', 'raw ceiling', ...rows.map((r) => `${r.scenario} ours (more than raw)`), "ours' extra work"],
     [
-      ...CPU_PARTS.map((part, i) => [
-        part.ours === part.raw ? part.label : `${part.label} (${part.ours} / ${part.raw})`,
-        num(rows[0].parts[i].raw),
-        ...rows.map((r) => pair(r.parts[i])),
-        part.extra,
-      ]),
+      ...CPU_PARTS.flatMap((part, i) =>
+        // A process the run did not have (PostgreSQL on the dev server) gets no row.
+        rows.every((r) => r.parts[i].ours === undefined && r.parts[i].raw === undefined)
+          ? []
+          : [
+              [
+                part.ours === part.raw ? part.label : `${part.label} (${part.ours} / ${part.raw})`,
+                num(rows[0].parts[i].raw),
+                ...rows.map((r) => pair(r.parts[i])),
+                part.extra,
+              ],
+            ],
+      ),
       [
         '**all**',
         num(rows[0].rawAll),
@@ -253,7 +260,7 @@ function cpuAndMemorySection(report: BenchReport): string[] {
 
 export const CPU_PER_REQUEST_LEGEND =
   "CPU milliseconds per delivered request in the measured window: the system's own processes, the " +
-  'Temporal dev server, ElasticMQ. Unlike delivered/s, this hardly depends on what else the shared ' +
+  'Temporal server (and its PostgreSQL on the cluster engine), ElasticMQ. Unlike delivered/s, this hardly depends on what else the shared ' +
   "machine was doing at the time, so it compares the systems' cost directly. For a slow or short run " +
   'it also holds the idle cost of the window (the dev server uses some CPU when idle, which is all the ' +
   'Temporal column shows for the baselines without Temporal).';
@@ -263,8 +270,17 @@ function cpuPerRequestSection(report: BenchReport): string[] {
 }
 
 export function cpuPerRequestTable(report: BenchReport): string {
+  const cluster = report.options.temporal === 'cluster';
   return table(
-    ['scenario', 'system', 'own processes', 'Temporal', 'ElasticMQ', 'total (incl. simulator)'],
+    [
+      'scenario',
+      'system',
+      'own processes',
+      'Temporal',
+      ...(cluster ? ['PostgreSQL'] : []),
+      'ElasticMQ',
+      'total (incl. simulator)',
+    ],
     report.runs.map((r) => {
       const c = cpuPerRequest(r);
       return [
@@ -272,11 +288,19 @@ export function cpuPerRequestTable(report: BenchReport): string {
         SYSTEM_LABELS[r.system],
         num(c.own),
         num(c.temporal),
+        ...(cluster ? [num(c.postgres)] : []),
         num(c.elasticmq),
         num(c.total),
       ];
     }),
   );
+}
+
+/** The Temporal a report ran on (`--temporal`; reports before the option ran on the dev server). */
+export function engineLabel(report: BenchReport): string {
+  return report.options.temporal === 'cluster'
+    ? 'Temporal server 1.32.2 on PostgreSQL 15, 4 history shards'
+    : 'Temporal dev server (SQLite)';
 }
 
 function apiSection(report: BenchReport): string[] {

@@ -1,6 +1,6 @@
 /** What a run measures besides deliveries: CPU and memory of the processes (/proc), latency quantiles. */
 import { percentile, sleep } from '../../harness/util';
-import { readMachineCpu, readProcUsage } from '../proc';
+import { readMachineCpu, readProcUsage, readTreeCpuSeconds } from '../proc';
 import type { Context } from './stack';
 import type { ProcessReport, Quantiles, RunReport } from './types';
 
@@ -18,7 +18,9 @@ const pidOf = (ctx: Context, name: string) => ctx.started.get(name)?.child?.pid;
 export function snapshotCpu(ctx: Context, names: string[]): CpuSnapshot {
   const byName: Record<string, number | undefined> = {};
   const rssByName: Record<string, number | undefined> = {};
-  for (const [name, p] of Object.entries(ctx.shared)) byName[name] = readProcUsage(p.child?.pid)?.cpuSeconds;
+  for (const [name, p] of Object.entries(ctx.shared))
+    byName[name] =
+      name === 'postgres' ? readTreeCpuSeconds(p.child?.pid) : readProcUsage(p.child?.pid)?.cpuSeconds;
   for (const name of names) {
     const usage = readProcUsage(pidOf(ctx, name));
     byName[name] = usage?.cpuSeconds;
@@ -40,7 +42,7 @@ export function machineCpu(before: CpuSnapshot, after: CpuSnapshot): RunReport['
 /** CPU seconds of the harness and the shared processes between two snapshots. */
 export function sharedCpu(before: CpuSnapshot, after: CpuSnapshot): Record<string, number> {
   const out: Record<string, number> = { harness: after.harness - before.harness };
-  for (const name of ['temporal', 'elasticmq', 'simulator']) {
+  for (const name of ['temporal', 'postgres', 'elasticmq', 'simulator']) {
     const a = after.byName[name];
     const b = before.byName[name];
     if (a !== undefined && b !== undefined) out[name] = a - b;

@@ -1,4 +1,5 @@
 /** The throughput suite's command-line options (docs/benchmarks.md lists them) and their defaults. */
+import { temporalEngine, type TemporalEngine } from '../../harness/cluster';
 import { DEV_SERVER_DYNAMIC_CONFIG, DEV_SERVER_SQLITE_PRAGMAS } from '../../harness/infra';
 import {
   ALL_SYSTEMS,
@@ -48,6 +49,8 @@ export interface Options {
   cpuProfile: boolean;
   /** Messages sent through ElasticMQ before the first run, so that its JIT is warm for every system. */
   emqWarmup: number;
+  /** `--temporal dev` (the dev server, SQLite) or `cluster` (a Temporal server on PostgreSQL, 4 shards). */
+  temporal: TemporalEngine;
 }
 
 const DEFAULT_PRAGMAS = DEV_SERVER_SQLITE_PRAGMAS.join(',');
@@ -128,6 +131,7 @@ export function parseArgs(argv: string[]): Options {
       .split(',')
       .filter((p) => p.length > 0 && p !== 'default'),
     emqWarmup: number('--emq-warmup', quick ? 1500 : 5000),
+    temporal: temporalEngine(argv),
   };
 }
 

@@ -61,12 +61,12 @@ export function writeReport(state: RunState, api: ApiReport | undefined, partial
   );
 }
 
-/** `<date>[-quick][-n<N>][-subset][-partial]`: a partial or subset run never overwrites the full report. */
+/** `<date>[-quick][-n<N>][-subset][-cluster][-partial]`: a partial or subset run never overwrites the full report. */
 function resultName(date: string, options: Options, partialRun: boolean): string {
   return (
     `${date.slice(0, 10)}${options.quick ? '-quick' : ''}` +
     `${options.n !== (options.quick ? 200 : FULL_N) ? `-n${options.n}` : ''}` +
-    `${options.subset ? '-subset' : ''}${partialRun ? '-partial' : ''}`
+    `${options.subset ? '-subset' : ''}${options.temporal === 'cluster' ? '-cluster' : ''}${partialRun ? '-partial' : ''}`
   );
 }
 
@@ -84,8 +84,16 @@ function settings(options: Options): Record<string, string> {
     'plain consumer': 'sqs-consumer, batchSize 10, one consumer, waitTimeSeconds 5',
     'seed-style worker': `1 message per receive, 10 s wait, 1 s sleep; ${options.seedN} messages per scenario`,
     'plain consumer at L > 0': `${Math.min(options.slowN, options.n)} messages per scenario`,
-    'Temporal dev server SQLite pragmas': options.sqlitePragmas.join(', ') || 'SQLite defaults',
-    'Temporal dev server dynamic config': options.devConfig.join(', ') || 'server defaults',
+    Temporal:
+      options.temporal === 'cluster'
+        ? 'cluster engine: server 1.32.2 on PostgreSQL 15, 4 history shards, SQL visibility (scripts/temporal-cluster.sh)'
+        : 'dev server (SQLite)',
+    ...(options.temporal === 'cluster'
+      ? { 'Temporal dynamic config': 'infra/temporal/dynamicconfig.yaml' }
+      : {
+          'Temporal dev server SQLite pragmas': options.sqlitePragmas.join(', ') || 'SQLite defaults',
+          'Temporal dev server dynamic config': options.devConfig.join(', ') || 'server defaults',
+        }),
     'ours: WORKER_MAX_CACHED_WORKFLOWS':
       options.workerCache === undefined ? 'SDK default' : String(options.workerCache),
     'ours: NODE_OPTIONS': options.nodeOptions ?? 'none',

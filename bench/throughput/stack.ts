@@ -1,8 +1,17 @@
-/** The throughput suite's shared stack, for all runs: Temporal dev server, ElasticMQ, vLLM simulator. */
+/**
+ * The throughput suite's shared stack, for all runs: Temporal (the dev server, or with `--temporal cluster`
+ * a server on PostgreSQL), ElasticMQ, vLLM simulator.
+ */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { startElasticMq, startTemporalDevServer, waitForTemporal } from '../../harness/infra';
+import {
+  restartUntilReady,
+  startElasticMq,
+  startTemporalDevServer,
+  temporalHealthy,
+} from '../../harness/infra';
+import { startTemporalCluster, waitForPostgres } from '../../harness/cluster';
 import { exitWatch, type ManagedProcess, type ProcessGroup, waitForHttp } from '../../harness/processes';
 import { pool, type ProgressBar } from '../../harness/util';
 import { createSqsClient, ensureFeedbackQueues } from '../../src/shared/sqs';
@@ -11,11 +20,12 @@ import { BUILD, DATA, PORTS, SEND_CONCURRENCY, SIMULATOR_URL, ROOT } from './lay
 import type { Options } from './options';
 import { CAPACITY } from './scenarios';
 
-export type SharedName = 'temporal' | 'elasticmq' | 'simulator';
+export type SharedName = 'temporal' | 'elasticmq' | 'simulator' | 'postgres';
 
 export interface Stack {
   sqs: SQSClient;
-  shared: Record<SharedName, ManagedProcess>;
+  /** PostgreSQL on the cluster engine only. */
+  shared: Record<Exclude<SharedName, 'postgres'>, ManagedProcess> & { postgres?: ManagedProcess };
 }
 
 /** What every run needs: the process group, an SQS client, the shared processes, the progress bar. */
@@ -38,19 +48,25 @@ export interface Context extends Stack {
 /** Starts the shared processes, warms ElasticMQ up and bundles the raw ceiling's workflow if it runs. */
 export async function startStack(options: Options, group: ProcessGroup): Promise<Stack> {
   const node = process.execPath;
-  process.stderr.write('[bench] starting Temporal dev server, ElasticMQ and the vLLM simulator\n');
-  const [temporal, elasticmq] = await Promise.all([
-    startTemporalDevServer(group, {
-      port: PORTS.temporal,
-      httpPort: PORTS.temporalHttp,
-      metricsPort: PORTS.temporalMetrics,
-      dbFile: join(DATA, 'temporal.db'),
-      home: DATA,
-      extraArgs: options.sqlitePragmas.map((p) => `--sqlite-pragma=${p}`),
-      dynamicConfig: options.devConfig,
-    }),
+  const cluster = options.temporal === 'cluster';
+  process.stderr.write(
+    `[bench] starting ${cluster ? 'PostgreSQL and the Temporal server' : 'Temporal dev server'}, ElasticMQ and the vLLM simulator\n`,
+  );
+  const [engine, elasticmq] = await Promise.all([
+    cluster
+      ? startTemporalCluster(group, { port: PORTS.temporal, pgPort: PORTS.postgres, dataDir: DATA })
+      : startTemporalDevServer(group, {
+          port: PORTS.temporal,
+          httpPort: PORTS.temporalHttp,
+          metricsPort: PORTS.temporalMetrics,
+          dbFile: join(DATA, 'temporal.db'),
+          home: DATA,
+          extraArgs: options.sqlitePragmas.map((p) => `--sqlite-pragma=${p}`),
+          dynamicConfig: options.devConfig,
+        }).then((temporal) => ({ temporal, postgres: undefined })),
     startElasticMq(group, { port: PORTS.sqs }),
   ]);
+  const { temporal, postgres } = engine;
   const simulator = group.start(
     'vllm-simulator',
     node,
@@ -76,7 +92,7 @@ export async function startStack(options: Options, group: ProcessGroup): Promise
       join(DATA, 'noop-workflow-bundle.js'),
     ]);
   }
-  return { sqs, shared: { temporal, elasticmq, simulator } };
+  return { sqs, shared: { temporal, elasticmq, simulator, ...(postgres ? { postgres } : {}) } };
 }
 
 /** Restarts the shared processes that are down (another session on the machine may kill them). */
@@ -84,12 +100,20 @@ export async function reviveShared(ctx: Context): Promise<void> {
   const down = (Object.entries(ctx.shared) as Array<[SharedName, ManagedProcess]>).filter(
     ([, p]) => p.child?.exitCode !== null || p.child?.signalCode !== null,
   );
+  // The database before the server that needs it.
+  down.sort(([a], [b]) => Number(b === 'postgres') - Number(a === 'postgres'));
   for (const [name, managed] of down) {
     process.stderr.write(`[bench] restarting ${managed.name}\n`);
-    ctx.group.restart(managed.name);
-    if (name === 'temporal') await waitForTemporal(`127.0.0.1:${PORTS.temporal}`);
-    else if (name === 'elasticmq') await waitForHttp(`http://127.0.0.1:${PORTS.sqs}/?Action=ListQueues`);
-    else await waitForHttp(`${SIMULATOR_URL}/health`);
+    if (name === 'temporal')
+      await restartUntilReady(ctx.group, managed.name, () => temporalHealthy(`127.0.0.1:${PORTS.temporal}`));
+    else if (name === 'postgres') await waitForPostgres(PORTS.postgres, ctx.group.restart(managed.name));
+    else if (name === 'elasticmq') {
+      ctx.group.restart(managed.name);
+      await waitForHttp(`http://127.0.0.1:${PORTS.sqs}/?Action=ListQueues`);
+    } else {
+      ctx.group.restart(managed.name);
+      await waitForHttp(`${SIMULATOR_URL}/health`);
+    }
   }
   ctx.sharedExited = exitWatch(ctx.stopping, Object.values(ctx.shared));
 }
