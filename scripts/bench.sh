@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# `npm run bench [-- --suite throughput|flow|all] [--quick] [options]`: installs what is missing, builds
-# our processes and the baselines, then runs
+# `npm run bench [-- --suite throughput|flow|all] [--temporal dev|cluster|both] [--quick] [options]`:
+# installs what is missing, builds our processes and the baselines, then runs
 #   throughput  bench/run.ts: ours next to the seed-style worker, a plain SQS consumer and the raw
-#               Temporal ceiling (ports 37233/39324/38800/38000)
+#               Temporal ceiling (ports 37233/39324/38800/38000; the cluster engine also 37234–37242
+#               and PostgreSQL 37433)
 #   flow        bench/flow.ts: LLM flow control: capacity drop, bulk burst with interactive trickle,
 #               adaptive vs fixed limit (ports 47233/49324/48800/48000)
 # (default: both, one after the other) and writes bench/results/<date>[-flow][-quick].{json,md[,svg]},
@@ -12,10 +13,20 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 suite=all
 args=()
+engines=(dev)
 while [ $# -gt 0 ]; do
   case "$1" in
     --suite) suite="${2:?--suite needs throughput, flow or all}"; shift 2 ;;
     --suite=*) suite="${1#--suite=}"; shift ;;
+    # The throughput suite's Temporal: the dev server, the cluster engine (a server on PostgreSQL), or
+    # both one after the other (SUMMARY.md then puts them side by side). The flow suite runs on the dev server.
+    --temporal)
+      case "${2:-}" in
+        dev|cluster) engines=("$2") ;;
+        both) engines=(dev cluster) ;;
+        *) echo "--temporal needs dev, cluster or both" >&2; exit 2 ;;
+      esac
+      shift 2 ;;
     *) args+=("$1"); shift ;;
   esac
 done
@@ -57,8 +68,11 @@ summarise() {
   fi
 }
 if [ "$suite" != flow ]; then
-  node --import tsx bench/run.ts ${args[@]+"${args[@]}"} || status=$?
-  summarise
+  for engine in "${engines[@]}"; do
+    [ "$status" = 0 ] || break
+    node --import tsx bench/run.ts ${args[@]+"${args[@]}"} --temporal "$engine" || status=$?
+    summarise
+  done
 fi
 if [ "$suite" != throughput ] && [ "$status" = 0 ]; then
   # Only --quick and the flow options apply here.
