@@ -1,0 +1,82 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const REPO_ROOT = join(__dirname, '..', '..');
+
+const listen = (port = 0) =>
+  new Promise<Server>((resolve, reject) => {
+    const server = createServer((socket) => socket.destroy());
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+const portOf = (server: Server) => (server.address() as { port: number }).port;
+async function freePort(): Promise<number> {
+  const server = await listen();
+  const port = portOf(server);
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+/** Pids of the processes whose command line contains every needle. */
+function processesWith(...needles: string[]): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+        return needles.every((needle) => cmdline.includes(needle));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+describe('scripts/infra.sh start that fails', () => {
+  let dataDir: string;
+  let sqsHolder: Server;
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'infra-start-'));
+    sqsHolder = await listen(); // another program on the SQS port
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => sqsHolder.close(resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('stops the server it had already launched, and names the port that was taken', async () => {
+    const [temporalPort, uiPort] = [await freePort(), await freePort()];
+    const sqsPort = portOf(sqsHolder);
+    // The dev server is launched first; ElasticMQ's port is then found taken.
+    const run = spawnSync('bash', ['scripts/infra.sh', 'start', 'dev'], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        INFRA_DATA_DIR: dataDir,
+        INFRA_TEMPORAL_PORT: String(temporalPort),
+        INFRA_UI_PORT: String(uiPort),
+        INFRA_SQS_PORT: String(sqsPort),
+      },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain(`port ${sqsPort} is taken by another process`);
+    expect(run.stderr).toContain('start failed: stopping what it launched (temporal)');
+    expect(run.stderr).toContain('starting Temporal dev server');
+    // Its pid file is gone, no process of it is left, and its port is free again.
+    expect(existsSync(join(dataDir, 'temporal.pid'))).toBe(false);
+    // Watched for 2 s: a server left behind would show up once its process has exec'd.
+    for (let watched = 0; watched < 2000; watched += 100) {
+      expect(processesWith('server start-dev', `--port ${temporalPort} `)).toEqual([]);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const stillListening = await listen(temporalPort).then(
+      (server) => new Promise<boolean>((resolve) => server.close(() => resolve(false))),
+      () => true,
+    );
+    expect(stillListening).toBe(false);
+  });
+});
