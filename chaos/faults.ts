@@ -3,7 +3,7 @@
  * vLLM outages; on the cluster engine the server is SIGKILLed instead, and PostgreSQL crashes) and the
  * poison messages. The simulator's and the callback's faults: injected-faults.ts.
  */
-import type { Stack } from './stack';
+import { openRuns, type Stack } from './stack';
 import { waitForPostgres } from '../harness/cluster';
 import { restartUntilReady, temporalHealthy } from '../harness/infra';
 import { sleep } from '../harness/util';
@@ -74,15 +74,27 @@ export function startFaults(
   [at(8_000, window * 0.5), at(window * 0.5, window)].forEach((time, i) =>
     schedule.push({ at: time, run: () => killBridge(stack, `bridge-${i + 1}`, timeline) }),
   );
-  schedule.push({ at: at(window * 0.2, window * 0.7), run: () => restartTemporal(stack, timeline) });
+  const temporalAt = at(window * 0.2, window * 0.7);
+  if (stack.engine === 'dev') schedule.push({ at: temporalAt, run: () => restartTemporal(stack, timeline) });
   schedule.push({ at: at(window * 0.1, window * 0.8), run: () => sqsOutage(stack, timeline) });
   schedule.push({
     at: at(window * 0.6, window * 0.8),
     run: () => vllmOutage(stack, options.vllmDownMs, timeline),
   });
-  // Drawn last, so that the dev server's schedule for a seed stays what it was.
-  if (stack.engine === 'cluster')
-    schedule.push({ at: at(window * 0.1, window * 0.9), run: () => crashPostgres(stack, timeline) });
+  // A real deployment's two faults one after the other, so that each is seen alone: the server rides
+  // PostgreSQL's crash under the send window's load, then is SIGKILLed with runs open. Drawn last, so
+  // that the dev server's schedule for a seed stays what it was.
+  if (stack.engine === 'cluster') {
+    const postgresAt = at(window * 0.1, window * 0.3);
+    schedule.push({
+      at: postgresAt,
+      run: async () => {
+        await crashPostgres(stack, timeline);
+        await sleep(3000);
+        await restartTemporal(stack, timeline);
+      },
+    });
+  }
   return schedule.map((f) => sleep(f.at).then(f.run));
 }
 
@@ -115,8 +127,9 @@ async function killBridge(stack: Stack, name: string, timeline: Timeline): Promi
  */
 async function restartTemporal(stack: Stack, timeline: Timeline): Promise<void> {
   const signal = stack.engine === 'cluster' ? 'SIGKILL' : 'SIGTERM';
+  const open = await openRuns(stack);
   await stack.group.stop('temporal', signal);
-  timeline.note('temporal-down', `${signal}, 10 s`);
+  timeline.note('temporal-down', `${signal} with ${open} runs open, 10 s`);
   await sleep(10_000);
   const starts = await restartUntilReady(stack.group, 'temporal', () =>
     temporalHealthy(stack.temporalAddress),

@@ -38,6 +38,7 @@ export function buildReport(input: ReportInput) {
       workerKills: faults.filter((f) => f.kind === 'kill' && f.detail?.startsWith('worker')).length,
       bridgeKills: faults.filter((f) => f.kind === 'kill' && f.detail?.startsWith('bridge')).length,
       temporalRestarts: faults.filter((f) => f.kind === 'temporal-down').length,
+      postgresCrashes: faults.filter((f) => f.kind === 'postgres-crash').length,
       sqsOutages: faults.filter((f) => f.kind === 'sqs-down').length,
       vllmOutages: faults.filter((f) => f.kind === 'vllm-down').length,
       vllmInjected: input.evidence.simulatorStats.faultsInjected,
@@ -146,7 +147,10 @@ export function summaryTable(report: Report, j: Pick<Judgement, 'offending' | 'f
     ],
     [
       'faults injected',
-      `${f.workerKills} worker kills, ${f.bridgeKills} bridge kills, ${f.temporalRestarts} Temporal restart, ` +
+      `${f.workerKills} worker kills, ${f.bridgeKills} bridge kills, ` +
+        (options.temporal === 'cluster'
+          ? `${f.temporalRestarts} Temporal server SIGKILL, ${f.postgresCrashes} PostgreSQL crash (30 s), `
+          : `${f.temporalRestarts} Temporal restart, `) +
         `${f.sqsOutages} SQS outage, ${f.vllmOutages} vLLM outage (${options.vllmDownMs / 1000} s), ` +
         `vLLM ${JSON.stringify(f.vllmInjected)}, callback ${JSON.stringify(f.callbackInjected.byStatus)} + ${f.callbackInjected.slow} slow, API 503s ${rq.api503Answers}`,
     ],
