@@ -33,8 +33,10 @@ export function temporalEngine(argv: string[]): TemporalEngine {
 }
 
 export interface TemporalClusterOptions {
-  /** The frontend's port; the server also takes the 9 above it (all below 32768). */
+  /** The frontend's port; the server also takes port + 1…5 (scripts/temporal-cluster.sh). */
   port: number;
+  /** The first of the four membership ports (below 32768); default port + 10. */
+  membershipPort?: number;
   pgPort: number;
   /** PostgreSQL's data goes to `<dataDir>/pg` (made empty first). */
   dataDir: string;
@@ -47,10 +49,12 @@ export interface TemporalCluster {
 
 /** The ports the cluster's server and database take, by name, for refuseTakenPorts. */
 export function clusterPorts(
-  options: Pick<TemporalClusterOptions, 'port' | 'pgPort'>,
+  options: Pick<TemporalClusterOptions, 'port' | 'pgPort' | 'membershipPort'>,
 ): Record<string, number> {
   const ports: Record<string, number> = { postgres: options.pgPort };
-  for (let i = 0; i <= 9; i++) ports[`temporal+${i}`] = options.port + i;
+  for (let i = 0; i <= 5; i++) ports[`temporal+${i}`] = options.port + i;
+  const membership = options.membershipPort ?? options.port + 10;
+  for (let i = 0; i <= 3; i++) ports[`temporal membership+${i}`] = membership + i;
   return ports;
 }
 
@@ -69,10 +73,14 @@ export async function startTemporalCluster(
   const temporal = group.start(
     'temporal',
     'bash',
-    [SCRIPT, 'run-server', String(options.port), String(options.pgPort)],
-    {
-      PATH: SYSTEM_PATH,
-    },
+    [
+      SCRIPT,
+      'run-server',
+      String(options.port),
+      String(options.pgPort),
+      ...(options.membershipPort ? [String(options.membershipPort)] : []),
+    ],
+    { PATH: SYSTEM_PATH },
   );
   await waitForTemporal(`127.0.0.1:${options.port}`);
   const connection = await Connection.connect({ address: `127.0.0.1:${options.port}` });

@@ -13,8 +13,9 @@
 # test:slow) 57233/58233/59324 so that the two tiers can run at once; "fuzz" (npm run fuzz) 54233/55233/
 # 56324 (none of them the benchmarks' ports). Profiles "cluster" (the dev ports, PostgreSQL on 7433;
 # `TEMPORAL_ENGINE=cluster npm start`) and "test-cluster" (npm run test:cluster: 31233, SQS 31324,
-# PostgreSQL 31433) run the cluster engine, whose server also takes the 9 ports above its frontend's
-# (all below 32768: the membership table stores them as smallint) and has no Web UI. Ports can be
+# PostgreSQL 31433) run the cluster engine, whose server also takes its frontend's port +1…+5 and
+# +10…+13 (those membership ports below 32768: the membership table stores smallints) and has no Web
+# UI. Ports can be
 # moved with INFRA_TEMPORAL_PORT, INFRA_UI_PORT, INFRA_SQS_PORT and INFRA_PG_PORT, the data directory
 # (database, logs, pid files, endpoints; default .data/<profile>) with INFRA_DATA_DIR.
 #
@@ -221,7 +222,7 @@ start_cluster_server() {
     return 0
   fi
   local ports=() i
-  for i in 0 1 2 3 4 5 6 7 8 9; do ports+=($((T_PORT + i))); done
+  for i in 0 1 2 3 4 5 10 11 12 13; do ports+=($((T_PORT + i))); done
   prepare_start temporal "Temporal server" "${ports[@]}"
   wait_up postgres PostgreSQL 60
   log "PostgreSQL schemas (temporal, temporal_visibility)"

@@ -8,8 +8,12 @@
 #   temporal-cluster.sh run-postgres DIR PORT  PostgreSQL on 127.0.0.1:PORT with its data in DIR
 #                                              (initdb on first use); execs into the postmaster
 #   temporal-cluster.sh schema PG_PORT         the two databases and their schemas (idempotent)
-#   temporal-cluster.sh run-server PORT PG_PORT  the server, frontend on 127.0.0.1:PORT and the other
-#                                              services on PORT+1…PORT+9; execs into it
+#   temporal-cluster.sh run-server PORT PG_PORT [MEMBERSHIP_PORT]
+#                                              the server: frontend gRPC on 127.0.0.1:PORT, HTTP on
+#                                              PORT+1, the other services on PORT+2…PORT+4, metrics on
+#                                              PORT+5, membership on MEMBERSHIP_PORT…+3 (default PORT+10;
+#                                              below 32768: the membership table stores smallints);
+#                                              execs into it
 #   temporal-cluster.sh pg-ready PG_PORT       exit 0 when PostgreSQL accepts connections
 #
 # PostgreSQL refuses to run as root: as root, it runs as the `postgres` system user (created by
@@ -126,9 +130,14 @@ schema() { # pg_port
   done
 }
 
-run_server() { # port pg_port
+run_server() { # port pg_port [membership_port]
+  local membership="${3:-$(($1 + 10))}"
+  if [ $((membership + 3)) -gt 32767 ]; then
+    log "membership ports $membership…$((membership + 3)) must be below 32768 (the membership table stores smallints): pass one"
+    exit 2
+  fi
   build
-  export TEMPORAL_CLUSTER_PORT="$1" TEMPORAL_CLUSTER_PG_PORT="$2"
+  export TEMPORAL_CLUSTER_PORT="$1" TEMPORAL_CLUSTER_PG_PORT="$2" TEMPORAL_CLUSTER_MEMBERSHIP_PORT="$membership"
   export TEMPORAL_CLUSTER_DYNAMIC_CONFIG="$ROOT/infra/temporal/dynamicconfig.yaml"
   exec "$SERVER_BIN" --config-file "$ROOT/infra/temporal-cluster/config.yaml" --allow-no-auth start
 }
@@ -137,7 +146,7 @@ case "${1:-}" in
   build) build ;;
   run-postgres) run_postgres "${2:?data directory}" "${3:?port}" ;;
   schema) schema "${2:?PostgreSQL port}" ;;
-  run-server) run_server "${2:?port}" "${3:?PostgreSQL port}" ;;
+  run-server) run_server "${2:?port}" "${3:?PostgreSQL port}" "${4:-}" ;;
   pg-ready) pg_ready "${2:?PostgreSQL port}" ;;
   *) sed -n '2,16p' "$0"; exit 2 ;;
 esac

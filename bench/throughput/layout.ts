@@ -16,8 +16,10 @@ export const PORTS = {
   vllm: 38800,
   api: 38000,
   rawStats: 38802,
-  /** The cluster engine's PostgreSQL (`--temporal cluster`); its server takes temporal…temporal + 9. */
+  /** The cluster engine's PostgreSQL (`--temporal cluster`); its server takes temporal…temporal + 5. */
   postgres: 37433,
+  /** The cluster engine's four membership ports from here (they must be below 32768). */
+  temporalMembership: 30233,
 };
 
 export const SIMULATOR_URL = `http://127.0.0.1:${PORTS.vllm}`;

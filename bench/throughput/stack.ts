@@ -54,7 +54,12 @@ export async function startStack(options: Options, group: ProcessGroup): Promise
   );
   const [engine, elasticmq] = await Promise.all([
     cluster
-      ? startTemporalCluster(group, { port: PORTS.temporal, pgPort: PORTS.postgres, dataDir: DATA })
+      ? startTemporalCluster(group, {
+          port: PORTS.temporal,
+          pgPort: PORTS.postgres,
+          membershipPort: PORTS.temporalMembership,
+          dataDir: DATA,
+        })
       : startTemporalDevServer(group, {
           port: PORTS.temporal,
           httpPort: PORTS.temporalHttp,
