@@ -71,7 +71,7 @@ export function countEvents(history: unknown): EventCounts {
   };
 }
 
-/** One line: `name: 19 events = 3 workflow tasks, 2 activities, 2 upserts, …; 4 visibility writes`. */
+/** One line: `name: 18 events = 3 workflow tasks, 2 activities, 1 upserts, …; 3 visibility writes`. */
 export function formatCounts(name: string, c: EventCounts): string {
   return (
     `${name}: ${c.events} events = ${c.workflowTasks} workflow tasks, ${c.activities} activities, ` +
