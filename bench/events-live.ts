@@ -4,7 +4,7 @@
  * request (startFeedbackWorkflow: its search attributes) with vLLM and the delivery scripted (the real
  * prompt and guardrail), its generation on a separate LLM task queue as in production.
  *
- *   TEMPORAL_ADDRESS=127.0.0.1:43233 npx tsx bench/events-live.ts [out-dir]
+ *   TEMPORAL_ADDRESS=127.0.0.1:43233 npx tsx bench/events-live.ts [out-dir] [raw|feedback]
  *
  * Writes <out-dir>/{raw-noop,feedback-success}.json (the histories) and prints their counts. The
  * namespace needs our search attributes (scripts/infra.sh registers them).
@@ -31,6 +31,8 @@ async function main(): Promise<void> {
   const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
   const outDir = process.argv[2] ?? '.data/events-live';
+  // One of the two alone (e.g. to read the visibility store's write counters around it); default both.
+  const only = process.argv[3];
   mkdirSync(outDir, { recursive: true });
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const suffix = `${process.pid}-${Date.now()}`;
@@ -48,69 +50,76 @@ async function main(): Promise<void> {
   };
 
   // The raw ceiling's run, as bench/baselines/raw-temporal.ts runs it.
-  const rawWorker = await Worker.create({
-    connection: native,
-    namespace,
-    taskQueue,
-    workflowsPath: require.resolve('./baselines/noop-workflow'),
-    activities: createNoopActivities({ record: () => undefined }),
-  });
-  const rawId = `raw-events-${suffix}`;
-  await rawWorker.runUntil(
-    client.workflow.execute('NoopWorkflow', { taskQueue, workflowId: rawId, args: [Date.now()] }),
-  );
-  await save('raw-noop', rawId);
-
-  // A successful queue request through FeedbackWorkflow.
-  const generate = async () => ({ text: FEEDBACK, usage: { promptTokens: 812, completionTokens: 96 } });
-  const activities: FeedbackActivities = {
-    generateCheckedFeedback: checkedGeneration(undefined, generate),
-    deliverResult: async () => undefined,
-    countEarlierFailures: async () => 0,
-  };
-  const parsed = validateFeedbackRequest(JSON.parse(readFileSync(REQUEST_FIXTURE, 'utf8')));
-  if (!parsed.ok) throw new Error(`${REQUEST_FIXTURE} is not a valid request`);
-  const { requestId: _r, timestamp: _t, ...request } = parsed.value;
-  const now = new Date().toISOString();
-  const input: FeedbackWorkflowInput = {
-    requestId: `events-live-${suffix}`,
-    request,
-    requestedAt: now,
-    source: 'queue',
-    policy: { ...DEFAULT_POLICY, llmTaskQueue, deliveryMode: 'queue' },
-    acceptedAt: now,
-    sentAt: now,
-    signature: `${request.memberId}-events-live-${suffix}`,
-  };
-  const worker = await Worker.create({
-    connection: native,
-    namespace,
-    taskQueue,
-    workflowsPath: WORKFLOWS_PATH,
-    activities,
-  });
-  const llmWorker = await Worker.create({
-    connection: native,
-    namespace,
-    taskQueue: llmTaskQueue,
-    activities: llmActivities(activities),
-  });
-  const { workflowId } = await llmWorker.runUntil(
-    worker.runUntil(async () => {
-      const started = await startFeedbackWorkflow(client, input, {
-        taskQueue,
-        reusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      });
-      await client.workflow.getHandle(started.workflowId).result();
-      return started;
-    }),
-  );
-  await save('feedback-success', workflowId);
+  if (only !== 'feedback') await runRaw();
+  if (only !== 'raw') await runFeedback();
 
   for (const [name, history] of histories)
     process.stdout.write(`${formatCounts(name, countEvents(history))}\n`);
   await connection.close();
   await native.close();
+
+  async function runRaw(): Promise<void> {
+    const rawWorker = await Worker.create({
+      connection: native,
+      namespace,
+      taskQueue,
+      workflowsPath: require.resolve('./baselines/noop-workflow'),
+      activities: createNoopActivities({ record: () => undefined }),
+    });
+    const rawId = `raw-events-${suffix}`;
+    await rawWorker.runUntil(
+      client.workflow.execute('NoopWorkflow', { taskQueue, workflowId: rawId, args: [Date.now()] }),
+    );
+    await save('raw-noop', rawId);
+  }
+
+  // A successful queue request through FeedbackWorkflow.
+  async function runFeedback(): Promise<void> {
+    const generate = async () => ({ text: FEEDBACK, usage: { promptTokens: 812, completionTokens: 96 } });
+    const activities: FeedbackActivities = {
+      generateCheckedFeedback: checkedGeneration(undefined, generate),
+      deliverResult: async () => undefined,
+      countEarlierFailures: async () => 0,
+    };
+    const parsed = validateFeedbackRequest(JSON.parse(readFileSync(REQUEST_FIXTURE, 'utf8')));
+    if (!parsed.ok) throw new Error(`${REQUEST_FIXTURE} is not a valid request`);
+    const { requestId: _r, timestamp: _t, ...request } = parsed.value;
+    const now = new Date().toISOString();
+    const input: FeedbackWorkflowInput = {
+      requestId: `events-live-${suffix}`,
+      request,
+      requestedAt: now,
+      source: 'queue',
+      policy: { ...DEFAULT_POLICY, llmTaskQueue, deliveryMode: 'queue' },
+      acceptedAt: now,
+      sentAt: now,
+      signature: `${request.memberId}-events-live-${suffix}`,
+    };
+    const worker = await Worker.create({
+      connection: native,
+      namespace,
+      taskQueue,
+      workflowsPath: WORKFLOWS_PATH,
+      activities,
+    });
+    const llmWorker = await Worker.create({
+      connection: native,
+      namespace,
+      taskQueue: llmTaskQueue,
+      activities: llmActivities(activities),
+    });
+    const { workflowId } = await llmWorker.runUntil(
+      worker.runUntil(async () => {
+        const started = await startFeedbackWorkflow(client, input, {
+          taskQueue,
+          reusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        });
+        await client.workflow.getHandle(started.workflowId).result();
+        return started;
+      }),
+    );
+    await save('feedback-success', workflowId);
+  }
 }
 
 main().catch((err: unknown) => {
