@@ -9,13 +9,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { ConfigError, loadConfig, type AppConfig } from '../config';
 import { FEEDBACK_STAGES, type FeedbackStage } from '../domain/workflow';
 import { listDlq, redriveDlq } from '../ops/dlq';
-import {
-  listFeedback,
-  OperationError,
-  QUEUED_NOT_LISTED,
-  redeliverFeedback,
-  retryFeedback,
-} from '../ops/operations';
+import { listFeedback, OperationError, redeliverFeedback, retryFeedback } from '../ops/operations';
 import { listLoopingRequests, type LoopingRequest } from '../run/repeats';
 import { lookupFeedbackStatus, type FeedbackStatusView } from '../run/status';
 import { redeliverWindow, type RedeliverWindowReport } from '../ops/redeliver-window';
@@ -257,7 +251,6 @@ export function buildCli(io: CliIo, state: CliState = { code: 0 }): Command {
         if (opts.member === undefined) {
           command.error("error: required option '--member <id>' not specified (or use --looping)");
         }
-        if (opts.stage === 'queued') command.error(`error: ${QUEUED_NOT_LISTED}`);
         const runs = await listFeedback(await getTemporal(), getConfig().temporal, {
           memberId: opts.member,
           stage: opts.stage,

@@ -57,14 +57,6 @@ export interface ListFilter {
   limit?: number;
 }
 
-/**
- * Visibility does not see a run's first workflow task: a run starts as `generating` (startFeedbackWorkflow
- * saves it the upsert), so no listed run is `queued`; `feedback status` tells one (no pending activity).
- */
-export const QUEUED_NOT_LISTED =
-  'stage queued cannot be listed: runs start as generating (visibility does not see their first ' +
-  'workflow task); list --stage generating, and feedback status <requestId> shows a run still queued';
-
 /** The visibility query for a filter (also what the README shows for the Web UI); any member without one. */
 export function listQuery(filter: Omit<ListFilter, 'memberId' | 'limit'> & { memberId?: number }): string {
   if (filter.memberId !== undefined && (!Number.isSafeInteger(filter.memberId) || filter.memberId <= 0))
@@ -73,7 +65,6 @@ export function listQuery(filter: Omit<ListFilter, 'memberId' | 'limit'> & { mem
     throw new Error(`stage must be one of ${FEEDBACK_STAGES.join(', ')}`);
   }
   const parts = [`WorkflowType = '${FEEDBACK_WORKFLOW_TYPE}'`];
-  if (filter.stage === 'queued') throw new Error(QUEUED_NOT_LISTED);
   if (filter.memberId !== undefined) parts.push(`${MemberIdSearchAttribute.name} = ${filter.memberId}`);
   if (filter.stage) parts.push(stageCondition(filter.stage));
   if (filter.since) parts.push(`StartTime >= '${filter.since.toISOString()}'`);

@@ -70,10 +70,7 @@ export async function startFeedbackWorkflow(
       : {
           typedSearchAttributes: [
             { key: MemberIdSearchAttribute, value: request.memberId },
-            // The run's first workflow task schedules generation: starting with the stage saves the
-            // run an upsert (an event and a visibility write); until that task `describe` shows no
-            // pending activity, which the status view reports as queued.
-            { key: FeedbackStageSearchAttribute, value: 'generating' },
+            { key: FeedbackStageSearchAttribute, value: 'queued' },
             { key: FeedbackSourceSearchAttribute, value: input.source },
             { key: PromptVersionSearchAttribute, value: promptVersion },
             // A BE queue message's signature: its earlier failures make the failure hold grow.

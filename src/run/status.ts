@@ -87,7 +87,7 @@ export function toStatusView(parts: StatusParts): FeedbackStatusView {
     );
   switch (d.status) {
     case 'RUNNING':
-      view.stage = query?.stage ?? attributeStage(d.stageAttribute, pending !== undefined);
+      view.stage = query?.stage ?? (isStage(d.stageAttribute) ? d.stageAttribute : 'queued');
       if (query) view.attempts.generations = query.generations;
       if (pending) view.attempts.current = { activity: pending.activity, attempt: pending.attempt };
       view.lastError = query?.lastError ?? pending?.lastFailure;
@@ -112,16 +112,6 @@ export function toStatusView(parts: StatusParts): FeedbackStatusView {
   }
   if (view.lastError === undefined) delete view.lastError;
   return view;
-}
-
-/**
- * A running run's stage from its FeedbackStage attribute (no worker answered the query). Runs start
- * with `generating` (startFeedbackWorkflow), which their first workflow task makes true by scheduling
- * the generation: before that, with no activity pending, the run is still queued.
- */
-function attributeStage(attribute: string | undefined, activityPending: boolean): FeedbackStage {
-  if (!isStage(attribute)) return 'queued';
-  return attribute === 'generating' && !activityPending ? 'queued' : attribute;
 }
 
 function tokensOf(tokens: StatusParts['description']['tokens']): Pick<FeedbackStatusView, 'tokens'> {

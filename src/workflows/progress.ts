@@ -2,10 +2,6 @@
  * What a FeedbackWorkflow run shows of itself while it runs: its status (the `status` query), its stage
  * in the FeedbackStage search attribute, and the tokens vLLM reported (PromptTokens, CompletionTokens,
  * upserted with the first stage after generation).
- *
- * Each upsert is a history event and a visibility write, so a stage is upserted only when it differs
- * from the one visibility already has: the run starts with `generating` (startFeedbackWorkflow), so a
- * successful run upserts once, `delivering` with its tokens, and its close records `delivered`.
  */
 import { setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
@@ -23,16 +19,13 @@ export class RunProgress {
   private readonly stageSearchable: boolean;
   private readonly tokensSearchable: boolean;
   private tokensToUpsert = false;
-  /** The stage the FeedbackStage attribute holds: set at start, then the last one upserted. */
-  private visibleStage: string | undefined;
 
   constructor() {
     setHandler(statusQuery, () => this.status);
     // Only with the attributes set at start (startFeedbackWorkflow sets them): on a namespace where one
     // is not registered, an upsert would fail every workflow task of the run.
     const attributes = workflowInfo().typedSearchAttributes;
-    this.visibleStage = attributes.get(FeedbackStageSearchAttribute);
-    this.stageSearchable = this.visibleStage !== undefined;
+    this.stageSearchable = attributes.get(FeedbackStageSearchAttribute) !== undefined;
     this.tokensSearchable =
       attributes.get(PromptTokensSearchAttribute) !== undefined &&
       attributes.get(CompletionTokensSearchAttribute) !== undefined;
@@ -58,10 +51,10 @@ export class RunProgress {
 
   enter(stage: FeedbackStage): void {
     const extra = this.takeTokenAttributes();
+    const changed = stage !== this.status.stage || extra.length > 0;
     this.status.stage = stage;
-    if (!this.stageSearchable || (stage === this.visibleStage && extra.length === 0)) return;
-    upsertSearchAttributes([{ key: FeedbackStageSearchAttribute, value: stage }, ...extra]);
-    this.visibleStage = stage;
+    if (this.stageSearchable && changed)
+      upsertSearchAttributes([{ key: FeedbackStageSearchAttribute, value: stage }, ...extra]);
   }
 
   /** Fails for good: the reason is the last error, the stage the final one. */

@@ -50,20 +50,6 @@ function callOrder(pipeline: Pipeline): number[] {
   return order;
 }
 
-/**
- * The running runs of the pipeline's task queue whose first workflow task (it schedules the vLLM call)
- * has not completed: their history is still WorkflowExecutionStarted and the task's scheduled/started.
- */
-async function runsBeforeFirstTask(pipeline: Pipeline): Promise<number> {
-  let n = 0;
-  const query = `TaskQueue = '${pipeline.taskQueue}' AND ExecutionStatus = 'Running'`;
-  for await (const run of pipeline.temporal.workflow.list({ query })) {
-    const description = await pipeline.temporal.workflow.getHandle(run.workflowId, run.runId).describe();
-    if (description.status.name === 'RUNNING' && description.historyLength <= 3) n++;
-  }
-  return n;
-}
-
 /** Sends one BE message per member, as the BE does (its single FIFO group), ten per call. */
 async function sendBulk(pipeline: Pipeline, members: number[]): Promise<void> {
   for (let i = 0; i < members.length; i += 10) {
@@ -154,15 +140,15 @@ describe('priority on the LLM task queue', () => {
     const base = memberBase();
     const bulk = Array.from({ length: BULK }, (_, i) => base + i);
     await sendBulk(p, bulk);
-    // Every bulk run has scheduled its vLLM call: its first workflow task schedules it (the run starts
-    // with stage `generating`, so visibility cannot tell; each run's history length does).
+    // Every bulk run has scheduled its vLLM call: the workflow task that leaves stage `queued` schedules it.
     const started = await eventually(
       async () => (await p.temporal.workflow.count(`TaskQueue = '${p.taskQueue}'`)).count,
       (n) => n === BULK,
     );
     expect(started).toBe(BULK);
     const stillQueued = await eventually(
-      () => runsBeforeFirstTask(p),
+      async () =>
+        (await p.temporal.workflow.count(`TaskQueue = '${p.taskQueue}' AND FeedbackStage = 'queued'`)).count,
       (n) => n === 0,
     );
     expect(stillQueued).toBe(0);

@@ -118,7 +118,7 @@ describe('priority and fairness', () => {
 });
 
 describe('search attributes', () => {
-  it("sets every registered attribute: member, stage generating (no upsert for it), source, prompt version, the BE message's signature and zero tokens", async () => {
+  it("sets every registered attribute: member, stage queued, source, prompt version, the BE message's signature and zero tokens", async () => {
     const signature = '42-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
     const { options } = await startOnce(
       { ...input('queue'), signature },
@@ -129,7 +129,7 @@ describe('search attributes', () => {
       FEEDBACK_SEARCH_ATTRIBUTES.map((key) => key.name).sort(),
     );
     expect(attributeValue(pairs, MemberIdSearchAttribute.name)).toBe(42);
-    expect(attributeValue(pairs, FeedbackStageSearchAttribute.name)).toBe('generating');
+    expect(attributeValue(pairs, FeedbackStageSearchAttribute.name)).toBe('queued');
     expect(attributeValue(pairs, FeedbackSourceSearchAttribute.name)).toBe('queue');
     expect(attributeValue(pairs, PromptVersionSearchAttribute.name)).toBe('custom-0123456789ab');
     expect(attributeValue(pairs, RequestSignatureSearchAttribute.name)).toBe(signature);

@@ -65,14 +65,6 @@ describe('toStatusView', () => {
     expect(view.attempts.generations).toBeUndefined();
   });
 
-  it('reports a run started as generating but with no activity scheduled yet (no workflow task ran) as queued', () => {
-    expect(toStatusView(parts({ status: 'RUNNING', stageAttribute: 'generating' })).stage).toBe('queued');
-    expect(toStatusView(parts({ status: 'RUNNING', stageAttribute: 'queued' })).stage).toBe('queued');
-    expect(toStatusView(parts({ status: 'RUNNING' })).stage).toBe('queued');
-    // Other stages need no activity: a held run waits for its timer.
-    expect(toStatusView(parts({ status: 'RUNNING', stageAttribute: 'holding' })).stage).toBe('holding');
-  });
-
   it('reports a completed run as delivered with its content and generations', () => {
     const view = toStatusView(
       parts({

@@ -101,7 +101,7 @@ describe('FeedbackWorkflow replay', () => {
     expect([...scenarios]).toEqual(expect.arrayContaining(RECORDED_SCENARIOS));
   });
 
-  it('records one stage upsert per change from the start stage, none for `delivered`, and the failure hold as a timer', () => {
+  it('records one stage upsert per change, none for `delivered`, and the failure hold as a timer', () => {
     const events = (scenario: string) =>
       parseHistory(JSON.parse(readFileSync(join(HISTORIES_DIR, `${scenario}.json`), 'utf8'))).events ?? [];
     const upserts = (scenario: string) =>
@@ -112,11 +112,11 @@ describe('FeedbackWorkflow replay', () => {
           .map((name) => `${name}=${Buffer.from(fields[name].data ?? []).toString()}`);
       });
     const timers = (scenario: string) => events(scenario).filter((e) => e.timerStartedEventAttributes).length;
-    // The run starts as `generating` (startFeedbackWorkflow): a success upserts once, with its tokens.
-    expect(upserts('success')).toEqual(['FeedbackStage="delivering"']);
-    // Two generations, still one upsert.
+    expect(upserts('success')).toEqual(['FeedbackStage="generating"', 'FeedbackStage="delivering"']);
+    // Two generations, one `generating` upsert.
     expect(upserts('guardrail-regeneration')).toEqual(upserts('success'));
     expect(upserts('terminal-failure')).toEqual([
+      'FeedbackStage="generating"',
       'FeedbackStage="holding"',
       'FeedbackStage="delivering"',
       'FeedbackStage="failed"',
