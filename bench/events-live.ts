@@ -4,20 +4,20 @@
  * request (startFeedbackWorkflow: its search attributes) with vLLM and the delivery scripted (the real
  * prompt and guardrail), its generation on a separate LLM task queue as in production.
  *
- *   TEMPORAL_ADDRESS=127.0.0.1:43233 npx tsx bench/events-live.ts [out-dir] [raw|feedback]
+ *   TEMPORAL_ADDRESS=127.0.0.1:43233 npx tsx bench/events-live.ts [out-dir] [raw|feedback|rejected]
  *
  * Writes <out-dir>/{raw-noop,feedback-success}.json (the histories) and prints their counts. The
  * namespace needs our search attributes (scripts/infra.sh registers them).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { checkedGeneration, type FeedbackActivities } from '../src/activities';
 import { DEFAULT_POLICY } from '../src/config';
 import { validateFeedbackRequest } from '../src/domain/request';
-import type { FeedbackWorkflowInput } from '../src/domain/workflow';
+import { FailureTypes, type FeedbackWorkflowInput } from '../src/domain/workflow';
 import { startFeedbackWorkflow } from '../src/run/start';
 import { llmActivities, WORKFLOWS_PATH } from '../src/worker/worker';
 import { serializeHistory } from '../scripts/record-histories';
@@ -51,7 +51,9 @@ async function main(): Promise<void> {
 
   // The raw ceiling's run, as bench/baselines/raw-temporal.ts runs it.
   if (only !== 'feedback') await runRaw();
-  if (only !== 'raw') await runFeedback();
+  if (only === undefined || only === 'feedback') await runFeedback();
+  // A delivery the callback rejects (400): the run fails, its last upsert `failed` in the task that closes it.
+  if (only === 'rejected') await runFeedback(true);
 
   for (const [name, history] of histories)
     process.stdout.write(`${formatCounts(name, countEvents(history))}\n`);
@@ -74,11 +76,18 @@ async function main(): Promise<void> {
   }
 
   // A successful queue request through FeedbackWorkflow.
-  async function runFeedback(): Promise<void> {
+  async function runFeedback(rejected = false): Promise<void> {
     const generate = async () => ({ text: FEEDBACK, usage: { promptTokens: 812, completionTokens: 96 } });
     const activities: FeedbackActivities = {
       generateCheckedFeedback: checkedGeneration(undefined, generate),
-      deliverResult: async () => undefined,
+      deliverResult: async () => {
+        if (rejected)
+          throw ApplicationFailure.create({
+            message: 'callback answered 400: bad body',
+            type: FailureTypes.DeliveryRejected,
+            nonRetryable: true,
+          });
+      },
       countEarlierFailures: async () => 0,
     };
     const parsed = validateFeedbackRequest(JSON.parse(readFileSync(REQUEST_FIXTURE, 'utf8')));
@@ -90,7 +99,7 @@ async function main(): Promise<void> {
       request,
       requestedAt: now,
       source: 'queue',
-      policy: { ...DEFAULT_POLICY, llmTaskQueue, deliveryMode: 'queue' },
+      policy: { ...DEFAULT_POLICY, llmTaskQueue, deliveryMode: rejected ? 'callback' : 'queue' },
       acceptedAt: now,
       sentAt: now,
       signature: `${request.memberId}-events-live-${suffix}`,
@@ -114,11 +123,16 @@ async function main(): Promise<void> {
           taskQueue,
           reusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         });
-        await client.workflow.getHandle(started.workflowId).result();
+        await client.workflow
+          .getHandle(started.workflowId)
+          .result()
+          .catch((err: unknown) => {
+            if (!rejected || !(err instanceof WorkflowFailedError)) throw err;
+          });
         return started;
       }),
     );
-    await save('feedback-success', workflowId);
+    await save(rejected ? 'feedback-delivery-rejected' : 'feedback-success', workflowId);
   }
 }
 
