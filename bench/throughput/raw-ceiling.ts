@@ -25,7 +25,11 @@ export async function runRawCeiling(
   const env = rawEnv(ctx, tag, n, resultFile, paced?.rate);
   const script = join(BUILD, 'raw-temporal.js');
   const names = ['raw-worker', 'raw-starter'];
-  const worker = startProcess(ctx, 'raw-worker', [script, 'worker'], env);
+  // The worker logs its memory like ours with --memory-log, so that the two compare thread by thread.
+  const worker = startProcess(ctx, 'raw-worker', [script, 'worker'], {
+    ...env,
+    ...(ctx.options.memoryLog ? { NODE_OPTIONS: `--require ${join(BUILD, 'memory-log.js')}` } : {}),
+  });
   let exited = Promise.race([exitWatch(ctx.stopping, [worker]), ctx.sharedExited]);
   const notes: string[] = [];
   let stopping = false;

@@ -111,7 +111,9 @@ async function fittedPrompt(
     const fitted = fitPrompt(request, deps.promptTemplate, { maxTokens, countTokens });
     if (fitted.personal.summarised + fitted.group.summarised > 0) {
       Context.current().log.info('Prompt fitted to the model context', {
-        promptTokens: fitted.tokens + USER_MESSAGE_TEMPLATE_TOKENS,
+        ...(fitted.tokens === undefined
+          ? {}
+          : { promptTokens: fitted.tokens + USER_MESSAGE_TEMPLATE_TOKENS }),
         maxModelLen,
         personal: fitted.personal,
         group: fitted.group,

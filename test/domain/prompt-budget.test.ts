@@ -4,6 +4,7 @@ import {
   PromptBudgetError,
   renderPrompt,
   summaryLine,
+  tokensAtMost,
   type PromptBudget,
 } from '../../src/domain/prompt';
 import { validateFeedbackRequest, type FeedbackRequest } from '../../src/domain/request';
@@ -41,6 +42,7 @@ describe('the prompt budget', () => {
       const budget = budgetFor(maxModelLen);
       const whole = countTokens(renderPrompt(worst)) + USER_MESSAGE_TEMPLATE_TOKENS;
       const fitted = fitPrompt(worst, undefined, budget);
+      if (fitted.tokens === undefined) throw new Error('a fitted worst case is counted');
       // mistral-common 1.13.1 counts the whole prompt as a chat request at 116,575 tokens (and the
       // text fitted to 8192 at 7,480): far past Mistral-7B's 32k.
       expect(whole).toBe(116_575);
@@ -56,6 +58,27 @@ describe('the prompt budget', () => {
       );
     },
   );
+
+  it('takes a prompt whose length alone fits whole without the tokenizer (a typical week)', () => {
+    const request = valid({
+      memberId: 1,
+      personalChallenges: [{ id: 1, title: '텀블러 사용하기', isSuccess: true }],
+      groupChallenges: [group(2, '일요일 플로깅', ['2025-06-15T09:00:00'])],
+    });
+    const whole = renderPrompt(request);
+    const counted: string[] = [];
+    const budget = { maxTokens: tokensAtMost(whole), countTokens: (t: string) => (counted.push(t), 0) };
+    const fitted = fitPrompt(request, undefined, budget);
+    expect(text(fitted)).toBe(whole);
+    expect(fitted.tokens).toBeUndefined();
+    expect(counted).toEqual([]);
+    expect(fitted.personal).toEqual({ listed: 1, summarised: 0 });
+    expect(fitted.group).toEqual({ listed: 1, summarised: 0 });
+    // One token less of room: counted, and it fits by the exact count.
+    const exact = fitPrompt(request, undefined, { maxTokens: tokensAtMost(whole) - 1, countTokens });
+    expect(text(exact)).toBe(whole);
+    expect(exact.tokens).toBe(countTokens(whole));
+  });
 
   it('gives the same prompt for the same request every time', () => {
     const budget = budgetFor(8192);

@@ -3,6 +3,7 @@ import {
   countTokens,
   USER_MESSAGE_TEMPLATE_TOKENS,
 } from '../../src/shared/mistral-tokenizer';
+import { tokensAtMost } from '../../src/domain/prompt';
 
 /*
  * Reference counts from mistral-common 1.13.1 (PyPI, with its sentencepiece extra), the library vLLM's
@@ -54,5 +55,47 @@ describe('Mistral v3 token counts', () => {
 
   it('counts nothing for an empty text', () => {
     expect(countTokens('')).toBe(0);
+  });
+
+  it("never counts more than fitPrompt's bound, the text's UTF-8 bytes + 1 (the prompt fits untokenized below it)", () => {
+    const pieces = [
+      ' ',
+      '  ',
+      '\n',
+      '\t',
+      '\r\n',
+      'a',
+      'Z',
+      '0',
+      '.',
+      '가',
+      '힣',
+      '챌린지',
+      '😊',
+      '👩‍👩‍👧‍👦',
+      '🫧',
+      'é',
+      'e\u0301',
+      '\u00a0',
+      '\u200b',
+      '\u2581',
+      '𝕏',
+      '<s>',
+      '[INST]',
+      '</data>',
+    ];
+    // A fixed pseudo-random sequence (the same texts every run).
+    let seed = 27;
+    const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const texts = [...REFERENCE.map(([t]) => t), ...pieces];
+    for (let i = 0; i < 3000; i++) {
+      texts.push(
+        Array.from(
+          { length: 1 + Math.floor(next() * 40) },
+          () => pieces[Math.floor(next() * pieces.length)],
+        ).join(''),
+      );
+    }
+    expect(texts.filter((text) => countTokens(text) > tokensAtMost(text))).toEqual([]);
   });
 });
