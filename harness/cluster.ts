@@ -5,6 +5,7 @@
  * The dev server's counterpart is harness/infra.ts.
  */
 import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
@@ -66,7 +67,7 @@ export async function startTemporalCluster(
   await refuseTakenPorts(clusterPorts(options));
   // Go and its caches come from the caller's environment.
   await execFileAsync('bash', [SCRIPT, 'build']);
-  await execFileAsync('rm', ['-rf', join(options.dataDir, 'pg')]);
+  rmSync(join(options.dataDir, 'pg'), { recursive: true, force: true });
   const postgres = startPostgres(group, options);
   await waitForPostgres(options.pgPort, postgres);
   await execFileAsync('bash', [SCRIPT, 'schema', String(options.pgPort)], { env: { PATH: SYSTEM_PATH } });
@@ -98,9 +99,7 @@ function startPostgres(group: ProcessGroup, options: TemporalClusterOptions): Ma
     'postgres',
     'bash',
     [SCRIPT, 'run-postgres', join(options.dataDir, 'pg'), String(options.pgPort)],
-    {
-      PATH: SYSTEM_PATH,
-    },
+    { PATH: SYSTEM_PATH },
   );
 }
 
