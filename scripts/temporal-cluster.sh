@@ -148,5 +148,5 @@ case "${1:-}" in
   schema) schema "${2:?PostgreSQL port}" ;;
   run-server) run_server "${2:?port}" "${3:?PostgreSQL port}" "${4:-}" ;;
   pg-ready) pg_ready "${2:?PostgreSQL port}" ;;
-  *) sed -n '2,21p' "$0"; exit 2 ;;
+  *) sed -n '2,20p' "$0"; exit 2 ;;
 esac
