@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig, type AppConfig } from '../config';
 import type { FeedbackStatusView } from '../domain/status-view';
 import { sqsQueueCheck } from '../shared/health';
-import { backgroundStdout, createLogger } from '../shared/logger';
+import { createLogger } from '../shared/logger';
 import { createApiMetrics, createMetricsRegistry } from '../shared/metrics';
 import { gracefulHttpClose, onShutdown, runMain } from '../shared/process';
 import { createSqsClient } from '../shared/sqs';
@@ -14,8 +14,7 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 runMain('api', async () => {
   const config = loadConfig(process.env, ['requestQueue', 'apiAuth']);
-  // One line per accepted request: written in the background, not on the request's path.
-  const logger = createLogger('api', config.logLevel, backgroundStdout());
+  const logger = createLogger('api', config.logLevel);
   if (config.api.auth.mode === 'none') {
     logger.warn('API authentication is off (API_AUTH_MODE=none): for local runs only');
   }
@@ -52,8 +51,6 @@ runMain('api', async () => {
   });
   // The bound port (API_PORT=0 picks a free one).
   logger.info({ port: (server.address() as AddressInfo).port, host: config.api.host }, 'API listening');
-  // Startup's lines now, not with the first chunk (supervisors and tests wait for this one).
-  logger.flush();
   onShutdown(logger, async () => {
     await closeServer();
     await tracing?.shutdown();

@@ -33,18 +33,6 @@ export function createLogger(name: string, level: string, destination?: pino.Des
 }
 
 /**
- * Standard output written in the background in chunks (pino's asynchronous mode): lines collect in a
- * buffer that is written when it holds 4 KiB, and at least once a second, so a log call costs no
- * write system call on its request's path, and a slow reader of the output (a full pipe, a busy
- * disk) does not stall the event loop. Every line is written, in order; the buffer is flushed when
- * the process exits (also after a fatal error); a SIGKILL (an OOM kill) or a crash of the machine
- * loses at most the last second of lines. For the API, which logs each accepted request.
- */
-export function backgroundStdout(): pino.DestinationStream {
-  return pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 1000 });
-}
-
-/**
  * Name and message of an error and its cause (e.g. a ServiceError's gRPC status), never more: SDK
  * errors can carry request metadata we do not want in logs.
  */
