@@ -1,6 +1,6 @@
 /** Starts, kills, restarts and watches the OS processes of a chaos or benchmark run; logs go to files. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { appendFileSync, closeSync, openSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 
@@ -22,12 +22,18 @@ export class ProcessGroup {
     const entry = this.processes.get(name) ?? { name, command, args, env, starts: 0 };
     this.processes.set(name, entry);
     entry.starts++;
-    const log = createWriteStream(join(this.logDir, `${name}.log`), { flags: 'a' });
-    log.write(`--- start #${entry.starts} at ${new Date().toISOString()}\n`);
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.pipe(log, { end: false });
-    child.stderr?.pipe(log, { end: false });
-    child.on('exit', (code, signal) => log.write(`--- exit code=${code} signal=${signal}\n`));
+    const logFile = join(this.logDir, `${name}.log`);
+    appendFileSync(logFile, `--- start #${entry.starts} at ${new Date().toISOString()}\n`);
+    // The child writes its output to the file itself: piped through this process, every log line of a
+    // process under test would cost the harness (the benchmark's load generator) CPU while it measures.
+    const fd = openSync(logFile, 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(command, args, { env, stdio: ['ignore', fd, fd] });
+    } finally {
+      closeSync(fd);
+    }
+    child.on('exit', (code, signal) => appendFileSync(logFile, `--- exit code=${code} signal=${signal}\n`));
     entry.child = child;
     return entry;
   }

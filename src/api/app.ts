@@ -151,7 +151,9 @@ function createFeedback(deps: ApiDeps, recent: RecentRequests): RequestHandler {
       sendEnvelope(res, 413, Messages.tooLarge);
       return;
     }
-    const log = deps.logger.child({ requestId, workflowId, memberId: validation.value.memberId });
+    // The request's fields on its log lines (not a child logger: pino builds one per call, and this is
+    // the hot path).
+    const fields = { requestId, workflowId, memberId: validation.value.memberId };
     try {
       // The request's trace starts here (or continues the BE's `traceparent`) and travels with the message.
       await inSpan(
@@ -176,12 +178,12 @@ function createFeedback(deps: ApiDeps, recent: RecentRequests): RequestHandler {
         sendEnvelope(res, 413, Messages.tooLarge);
         return;
       }
-      log.error({ err: { name, message } }, 'SendMessage failed');
+      deps.logger.error({ ...fields, err: { name, message } }, 'SendMessage failed');
       sendEnvelope(res, 503, Messages.queueUnavailable);
       return;
     }
     recent.add(requestId, { memberId: validation.value.memberId, acceptedAt: timestamp });
-    log.info('Feedback request queued');
+    deps.logger.info(fields, 'Feedback request queued');
     // The BE parses this body with a Jackson mapper that fails on unknown properties: `data` must be
     // null (or only `content`), so the request id travels in headers.
     res.set({ Location: feedbackLocation(requestId), 'X-Request-Id': requestId });
