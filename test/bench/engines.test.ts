@@ -3,21 +3,9 @@ import { readProcUsage, readTreeCpuSeconds } from '../../bench/proc';
 import { enginesSection, type EngineResult } from '../../bench/engines';
 import { computeRatios } from '../../bench/throughput/figures';
 import { SCENARIOS } from '../../bench/throughput/scenarios';
-import type { BenchReport, RunReport } from '../../bench/throughput/types';
+import type { BenchReport } from '../../bench/throughput/types';
+import { benchRun as run } from './reports';
 import { temporalEngine } from '../../harness/cluster';
-
-const run = (fields: Partial<RunReport> & Pick<RunReport, 'scenario' | 'system'>): RunReport => ({
-  mode: 'burst',
-  requested: 100,
-  delivered: 100,
-  complete: true,
-  e2eMs: {},
-  overheadMs: {},
-  processes: {},
-  sharedCpuSecondsDuringRun: {},
-  notes: [],
-  ...fields,
-});
 
 function result(
   name: string,
@@ -34,10 +22,19 @@ function result(
     settings: {},
     scenarios: SCENARIOS.filter((s) => s.id === 'instant-group'),
     runs: [
-      run({ scenario: 'raw-ceiling', system: 'raw', mode: 'start', deliveredPerSec: rawPerSec }),
+      run({
+        scenario: 'raw-ceiling',
+        system: 'raw',
+        mode: 'start',
+        requested: 100,
+        delivered: 100,
+        deliveredPerSec: rawPerSec,
+      }),
       run({
         scenario: 'instant-group',
         system: 'ours',
+        requested: 100,
+        delivered: 100,
         deliveredPerSec: oursPerSec,
         sharedCpuSecondsDuringRun: { temporal: 2, ...(temporal === 'cluster' ? { postgres: 1 } : {}) },
       }),

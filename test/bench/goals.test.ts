@@ -3,21 +3,9 @@ import { computeGoals, GOALS } from '../../bench/throughput/goals';
 import { goalsTable } from '../../bench/throughput/markdown';
 import { SCENARIOS } from '../../bench/throughput/scenarios';
 import type { ApiSweepPoint, BenchReport, GoalResult, RunReport } from '../../bench/throughput/types';
+import { benchRun } from './reports';
 
-type RunFields = Partial<RunReport> & Pick<RunReport, 'scenario' | 'system'>;
-
-const run = (fields: RunFields): RunReport => ({
-  mode: 'burst',
-  requested: 2000,
-  delivered: 2000,
-  complete: true,
-  e2eMs: {},
-  overheadMs: {},
-  processes: {},
-  sharedCpuSecondsDuringRun: {},
-  notes: [],
-  ...fields,
-});
+const run = benchRun;
 
 const raw = (perSec: number, extra: Partial<RunReport> = {}) =>
   run({ scenario: 'raw-ceiling', system: 'raw', mode: 'start', deliveredPerSec: perSec, ...extra });

@@ -7,11 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createApp } from '../../src/api/app';
 import { DEFAULT_PROMPT_VERSION } from '../../src/domain/prompt';
-import { runCli, ExitCodes } from '../../src/cli/feedback';
+import { ExitCodes } from '../../src/cli/feedback';
 import { lookupFeedbackStatus, type FeedbackStatusView } from '../../src/run/status';
 import { createLogger } from '../../src/shared/logger';
 import { DLQ_ATTRIBUTES } from '../../src/shared/sqs';
 import { acceptedRequest } from '../support/accepted';
+import { runCliCaptured } from '../support/cli';
 import { messageCount } from '../support/sqs-bridge';
 import { NO_AUTH } from '../support/config';
 import { startPipeline, workflowResult, type Pipeline } from '../support/pipeline';
@@ -91,12 +92,7 @@ function cliEnv(): NodeJS.ProcessEnv {
   };
 }
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(args, { out: (l) => out.push(l), err: (l) => err.push(l), env: cliEnv() });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = (...args: string[]) => runCliCaptured(args, cliEnv());
 
 const member = () => 100_000 + Math.floor(Math.random() * 800_000);
 const metricValue = (text: string, line: RegExp) => Number(line.exec(text)?.[1] ?? 0);

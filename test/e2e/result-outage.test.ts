@@ -6,9 +6,10 @@
  * real feedback, and skips the status code and the member's older result, saying why. (The week-turn
  * rule needs a week to pass: test/domain/redeliver-window.test.ts and test/workflows cover it.)
  */
-import { runCli, ExitCodes } from '../../src/cli/feedback';
+import { ExitCodes } from '../../src/cli/feedback';
 import type { RedeliverWindowReport } from '../../src/ops/redeliver-window';
 import { acceptedRequest } from '../support/accepted';
+import { runCliCaptured } from '../support/cli';
 import { startPipeline, workflowResult, type Pipeline } from '../support/pipeline';
 import { testStack, useLocalAwsCredentials } from '../support/stack';
 
@@ -49,12 +50,7 @@ function cliEnv(): NodeJS.ProcessEnv {
   };
 }
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(args, { out: (l) => out.push(l), err: (l) => err.push(l), env: cliEnv() });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = (...args: string[]) => runCliCaptured(args, cliEnv());
 
 async function post(memberId: number, title: string): Promise<{ requestId: string; workflowId: string }> {
   const response = await fetch(`${pipeline.apiUrl}/ai/feedback`, {
