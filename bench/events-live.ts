@@ -15,7 +15,7 @@ import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { checkedGeneration, type FeedbackActivities } from '../src/activities';
-import { DEFAULT_POLICY } from '../src/config';
+import { DEFAULT_POLICY, loadConfig } from '../src/config';
 import { validateFeedbackRequest } from '../src/domain/request';
 import { FailureTypes, type FeedbackWorkflowInput } from '../src/domain/workflow';
 import { startFeedbackWorkflow } from '../src/run/start';
@@ -28,8 +28,7 @@ const REQUEST_FIXTURE = join(__dirname, '..', 'test', 'fixtures', 'contract', 'r
 const FEEDBACK = '하루 30분 걷기를 멋지게 해냈어요! 🌱 텀블러는 다음 주에 다시 도전해봐요.';
 
 async function main(): Promise<void> {
-  const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
+  const { address, namespace } = loadConfig().temporal;
   const outDir = process.argv[2] ?? '.data/events-live';
   // One of the two alone (e.g. to read the visibility store's write counters around it); default both.
   const only = process.argv[3];

@@ -74,6 +74,7 @@ export function startFaults(
   [at(8_000, window * 0.5), at(window * 0.5, window)].forEach((time, i) =>
     schedule.push({ at: time, run: () => killBridge(stack, `bridge-${i + 1}`, timeline) }),
   );
+  // Drawn on both engines, so that the draws after it stay the same for a seed.
   const temporalAt = at(window * 0.2, window * 0.7);
   if (stack.engine === 'dev') schedule.push({ at: temporalAt, run: () => restartTemporal(stack, timeline) });
   schedule.push({ at: at(window * 0.1, window * 0.8), run: () => sqsOutage(stack, timeline) });

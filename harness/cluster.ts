@@ -9,6 +9,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
+import { loadConfig } from '../src/config';
 import { runSetup } from '../src/ops/setup';
 import type { ManagedProcess, ProcessGroup } from './processes';
 import { refuseTakenPorts } from './processes';
@@ -19,8 +20,6 @@ const ROOT = join(__dirname, '..');
 const SCRIPT = join(ROOT, 'scripts', 'temporal-cluster.sh');
 const SYSTEM_PATH = '/usr/local/bin:/usr/bin:/bin';
 const execFileAsync = promisify(execFile);
-/** The configuration's default retention (TEMPORAL_NAMESPACE_RETENTION, 120h). */
-const RETENTION_SECONDS = 120 * 3600;
 
 export type TemporalEngine = 'dev' | 'cluster';
 
@@ -86,7 +85,9 @@ export async function startTemporalCluster(
   await waitForTemporal(`127.0.0.1:${options.port}`);
   const connection = await Connection.connect({ address: `127.0.0.1:${options.port}` });
   try {
-    await runSetup(connection, { namespace: 'default', retentionSeconds: RETENTION_SECONDS });
+    // The configuration's defaults (namespace, TEMPORAL_NAMESPACE_RETENTION), not the caller's settings.
+    const { namespace, namespaceRetentionSeconds } = loadConfig({}).temporal;
+    await runSetup(connection, { namespace, retentionSeconds: namespaceRetentionSeconds });
   } finally {
     await connection.close();
   }
