@@ -57,9 +57,10 @@ async function main(): Promise<void> {
 
 function runPlanned(ctx: Context, { scenario, system, n }: PlannedRun): Promise<RunReport> {
   if (scenario === undefined) return runRawCeiling(ctx, n);
-  return system === 'raw'
-    ? runRawCeiling(ctx, n, { scenario, rate: pacedRate(ctx, scenario) })
-    : runQueueSystem(ctx, scenario, system, n);
+  if (system !== 'raw') return runQueueSystem(ctx, scenario, system, n);
+  return scenario.mode === 'paced'
+    ? runRawCeiling(ctx, n, { paced: { scenario, rate: pacedRate(ctx, scenario) } })
+    : runRawCeiling(ctx, n, { held: scenario });
 }
 
 /** The state of the bench so far, for a partial report when it fails. */

@@ -3,7 +3,9 @@
  * server completes per second, with workers and starters like ours. Three roles, one per process:
  *
  *   raw-temporal.js bundle <out.js>   bundles noop-workflow once (before the measurement)
- *   raw-temporal.js worker            runs the workflow; GET /stats on RAW_STATS_PORT reports completions
+ *   raw-temporal.js worker            runs the workflow; GET /stats on RAW_STATS_PORT reports completions;
+ *                                     with RAW_HOLD_MS, a second Worker (like ours' LLM Worker) runs the
+ *                                     middle activity on its own task queue, RAW_HOLD_SLOTS at a time
  *   raw-temporal.js starter           starts RAW_N workflows, RAW_START_CONCURRENCY at a time (or
  *                                     RAW_RATE per second, open loop: the latency floor at that rate),
  *                                     at most RAW_MAX_OPEN runs open at once (like the bridge's bound),
@@ -56,7 +58,14 @@ const rawEnvSchema = z.object({
   RAW_STATS_PORT: z.coerce.number().int().min(1).max(65535).default(38802),
   RAW_RESULT_FILE: z.string().min(1).default('raw-starter-result.json'),
   RAW_BUNDLE_PATH: z.string().min(1).default('noop-workflow-bundle.js'),
+  /** The middle activity takes this long, on a task queue of its own (0: a no-op like the others). */
+  RAW_HOLD_MS: z.coerce.number().int().min(0).default(0),
+  /** How many of those at a time (C, like the simulator's maxNumSeqs for ours). */
+  RAW_HOLD_SLOTS: z.coerce.number().int().min(1).default(64),
 });
+
+/** The held activity's task queue, next to the workflow's. */
+const holdQueue = (taskQueue: string) => `${taskQueue}-hold`;
 
 async function bundle(out: string): Promise<void> {
   const quiet = () => undefined;
@@ -73,16 +82,19 @@ async function runWorker(): Promise<void> {
   // No SDK signal handlers: this process decides when the worker shuts down.
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   const stats: RawWorkerStats = { completed: 0, latenciesMs: [] };
-  const activities = createNoopActivities({
-    record(startedAt, workflowId) {
-      if (!workflowId.startsWith(MEASURED_PREFIX)) return;
-      const now = Date.now();
-      stats.completed += 1;
-      stats.firstAt ??= now;
-      stats.lastAt = now;
-      stats.latenciesMs.push(now - startedAt);
+  const activities = createNoopActivities(
+    {
+      record(startedAt, workflowId) {
+        if (!workflowId.startsWith(MEASURED_PREFIX)) return;
+        const now = Date.now();
+        stats.completed += 1;
+        stats.firstAt ??= now;
+        stats.lastAt = now;
+        stats.latenciesMs.push(now - startedAt);
+      },
     },
-  });
+    env.RAW_HOLD_MS,
+  );
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await Worker.create({
     connection,
@@ -95,15 +107,27 @@ async function runWorker(): Promise<void> {
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     shutdownGraceTime: '10 seconds',
   });
+  const holdWorker =
+    env.RAW_HOLD_MS > 0
+      ? await Worker.create({
+          connection,
+          namespace: config.temporal.namespace,
+          taskQueue: holdQueue(config.temporal.taskQueue),
+          activities: { noopB: activities.noopB },
+          maxConcurrentActivityTaskExecutions: env.RAW_HOLD_SLOTS,
+          shutdownGraceTime: '10 seconds',
+        })
+      : undefined;
   // GET /completed: the count alone, which the starter reads often (its bound on open runs).
   const server = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(req.url === '/completed' ? { completed: stats.completed } : stats));
   });
   await new Promise<void>((resolve) => server.listen(env.RAW_STATS_PORT, '127.0.0.1', resolve));
-  const running = worker.run();
+  const running = Promise.all([worker.run(), holdWorker?.run()]);
   await Promise.race([untilStopSignal(), running]);
   worker.shutdown();
+  holdWorker?.shutdown();
   await running;
   server.close();
   await connection.close();
@@ -119,7 +143,7 @@ async function runStarter(): Promise<void> {
     client.workflow.start<typeof NoopWorkflow>('NoopWorkflow', {
       taskQueue,
       workflowId,
-      args: [Date.now()],
+      args: env.RAW_HOLD_MS > 0 ? [Date.now(), holdQueue(taskQueue)] : [Date.now()],
     });
 
   // One run through the worker first: connections open, workflow code loaded.

@@ -12,6 +12,14 @@ export function rawCeiling(report: BenchReport): RunReport | undefined {
   return report.runs.find((r) => r.system === 'raw' && r.mode === 'start');
 }
 
+/** The raw design's run next to a burst scenario: the ceiling at L = 0, its held run at L > 0 (if any). */
+export function rawRunFor(
+  report: BenchReport,
+  scenario: { id: string; latencyMs: number },
+): RunReport | undefined {
+  return scenario.latencyMs === 0 ? rawCeiling(report) : findRun(report, scenario.id, 'raw');
+}
+
 const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined);
 
 export function computeRatios(report: BenchReport): RatioRow[] {

@@ -59,6 +59,7 @@ function busyCores(report: BenchReport, runs: Array<RunReport | undefined>): num
 }
 
 const times = (v: number) => `${v.toFixed(2)}×`;
+const mb = (v?: number) => (v === undefined ? '–' : `${v.toFixed(0)} MB`);
 const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined);
 /** delivered/s of a run that delivered every request; a deadline cut would flatter the rate. */
 const completeRate = (run?: RunReport) => (run?.complete ? run.deliveredPerSec : undefined);
@@ -70,6 +71,7 @@ export function computeGoals(report: BenchReport): GoalResult[] {
     ...capacityGoals(report),
     pacedGoal(report),
     workerRssGoal(report),
+    ...heldRssGoals(report),
     apiGoal(report),
   ];
 }
@@ -170,7 +172,6 @@ function workerRssGoal(report: BenchReport): GoalResult {
   const oursPeak = oursRuns.length
     ? Math.max(...oursRuns.map((r) => r.processes['ours-worker']?.peakRssMb ?? 0))
     : undefined;
-  const mb = (v?: number) => (v === undefined ? '–' : `${v.toFixed(0)} MB`);
   return goalLine(
     {
       id: 'worker-peak-rss',
@@ -188,6 +189,42 @@ function workerRssGoal(report: BenchReport): GoalResult {
     false,
     times,
   );
+}
+
+/**
+ * The same at L > 0 against the raw design whose runs wait in its worker too (its middle activity takes
+ * L, C at a time: `rawHeld` scenarios): the worker memory of as many runs held, where the line above
+ * compares ours' waiting runs with raw runs that wait on the server.
+ */
+function heldRssGoals(report: BenchReport): GoalResult[] {
+  return burstScenarios(report)
+    .filter((s) => s.rawHeld)
+    .map((s) => {
+      const oursRun = findRun(report, s.id, 'ours');
+      const rawRun = findRun(report, s.id, 'raw');
+      const sameBound = oursRun?.maxOpenRuns !== undefined && oursRun.maxOpenRuns === rawRun?.maxOpenRuns;
+      const oursPeak = oursRun?.processes['ours-worker']?.peakRssMb;
+      const rawPeak = rawRun?.processes['raw-worker']?.peakRssMb;
+      return goalLine(
+        {
+          id: `${s.id}-worker-peak-rss-held`,
+          busyCores: busyCores(report, [oursRun, rawRun]),
+          name: `${s.id}: ours' worker peak RSS / raw worker's, runs held alike`,
+          goal: `≤ ${GOALS.workerRssFactor.toFixed(2)}`,
+          value: sameBound ? ratio(oursPeak, rawPeak) : undefined,
+          bound: GOALS.workerRssFactor,
+          from:
+            `ours ${mb(oursPeak)}, raw worker ${mb(rawPeak)} (no-op workflow whose middle activity takes ` +
+            `${ms(s.latencyMs)} on a task queue of its own, ${s.capacity} at a time; ${rawRun?.peakOpenRuns ?? '–'} ` +
+            `runs open at most); ` +
+            (sameBound
+              ? `both at most ${oursRun.maxOpenRuns} runs open`
+              : 'not the same bound on open runs: not compared'),
+        },
+        false,
+        times,
+      );
+    });
 }
 
 /** The API's p99 over raw SendMessage's, both driven the same way at 100 req/s. */

@@ -1,6 +1,6 @@
 /** The throughput suite's Markdown report, one function per section; the summary page reuses the tables. */
 import type { Stage } from '../breakdown';
-import { burstScenarios, CPU_PARTS, cpuDistance, cpuPerRequest, findRun, rawCeiling } from './figures';
+import { burstScenarios, CPU_PARTS, cpuDistance, cpuPerRequest, findRun, rawRunFor } from './figures';
 import { computeGoals, GOALS } from './goals';
 import { cpuList, latency, ms, num, percent, rate, runRate, table, verdict, x } from './format';
 import { SYSTEM_LABELS, type SystemId } from './scenarios';
@@ -48,14 +48,14 @@ function header(report: BenchReport, svgFile: string): string[] {
 
 export function deliveredTable(report: BenchReport): string {
   return table(
-    ['scenario', 'L', 'C', 'queue groups', 'ours', 'seed-style', 'plain consumer', 'raw ceiling', 'C/L'],
+    ['scenario', 'L', 'C', 'queue groups', 'ours', 'seed-style', 'plain consumer', 'raw Temporal', 'C/L'],
     burstScenarios(report).map((s) => [
       s.id,
       latency(s.latencyMs),
       String(s.capacity),
       s.shape === 'group' ? 'one (`feedback-request`)' : 'one per member',
       ...(['ours', 'seed', 'plain'] as SystemId[]).map((system) => runRate(findRun(report, s.id, system))),
-      s.latencyMs === 0 ? runRate(rawCeiling(report)) : '–',
+      runRate(rawRunFor(report, s)),
       s.latencyMs > 0 ? rate(s.capacity / (s.latencyMs / 1000)) : '∞',
     ]),
   );

@@ -7,7 +7,10 @@ import { SCENARIOS, SYSTEM_LABELS, type Scenario, type SystemId } from './scenar
 import { reviveShared, type Context } from './stack';
 import type { RunReport } from './types';
 
-/** A run to do: a system in a scenario, or (no scenario) the raw Temporal ceiling at full speed. */
+/**
+ * A run to do: a system in a scenario (the raw design: paced, or held in a burst scenario), or (no
+ * scenario) the raw Temporal ceiling at full speed.
+ */
 export interface PlannedRun {
   scenario?: Scenario;
   system: SystemId;
@@ -28,6 +31,7 @@ export function planRuns(options: Options): PlannedRun[] {
       if (options.systems.has(system))
         plan.push({ scenario, system, n: requestCount(options, scenario, system) });
     }
+    if (scenario.rawHeld && options.systems.has('raw')) plan.push({ scenario, system: 'raw', n: options.n });
   }
   if (options.systems.has('raw') && options.scenarios.has('raw-ceiling')) {
     // The ceiling right after the L = 0 runs, before the paced ones.

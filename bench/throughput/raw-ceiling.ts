@@ -1,4 +1,7 @@
-/** The raw Temporal ceiling's run: no-op workflows started as fast as possible, or paced at a fixed rate. */
+/**
+ * The raw Temporal ceiling's run: no-op workflows started as fast as possible, or paced at a fixed rate,
+ * or (held) started as fast as possible with the middle activity taking a scenario's L, C at a time.
+ */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitForHttp } from '../../harness/processes';
@@ -14,15 +17,25 @@ import type { Scenario } from './scenarios';
 import type { Context } from './stack';
 import type { RunReport } from './types';
 
-/** As fast as the starter can start them, or `paced` at a fixed rate (open loop). */
+/**
+ * As fast as the starter can start them; `paced` at a fixed rate (open loop); or `held`: as fast as
+ * possible, the middle activity taking the scenario's L with C at a time (runs wait in the worker's
+ * cache like ours', for the worker memory they hold).
+ */
 export async function runRawCeiling(
   ctx: Context,
   n: number,
-  paced?: { scenario: Scenario; rate: number },
+  variant?: { paced: { scenario: Scenario; rate: number } } | { held: Scenario },
 ): Promise<RunReport> {
+  const paced = variant && 'paced' in variant ? variant.paced : undefined;
+  const held = variant && 'held' in variant ? variant.held : undefined;
+  const scenario = paced?.scenario ?? held;
   const tag = `${String(ctx.runIndex).padStart(2, '0')}-raw`;
   const resultFile = join(DATA, `raw-starter-${tag}.json`);
-  const env = rawEnv(ctx, tag, n, resultFile, paced?.rate);
+  const env = {
+    ...rawEnv(ctx, tag, n, resultFile, paced?.rate),
+    ...(held ? { RAW_HOLD_MS: String(held.latencyMs), RAW_HOLD_SLOTS: String(held.capacity) } : {}),
+  };
   const script = join(BUILD, 'raw-temporal.js');
   const names = ['raw-worker', 'raw-starter'];
   // The worker logs its memory like ours with --memory-log, so that the two compare thread by thread.
@@ -40,13 +53,11 @@ export async function runRawCeiling(
     const cpuBefore = snapshotCpu(ctx, names);
     const starter = startProcess(ctx, 'raw-starter', [script, 'starter'], env);
     exited = Promise.race([exitWatch(ctx.stopping, [worker, starter]), ctx.sharedExited]);
-    const deadline = Date.now() + (n / 20) * 2000 + 90_000;
+    const deadline =
+      Date.now() + (n / 20) * 2000 + 90_000 + (held ? (n / held.capacity) * held.latencyMs : 0);
     let current = await stats();
     while (current.completed < n && Date.now() < deadline) {
-      ctx.progress.render(
-        ctx.progressBase + current.completed,
-        `${paced?.scenario.id ?? 'raw-ceiling'} / raw`,
-      );
+      ctx.progress.render(ctx.progressBase + current.completed, `${scenario?.id ?? 'raw-ceiling'} / raw`);
       await Promise.race([sleep(500), exited]);
       current = await stats();
     }
@@ -61,6 +72,10 @@ export async function runRawCeiling(
       `${started.started} starts (${started.failedStarts} failed), start call p50 ${ms(started.startLatencyMs.p50)} ` +
         `p99 ${ms(started.startLatencyMs.p99)}; starter CPU includes its warm-up workflow`,
     );
+    if (held)
+      notes.push(
+        `the middle activity takes ${ms(held.latencyMs)} on a task queue of its own, ${held.capacity} at a time`,
+      );
     if (!paced && started.maxOpen !== undefined)
       notes.push(
         `at most ${started.maxOpen} runs open (the bridge's bound on ours); ${started.peakOpen} at the most`,
@@ -70,10 +85,11 @@ export async function runRawCeiling(
     stopping = true;
     await stopProcesses(ctx, names);
     return {
-      scenario: paced?.scenario.id ?? 'raw-ceiling',
+      scenario: scenario?.id ?? 'raw-ceiling',
       system: 'raw',
-      mode: paced ? 'paced' : 'start',
+      mode: paced ? 'paced' : held ? 'burst' : 'start',
       ...(paced ? { offeredRatePerSec: paced.rate, latencyMs: 0 } : {}),
+      ...(held ? { latencyMs: held.latencyMs, capacity: held.capacity } : {}),
       maxOpenRuns: started.maxOpen,
       peakOpenRuns: started.peakOpen,
       requested: n,

@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { computeRatios } from './figures';
+import { computeRatios, findRun, rawRunFor } from './figures';
 import { computeGoals } from './goals';
 import { rate } from './format';
 import { RESULTS, SEND_CONCURRENCY } from './layout';
@@ -119,12 +119,7 @@ function consoleSummary(report: BenchReport): string {
   ];
   for (const scenario of report.scenarios.filter((s) => s.mode === 'burst')) {
     const cell = (system: SystemId) => {
-      const run =
-        system === 'raw'
-          ? scenario.latencyMs === 0
-            ? report.runs.find((r) => r.system === 'raw')
-            : undefined
-          : report.runs.find((r) => r.scenario === scenario.id && r.system === system);
+      const run = system === 'raw' ? rawRunFor(report, scenario) : findRun(report, scenario.id, system);
       return (run ? rate(run.deliveredPerSec) + (run.complete ? '' : '*') : '–').padStart(10);
     };
     lines.push(`             ${scenario.id.padEnd(16)} ${ALL_SYSTEMS.map(cell).join('')}`);

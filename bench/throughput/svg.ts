@@ -2,7 +2,7 @@
  * The throughput suite's chart: delivered/s per scenario and system, grouped bars on a log scale (the
  * systems differ by orders of magnitude).
  */
-import { burstScenarios, findRun, rawCeiling } from './figures';
+import { burstScenarios, findRun, rawRunFor } from './figures';
 import { rate } from './format';
 import { SYSTEM_LABELS, type SystemId } from './scenarios';
 import type { BenchReport, RunReport } from './types';
@@ -24,12 +24,7 @@ export function renderSvg(report: BenchReport): string {
     bars: (['ours', 'seed', 'plain', 'raw'] as SystemId[])
       .map((system) => ({
         system,
-        run:
-          system === 'raw'
-            ? s.latencyMs === 0
-              ? rawCeiling(report)
-              : undefined
-            : findRun(report, s.id, system),
+        run: system === 'raw' ? rawRunFor(report, s) : findRun(report, s.id, system),
       }))
       .filter((b): b is { system: SystemId; run: RunReport } => b.run?.deliveredPerSec !== undefined),
   }));

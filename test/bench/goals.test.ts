@@ -191,6 +191,37 @@ describe('bench/throughput/goals (the ratio table)', () => {
     expect(at(230, 1000, 'none')).toMatchObject({ pass: undefined, measured: '–' });
   });
 
+  it("worker peak RSS, runs held alike: ours' l1-group worker against the raw design's held run", () => {
+    const at = (oursMb: number, rawBound = 1000) =>
+      goal(
+        computeGoals(
+          report([
+            run({
+              scenario: 'l1-group',
+              system: 'ours',
+              maxOpenRuns: 1000,
+              processes: { 'ours-worker': { peakRssMb: oursMb } },
+            }),
+            run({
+              scenario: 'l1-group',
+              system: 'raw',
+              maxOpenRuns: rawBound,
+              peakOpenRuns: rawBound,
+              processes: { 'raw-worker': { peakRssMb: 400 } },
+            }),
+            // The ceiling's worker is not this line's bound.
+            raw(10, { maxOpenRuns: 1000, processes: { 'raw-worker': { peakRssMb: 100 } } }),
+          ]),
+        ),
+        'l1-group-worker-peak-rss-held',
+      );
+    expect(at(460)).toMatchObject({ value: 1.15, pass: true, measured: '1.15×' });
+    expect(at(461).pass).toBe(false);
+    expect(at(460).from).toContain('raw worker 400 MB');
+    expect(at(460, 500)).toMatchObject({ pass: undefined, measured: '–' });
+    expect(at(460, 500).from).toContain('not compared');
+  });
+
   it('API: the p99 over raw SendMessage at 100 req/s passes at 5 ms and fails above', () => {
     const at = (p99: number) =>
       goal(computeGoals(report([], [sweep(50, 99), sweep(100, p99), sweep(200, 99)])), 'api-overhead-p99');
@@ -203,7 +234,7 @@ describe('bench/throughput/goals (the ratio table)', () => {
     const old = report([run({ scenario: 'instant-group', system: 'ours', deliveredPerSec: 12 })]);
     const text = goalsTable(old);
     expect(text).toContain('| – |');
-    expect(text.split('\n')).toHaveLength(2 + 2 + 2 + 3);
+    expect(text.split('\n')).toHaveLength(2 + 2 + 2 + 4);
   });
 
   it('CPU distance: per process against the raw ceiling, and the ratio the CPU predicts', () => {
