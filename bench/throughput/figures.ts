@@ -31,7 +31,8 @@ export function computeRatios(report: BenchReport): RatioRow[] {
       oursPerSec: ours,
       vsSeed: ratio(ours, findRun(report, scenario.id, 'seed')?.deliveredPerSec),
       vsPlain: ratio(ours, findRun(report, scenario.id, 'plain')?.deliveredPerSec),
-      vsRaw: scenario.latencyMs === 0 ? ratio(ours, rawCeiling(report)?.deliveredPerSec) : undefined,
+      // At L > 0 the raw design with the same L and C (its held run), where the suite has one.
+      vsRaw: ratio(ours, rawRunFor(report, scenario)?.deliveredPerSec),
       vsCapacity: ratio(ours, capacityRate),
     };
   });

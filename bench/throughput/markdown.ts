@@ -63,7 +63,7 @@ export function deliveredTable(report: BenchReport): string {
 
 function ratiosTable(report: BenchReport): string {
   return table(
-    ['scenario', 'ours / seed-style', 'ours / plain consumer', 'ours / raw ceiling', 'ours / (C/L)'],
+    ['scenario', 'ours / seed-style', 'ours / plain consumer', 'ours / raw Temporal', 'ours / (C/L)'],
     report.ratios.map((r) => [r.scenario, x(r.vsSeed), x(r.vsPlain), x(r.vsRaw), x(r.vsCapacity)]),
   );
 }

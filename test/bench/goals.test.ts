@@ -191,19 +191,19 @@ describe('bench/throughput/goals (the ratio table)', () => {
     expect(at(230, 1000, 'none')).toMatchObject({ pass: undefined, measured: '–' });
   });
 
-  it("worker peak RSS, runs held alike: ours' l1-group worker against the raw design's held run", () => {
+  it("worker peak RSS, runs held alike: ours' l1-c16 worker against the raw design's held run", () => {
     const at = (oursMb: number, rawBound = 1000) =>
       goal(
         computeGoals(
           report([
             run({
-              scenario: 'l1-group',
+              scenario: 'l1-c16',
               system: 'ours',
               maxOpenRuns: 1000,
               processes: { 'ours-worker': { peakRssMb: oursMb } },
             }),
             run({
-              scenario: 'l1-group',
+              scenario: 'l1-c16',
               system: 'raw',
               maxOpenRuns: rawBound,
               peakOpenRuns: rawBound,
@@ -213,7 +213,7 @@ describe('bench/throughput/goals (the ratio table)', () => {
             raw(10, { maxOpenRuns: 1000, processes: { 'raw-worker': { peakRssMb: 100 } } }),
           ]),
         ),
-        'l1-group-worker-peak-rss-held',
+        'l1-c16-worker-peak-rss-held',
       );
     expect(at(460)).toMatchObject({ value: 1.15, pass: true, measured: '1.15×' });
     expect(at(461).pass).toBe(false);
