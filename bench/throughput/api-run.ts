@@ -16,10 +16,10 @@ import {
   type HttpSample,
 } from './http-load';
 import { PORTS } from './layout';
-import { quantiles, sharedCpu, snapshotCpu, stopReports } from './measure';
+import { machineCpu, quantiles, sharedCpu, snapshotCpu, stopReports } from './measure';
 import { oursProcessEnv, startProcess, startScriptArgs, stopProcesses, systemEnv } from './processes';
 import type { Context } from './stack';
-import type { ApiReport, ApiSweepPoint } from './types';
+import type { ApiReport, ApiSweepPoint, RunReport } from './types';
 
 const API_RATE = 200;
 /** Lower rates the API and raw SendMessage are also measured at (the overhead's trend). */
@@ -55,7 +55,8 @@ export async function runApi(ctx: Context): Promise<ApiReport> {
   const rawLatencies: number[] = [];
   const rawBefore = snapshotCpu(ctx, []);
   await raw.drive(API_RATE, API_SECONDS, rawLatencies);
-  const rawShared = sharedCpu(rawBefore, snapshotCpu(ctx, []));
+  const rawAfter = snapshotCpu(ctx, []);
+  const rawShared = sharedCpu(rawBefore, rawAfter);
   const rawErrorsAtRate = raw.errors.count;
 
   const queues = await ensureFeedbackQueues(ctx.sqs, `bench-${tag}`);
@@ -86,6 +87,7 @@ export async function runApi(ctx: Context): Promise<ApiReport> {
       processes.api?.cpuSecondsDuringRun,
       sharedCpu(cpuBefore, cpuAfter),
       rawShared,
+      { api: machineCpu(cpuBefore, cpuAfter), rawSendMessage: machineCpu(rawBefore, rawAfter) },
     );
     sweep.push(atRate);
 
@@ -165,14 +167,18 @@ async function sweepLowerRates(
     raw.errors.count = 0;
     const rawStart = snapshotCpu(ctx, []);
     await raw.drive(rate, API_SECONDS, rawLatencies);
-    const rawCpu = sharedCpu(rawStart, snapshotCpu(ctx, []));
+    const rawEnd = snapshotCpu(ctx, []);
+    const rawCpu = sharedCpu(rawStart, rawEnd);
     const before = snapshotCpu(ctx, ['api']);
     const point = emptySample();
     await drive(rate, API_SECONDS, point);
     const after = snapshotCpu(ctx, ['api']);
     const apiCpu = stopReports(ctx, ['api'], before, after).api?.cpuSecondsDuringRun;
     sweep.push(
-      sweepPoint(rate, point, rawLatencies, raw.errors.count, apiCpu, sharedCpu(before, after), rawCpu),
+      sweepPoint(rate, point, rawLatencies, raw.errors.count, apiCpu, sharedCpu(before, after), rawCpu, {
+        api: machineCpu(before, after),
+        rawSendMessage: machineCpu(rawStart, rawEnd),
+      }),
     );
   }
   return sweep;
@@ -186,12 +192,25 @@ function sweepPoint(
   apiCpuSeconds: number | undefined,
   sharedInApiWindow: Record<string, number>,
   sharedInRawWindow: Record<string, number>,
+  machine: { api: RunReport['machineCpu']; rawSendMessage: RunReport['machineCpu'] },
 ): ApiSweepPoint {
   const apiQ = quantiles(api.latencies);
   const rawQ = quantiles(raw);
   const sum = (cpu: Record<string, number>) => Object.values(cpu).reduce((a, b) => a + b, 0);
   const capacity = cpus().length * API_SECONDS;
+  // Cores other processes took in a window (/proc/stat's busy minus what we measure), as for the runs.
+  const other = (window: RunReport['machineCpu'], ours: number | undefined) =>
+    window && window.allSeconds > 0 && ours !== undefined
+      ? Math.max(0, window.busySeconds - ours) / (window.allSeconds / cpus().length)
+      : undefined;
   return {
+    otherCores: {
+      api: other(
+        machine.api,
+        apiCpuSeconds === undefined ? undefined : apiCpuSeconds + sum(sharedInApiWindow),
+      ),
+      rawSendMessage: other(machine.rawSendMessage, sum(sharedInRawWindow)),
+    },
     machineBusy: {
       api: apiCpuSeconds === undefined ? undefined : (apiCpuSeconds + sum(sharedInApiWindow)) / capacity,
       rawSendMessage: sum(sharedInRawWindow) / capacity,

@@ -181,10 +181,12 @@ function workerRssGoal(report: BenchReport): GoalResult {
       value: ratio(oursPeak, rawPeak),
       bound: GOALS.workerRssFactor,
       from:
-        bound === undefined
-          ? `raw ceiling without a bound on open runs (older result): not comparable; raw worker ${mb(rawPeak)}`
-          : `ours ${mb(oursPeak)} (highest of ${oursRuns.length} burst runs), raw worker ${mb(rawPeak)} ` +
-            `(${raw?.peakOpenRuns ?? '–'} runs open at most); both at most ${bound} runs open`,
+        raw === undefined
+          ? 'no raw ceiling run'
+          : bound === undefined
+            ? `raw ceiling without a bound on open runs (older result): not comparable; raw worker ${mb(rawPeak)}`
+            : `ours ${mb(oursPeak)} (highest of ${oursRuns.length} burst runs), raw worker ${mb(rawPeak)} ` +
+              `(${raw?.peakOpenRuns ?? '–'} runs open at most); both at most ${bound} runs open`,
     },
     false,
     times,
@@ -230,9 +232,13 @@ function heldRssGoals(report: BenchReport): GoalResult[] {
 /** The API's p99 over raw SendMessage's, both driven the same way at 100 req/s. */
 function apiGoal(report: BenchReport): GoalResult {
   const point = report.api?.sweep?.find((p) => p.offeredRatePerSec === GOALS.apiRate);
+  const other = [point?.otherCores?.api, point?.otherCores?.rawSendMessage].filter(
+    (c): c is number => c !== undefined,
+  );
   return goalLine(
     {
       id: 'api-overhead-p99',
+      busyCores: other.length ? Math.max(...other) : undefined,
       name: `API over raw SendMessage, p99 at ${GOALS.apiRate} req/s`,
       goal: `≤ ${GOALS.apiP99Ms} ms`,
       value: point?.overheadP99Ms,

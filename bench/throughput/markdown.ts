@@ -73,7 +73,8 @@ export const GOALS_LEGEND =
   'limit (the raw Temporal ceiling: a no-op workflow of three no-op activities, no SQS, no visibility writes; ' +
   'C/L; the no-op workflow at the same rate; raw SendMessage). The absolute targets of a real deployment: ' +
   'docs/benchmarks.md. `–`: a figure this run does not have. A line is not judged when other processes took ' +
-  'more than 0.2 cores of the machine during any of its runs (/proc/stat; the API line has no such measure).';
+  'more than 0.2 cores of the machine during any of its runs (/proc/stat; the API line: in its two windows at ' +
+  'its rate, the API and raw SendMessage).';
 
 /** pass/FAIL, or why a line is not judged: the machine was busy with other processes during its runs. */
 function goalVerdict(g: GoalResult): string {
@@ -392,6 +393,7 @@ export function apiSweepTable(a: ApiReport): string {
       'API CPU per request',
       'API busy (of one core)',
       'machine busy: API / SendMessage window',
+      'other processes, cores: API / SendMessage window',
       'errors',
     ],
     (a.sweep ?? []).map((p) => [
@@ -402,6 +404,7 @@ export function apiSweepTable(a: ApiReport): string {
       p.apiCpuMsPerRequest === undefined ? 'n/a' : `${num(p.apiCpuMsPerRequest, 2)} ms`,
       percent(p.apiBusy),
       `${percent(p.machineBusy?.api)} / ${percent(p.machineBusy?.rawSendMessage)}`,
+      `${num(p.otherCores?.api, 2)} / ${num(p.otherCores?.rawSendMessage, 2)}`,
       String(p.errors),
     ]),
   );

@@ -66,6 +66,8 @@ export interface ApiSweepPoint {
   apiBusy?: number;
   /** CPU used by every process we measure (API, harness, Temporal, ElasticMQ, simulator) / all cores. */
   machineBusy?: { api?: number; rawSendMessage?: number };
+  /** Cores other processes took in each window (/proc/stat busy minus the processes above). */
+  otherCores?: { api?: number; rawSendMessage?: number };
 }
 
 export interface LatencySample {

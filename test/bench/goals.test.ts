@@ -230,6 +230,17 @@ describe('bench/throughput/goals (the ratio table)', () => {
     expect(goal(computeGoals(report([])), 'api-overhead-p99').pass).toBeUndefined();
   });
 
+  it('API: not judged when other processes took more than 0.2 cores in its API or SendMessage window', () => {
+    const at = (otherCores: ApiSweepPoint['otherCores']) =>
+      goal(computeGoals(report([], [{ ...sweep(100, 9), otherCores }])), 'api-overhead-p99');
+    expect(at({ api: 0.2, rawSendMessage: 0.05 })).toMatchObject({ pass: false, busyCores: 0.2 });
+    expect(at({ api: 0.05, rawSendMessage: 0.21 })).toMatchObject({ pass: undefined, busyCores: 0.21 });
+    expect(at({ api: 0.5 }).pass).toBeUndefined();
+    expect(goalsTable(report([], [{ ...sweep(100, 9), otherCores: { api: 0.5 } }]))).toContain(
+      'not judged (machine busy: 0.50 cores)',
+    );
+  });
+
   it('renders an older result without the new figures as – (no crash)', () => {
     const old = report([run({ scenario: 'instant-group', system: 'ours', deliveredPerSec: 12 })]);
     const text = goalsTable(old);
