@@ -20,6 +20,8 @@ export function enginesSection(throughput: EngineResult[]): string[] {
     const dev = throughput.find((r) => r.kind === cluster.kind.slice(0, -'-cluster'.length));
     if (!dev) continue;
     const pair = [dev, cluster];
+    // Only what the section compares: a pair (e.g. a subset) without a raw ceiling in either is left out.
+    if (pair.every((r) => rawCeiling(r.report) === undefined)) continue;
     const rows: string[][] = [['run', ...pair.map((r) => `[${r.name}](${r.name}.md)`)]];
     const raw = pair.map((r) => rawCeiling(r.report));
     rows.push(['raw ceiling, starts/s', ...raw.map((run) => num(run?.deliveredPerSec))]);

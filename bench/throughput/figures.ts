@@ -1,5 +1,5 @@
 /** The figures computed from a throughput result: ratios between systems, CPU per request. */
-import type { SystemId } from './scenarios';
+import { SYSTEM_LABELS, type SystemId } from './scenarios';
 import type { BenchReport, RatioRow, RunReport } from './types';
 
 export const burstScenarios = (report: BenchReport) => report.scenarios.filter((s) => s.mode === 'burst');
@@ -10,6 +10,11 @@ export function findRun(report: BenchReport, scenario: string, system: SystemId)
 
 export function rawCeiling(report: BenchReport): RunReport | undefined {
   return report.runs.find((r) => r.system === 'raw' && r.mode === 'start');
+}
+
+/** A run's system as the tables name it: the raw design's held runs apart from its ceiling. */
+export function runLabel(run: RunReport): string {
+  return run.system === 'raw' && run.mode === 'burst' ? 'raw Temporal, held' : SYSTEM_LABELS[run.system];
 }
 
 /** The raw design's run next to a burst scenario: the ceiling at L = 0, its held run at L > 0 (if any). */

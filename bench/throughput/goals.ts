@@ -204,7 +204,14 @@ function heldRssGoals(report: BenchReport): GoalResult[] {
     .map((s) => {
       const oursRun = findRun(report, s.id, 'ours');
       const rawRun = findRun(report, s.id, 'raw');
-      const sameBound = oursRun?.maxOpenRuns !== undefined && oursRun.maxOpenRuns === rawRun?.maxOpenRuns;
+      const bound = oursRun?.maxOpenRuns;
+      // Alike only when both filled the same bound: a short run holds fewer runs than it.
+      const alike =
+        bound !== undefined &&
+        rawRun?.maxOpenRuns === bound &&
+        rawRun.peakOpenRuns === bound &&
+        oursRun !== undefined &&
+        oursRun.requested >= bound;
       const oursPeak = oursRun?.processes['ours-worker']?.peakRssMb;
       const rawPeak = rawRun?.processes['raw-worker']?.peakRssMb;
       return goalLine(
@@ -213,15 +220,17 @@ function heldRssGoals(report: BenchReport): GoalResult[] {
           busyCores: busyCores(report, [oursRun, rawRun]),
           name: `${s.id}: ours' worker peak RSS / raw worker's, runs held alike`,
           goal: `≤ ${GOALS.workerRssFactor.toFixed(2)}`,
-          value: sameBound ? ratio(oursPeak, rawPeak) : undefined,
+          value: alike ? ratio(oursPeak, rawPeak) : undefined,
           bound: GOALS.workerRssFactor,
           from:
             `ours ${mb(oursPeak)}, raw worker ${mb(rawPeak)} (no-op workflow whose middle activity takes ` +
             `${ms(s.latencyMs)} on a task queue of its own, ${s.capacity} at a time; ${rawRun?.peakOpenRuns ?? '–'} ` +
             `runs open at most); ` +
-            (sameBound
-              ? `both at most ${oursRun.maxOpenRuns} runs open`
-              : 'not the same bound on open runs: not compared'),
+            (rawRun === undefined
+              ? 'no raw held run'
+              : alike
+                ? `both at most ${bound} runs open, and both filled it`
+                : 'not both filling the same bound on open runs: not compared'),
         },
         false,
         times,

@@ -1,9 +1,17 @@
 /** The throughput suite's Markdown report, one function per section; the summary page reuses the tables. */
 import type { Stage } from '../breakdown';
-import { burstScenarios, CPU_PARTS, cpuDistance, cpuPerRequest, findRun, rawRunFor } from './figures';
+import {
+  burstScenarios,
+  CPU_PARTS,
+  cpuDistance,
+  cpuPerRequest,
+  findRun,
+  rawRunFor,
+  runLabel,
+} from './figures';
 import { computeGoals, GOALS } from './goals';
 import { cpuList, latency, ms, num, percent, rate, runRate, table, verdict, x } from './format';
-import { SYSTEM_LABELS, type SystemId } from './scenarios';
+import type { SystemId } from './scenarios';
 import type { ApiReport, BenchReport, GoalResult, LatencySample } from './types';
 
 export function renderMarkdown(report: BenchReport, svgFile: string): string {
@@ -184,7 +192,7 @@ export function latencyTable(report: BenchReport): string {
     ],
     report.runs.map((r) => [
       r.scenario + (r.offeredRatePerSec ? ` (${rate(r.offeredRatePerSec)}/s offered)` : ''),
-      SYSTEM_LABELS[r.system],
+      runLabel(r),
       String(r.requested),
       String(r.delivered),
       runRate(r),
@@ -245,7 +253,7 @@ function cpuAndMemorySection(report: BenchReport): string[] {
       ],
       report.runs.map((r) => [
         r.scenario,
-        SYSTEM_LABELS[r.system],
+        runLabel(r),
         Object.entries(r.processes)
           .map(
             ([name, p]) =>
@@ -286,7 +294,7 @@ export function cpuPerRequestTable(report: BenchReport): string {
       const c = cpuPerRequest(r);
       return [
         r.scenario,
-        SYSTEM_LABELS[r.system],
+        runLabel(r),
         num(c.own),
         num(c.temporal),
         ...(cluster ? [num(c.postgres)] : []),
@@ -418,8 +426,6 @@ function settingsTable(report: BenchReport): string {
 }
 
 function notesSection(report: BenchReport): string[] {
-  const notes = report.runs.flatMap((r) =>
-    r.notes.map((n) => `- ${r.scenario} / ${SYSTEM_LABELS[r.system]}: ${n}`),
-  );
+  const notes = report.runs.flatMap((r) => r.notes.map((n) => `- ${r.scenario} / ${runLabel(r)}: ${n}`));
   return notes.length > 0 ? ['## Notes', '', ...notes, ''] : [];
 }

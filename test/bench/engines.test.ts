@@ -74,6 +74,21 @@ describe('--temporal', () => {
   });
 });
 
+describe('the engines side by side: what it leaves out', () => {
+  it('leaves out a pair in which neither run has a raw ceiling (a subset of held runs)', () => {
+    const withoutCeiling = (r: EngineResult): EngineResult => ({
+      ...r,
+      report: { ...r.report, runs: r.report.runs.filter((x) => x.scenario !== 'raw-ceiling') },
+    });
+    const pair = [
+      result('2026-12-08-subset', 'dev', 16, 12),
+      result('2026-12-08-subset-cluster', 'cluster', 10, 8),
+    ];
+    expect(enginesSection(pair.map(withoutCeiling))).toEqual([]);
+    expect(enginesSection(pair).join('\n')).toContain('## Engines side by side');
+  });
+});
+
 describe('CPU of a process tree (PostgreSQL forks a backend per connection)', () => {
   it('counts the CPU of the children, which the parent alone does not show', async () => {
     // A shell whose child spins for about 300 ms of CPU, and which stays alive until killed.

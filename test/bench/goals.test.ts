@@ -1,4 +1,6 @@
-import { cpuDistance, otherCores } from '../../bench/throughput/figures';
+import { computeRatios, cpuDistance, otherCores, rawRunFor, runLabel } from '../../bench/throughput/figures';
+import { parseArgs } from '../../bench/throughput/options';
+import { planRuns } from '../../bench/throughput/plan';
 import { computeGoals, GOALS } from '../../bench/throughput/goals';
 import { goalsTable } from '../../bench/throughput/markdown';
 import { SCENARIOS } from '../../bench/throughput/scenarios';
@@ -222,6 +224,41 @@ describe('bench/throughput/goals (the ratio table)', () => {
     expect(at(460, 500).from).toContain('not compared');
   });
 
+  it('runs held alike: not compared when a run did not fill the bound, and says when there is no raw run', () => {
+    const line = (rawPeakOpen: number, oursRequested = 2000, withRaw = true) =>
+      goal(
+        computeGoals(
+          report([
+            run({
+              scenario: 'l1-c16',
+              system: 'ours',
+              requested: oursRequested,
+              maxOpenRuns: 1000,
+              processes: { 'ours-worker': { peakRssMb: 300 } },
+            }),
+            ...(withRaw
+              ? [
+                  run({
+                    scenario: 'l1-c16',
+                    system: 'raw',
+                    mode: 'burst',
+                    maxOpenRuns: 1000,
+                    peakOpenRuns: rawPeakOpen,
+                    processes: { 'raw-worker': { peakRssMb: 300 } },
+                  }),
+                ]
+              : []),
+          ]),
+        ),
+        'l1-c16-worker-peak-rss-held',
+      );
+    expect(line(1000)).toMatchObject({ value: 1, pass: true });
+    expect(line(200).pass).toBeUndefined(); // a quick run: 200 requests never fill 1000
+    expect(line(1000, 200).pass).toBeUndefined();
+    expect(line(1000, 2000, false)).toMatchObject({ pass: undefined });
+    expect(line(1000, 2000, false).from).toContain('no raw held run');
+  });
+
   it('API: the p99 over raw SendMessage at 100 req/s passes at 5 ms and fails above', () => {
     const at = (p99: number) =>
       goal(computeGoals(report([], [sweep(50, 99), sweep(100, p99), sweep(200, 99)])), 'api-overhead-p99');
@@ -285,5 +322,39 @@ describe('bench/throughput/goals (the ratio table)', () => {
     });
     // 100 s window on 2 cores; 150 busy core-seconds, 90 of them the run's.
     expect(otherCores(measured, 2)).toBeCloseTo(0.6);
+  });
+});
+
+describe('the raw design held (l1-c16)', () => {
+  it('is planned after ours in l1-c16 when the raw system runs, and only there', () => {
+    const plan = planRuns(parseArgs(['--scenarios', 'l1-group,l1-c16', '--systems', 'ours,raw']));
+    expect(plan.map((p) => `${p.scenario?.id ?? 'ceiling'}/${p.system}`)).toEqual([
+      'l1-group/ours',
+      'l1-c16/ours',
+      'l1-c16/raw',
+    ]);
+    expect(planRuns(parseArgs(['--scenarios', 'l1-c16', '--systems', 'ours'])).map((p) => p.system)).toEqual([
+      'ours',
+    ]);
+  });
+
+  it('is the raw column and ratio at L > 0, the ceiling at L = 0, and is labelled apart from it', () => {
+    const held = run({ scenario: 'l1-c16', system: 'raw', mode: 'burst', deliveredPerSec: 15 });
+    const ceiling = raw(30);
+    const r = report([
+      held,
+      ceiling,
+      run({ scenario: 'l1-c16', system: 'ours', deliveredPerSec: 12 }),
+      run({ scenario: 'instant-group', system: 'ours', deliveredPerSec: 24 }),
+    ]);
+    const scenario = (id: string) => r.scenarios.find((s) => s.id === id) as (typeof r.scenarios)[number];
+    expect(rawRunFor(r, scenario('l1-c16'))).toBe(held);
+    expect(rawRunFor(r, scenario('instant-group'))).toBe(ceiling);
+    expect(rawRunFor(r, scenario('l1-c8'))).toBeUndefined();
+    const ratios = computeRatios(r);
+    expect(ratios.find((x) => x.scenario === 'l1-c16')?.vsRaw).toBeCloseTo(0.8);
+    expect(ratios.find((x) => x.scenario === 'instant-group')?.vsRaw).toBeCloseTo(0.8);
+    expect(runLabel(held)).toBe('raw Temporal, held');
+    expect(runLabel(ceiling)).toBe('raw Temporal ceiling');
   });
 });
