@@ -15,6 +15,7 @@ import {
   postOnce,
   type HttpSample,
 } from './http-load';
+import { coresBeyond } from './figures';
 import { PORTS } from './layout';
 import { machineCpu, quantiles, sharedCpu, snapshotCpu, stopReports } from './measure';
 import { oursProcessEnv, startProcess, startScriptArgs, stopProcesses, systemEnv } from './processes';
@@ -198,22 +199,17 @@ function sweepPoint(
   const rawQ = quantiles(raw);
   const sum = (cpu: Record<string, number>) => Object.values(cpu).reduce((a, b) => a + b, 0);
   const capacity = cpus().length * API_SECONDS;
-  // Cores other processes took in a window (/proc/stat's busy minus what we measure), as for the runs.
-  const other = (window: RunReport['machineCpu'], ours: number | undefined) =>
-    window && window.allSeconds > 0 && ours !== undefined
-      ? Math.max(0, window.busySeconds - ours) / (window.allSeconds / cpus().length)
-      : undefined;
+  const measuredInApi = apiCpuSeconds === undefined ? undefined : apiCpuSeconds + sum(sharedInApiWindow);
+  const measuredInRaw = sum(sharedInRawWindow);
   return {
+    // Cores other processes took in each window, as for the runs (bench/throughput/figures.ts).
     otherCores: {
-      api: other(
-        machine.api,
-        apiCpuSeconds === undefined ? undefined : apiCpuSeconds + sum(sharedInApiWindow),
-      ),
-      rawSendMessage: other(machine.rawSendMessage, sum(sharedInRawWindow)),
+      api: coresBeyond(machine.api, measuredInApi, cpus().length),
+      rawSendMessage: coresBeyond(machine.rawSendMessage, measuredInRaw, cpus().length),
     },
     machineBusy: {
-      api: apiCpuSeconds === undefined ? undefined : (apiCpuSeconds + sum(sharedInApiWindow)) / capacity,
-      rawSendMessage: sum(sharedInRawWindow) / capacity,
+      api: measuredInApi === undefined ? undefined : measuredInApi / capacity,
+      rawSendMessage: measuredInRaw / capacity,
     },
     offeredRatePerSec: rate,
     apiLatencyMs: apiQ,

@@ -151,11 +151,19 @@ const coresUsed = (all?: number, run?: RunReport) =>
 
 /** Cores used in the run's window by processes that are not the run's (other users' tests, the system). */
 export function otherCores(run: RunReport, cpus: number): number | undefined {
-  const machine = run.machineCpu;
-  if (!machine || machine.allSeconds <= 0) return undefined;
   const own = Object.values(run.processes).reduce((sum, p) => sum + (p.cpuSecondsDuringRun ?? 0), 0);
   const shared = Object.values(run.sharedCpuSecondsDuringRun).reduce((sum, v) => sum + v, 0);
-  return Math.max(0, machine.busySeconds - own - shared) / (machine.allSeconds / cpus);
+  return coresBeyond(run.machineCpu, own + shared, cpus);
+}
+
+/** Cores the machine was busy in a window beyond `measuredSeconds` of CPU (the processes we measure). */
+export function coresBeyond(
+  machine: RunReport['machineCpu'],
+  measuredSeconds: number | undefined,
+  cpus: number,
+): number | undefined {
+  if (!machine || machine.allSeconds <= 0 || measuredSeconds === undefined) return undefined;
+  return Math.max(0, machine.busySeconds - measuredSeconds) / (machine.allSeconds / cpus);
 }
 
 /** For each L = 0 burst scenario: ours' CPU per request by process against the raw ceiling's. */

@@ -193,30 +193,43 @@ describe('bench/throughput/goals (the ratio table)', () => {
     expect(at(230, 1000, 'none')).toMatchObject({ pass: undefined, measured: '–' });
   });
 
+  /** The l1-c16 held line: ours' worker against the raw held run (none: `held` undefined), with the ceiling's. */
+  const heldLine = (
+    oursMb: number,
+    held: { mb: number; bound?: number; peakOpen?: number } | undefined,
+    oursRequested = 2000,
+  ) =>
+    goal(
+      computeGoals(
+        report([
+          run({
+            scenario: 'l1-c16',
+            system: 'ours',
+            requested: oursRequested,
+            maxOpenRuns: 1000,
+            processes: { 'ours-worker': { peakRssMb: oursMb } },
+          }),
+          ...(held
+            ? [
+                run({
+                  scenario: 'l1-c16',
+                  system: 'raw',
+                  mode: 'burst',
+                  maxOpenRuns: held.bound ?? 1000,
+                  peakOpenRuns: held.peakOpen ?? held.bound ?? 1000,
+                  processes: { 'raw-worker': { peakRssMb: held.mb } },
+                }),
+              ]
+            : []),
+          // The ceiling's worker is not this line's bound.
+          raw(10, { maxOpenRuns: 1000, processes: { 'raw-worker': { peakRssMb: 100 } } }),
+        ]),
+      ),
+      'l1-c16-worker-peak-rss-held',
+    );
+
   it("worker peak RSS, runs held alike: ours' l1-c16 worker against the raw design's held run", () => {
-    const at = (oursMb: number, rawBound = 1000) =>
-      goal(
-        computeGoals(
-          report([
-            run({
-              scenario: 'l1-c16',
-              system: 'ours',
-              maxOpenRuns: 1000,
-              processes: { 'ours-worker': { peakRssMb: oursMb } },
-            }),
-            run({
-              scenario: 'l1-c16',
-              system: 'raw',
-              maxOpenRuns: rawBound,
-              peakOpenRuns: rawBound,
-              processes: { 'raw-worker': { peakRssMb: 400 } },
-            }),
-            // The ceiling's worker is not this line's bound.
-            raw(10, { maxOpenRuns: 1000, processes: { 'raw-worker': { peakRssMb: 100 } } }),
-          ]),
-        ),
-        'l1-c16-worker-peak-rss-held',
-      );
+    const at = (oursMb: number, rawBound = 1000) => heldLine(oursMb, { mb: 400, bound: rawBound });
     expect(at(460)).toMatchObject({ value: 1.15, pass: true, measured: '1.15×' });
     expect(at(461).pass).toBe(false);
     expect(at(460).from).toContain('raw worker 400 MB');
@@ -226,32 +239,7 @@ describe('bench/throughput/goals (the ratio table)', () => {
 
   it('runs held alike: not compared when a run did not fill the bound, and says when there is no raw run', () => {
     const line = (rawPeakOpen: number, oursRequested = 2000, withRaw = true) =>
-      goal(
-        computeGoals(
-          report([
-            run({
-              scenario: 'l1-c16',
-              system: 'ours',
-              requested: oursRequested,
-              maxOpenRuns: 1000,
-              processes: { 'ours-worker': { peakRssMb: 300 } },
-            }),
-            ...(withRaw
-              ? [
-                  run({
-                    scenario: 'l1-c16',
-                    system: 'raw',
-                    mode: 'burst',
-                    maxOpenRuns: 1000,
-                    peakOpenRuns: rawPeakOpen,
-                    processes: { 'raw-worker': { peakRssMb: 300 } },
-                  }),
-                ]
-              : []),
-          ]),
-        ),
-        'l1-c16-worker-peak-rss-held',
-      );
+      heldLine(300, withRaw ? { mb: 300, peakOpen: rawPeakOpen } : undefined, oursRequested);
     expect(line(1000)).toMatchObject({ value: 1, pass: true });
     expect(line(200).pass).toBeUndefined(); // a quick run: 200 requests never fill 1000
     expect(line(1000, 200).pass).toBeUndefined();
