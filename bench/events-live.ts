@@ -4,7 +4,7 @@
  * request (startFeedbackWorkflow: its search attributes) with vLLM and the delivery scripted (the real
  * prompt and guardrail), its generation on a separate LLM task queue as in production.
  *
- *   TEMPORAL_ADDRESS=127.0.0.1:43233 npx tsx bench/events-live.ts [out-dir] [raw|feedback|rejected]
+ *   TEMPORAL_ADDRESS=127.0.0.1:7233 npx tsx bench/events-live.ts [out-dir] [raw|feedback|rejected]
  *
  * Writes <out-dir>/{raw-noop,feedback-success}.json (the histories) and prints their counts. The
  * namespace needs our search attributes (scripts/infra.sh registers them).

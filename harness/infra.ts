@@ -123,6 +123,23 @@ export async function restartUntilReady(
   }
 }
 
+/**
+ * Why ElasticMQ (`managed`, on `port`) will never answer, if it will not: it exited, or it could not
+ * bind its port and, as it does then, stays up without listening.
+ */
+export function elasticMqFailure(
+  group: ProcessGroup,
+  managed: ManagedProcess,
+  port: number,
+): string | undefined {
+  const { name, child } = managed;
+  if (child && (child.exitCode !== null || child.signalCode !== null))
+    return `${name} exited (code ${child.exitCode}, signal ${child.signalCode}); see its log`;
+  if (group.logSinceStart(name).includes('Address already in use'))
+    return `${name} could not bind 127.0.0.1:${port}: another process holds it (\`ss -tanp 'sport = :${port}'\` names it)`;
+  return undefined;
+}
+
 /** Starts ElasticMQ (the project's configuration, on `port`) and waits until it answers. */
 export async function startElasticMq(
   group: ProcessGroup,
@@ -140,6 +157,8 @@ export async function startElasticMq(
     ],
     { ELASTICMQ_PORT: String(options.port), PATH: SYSTEM_PATH },
   );
-  await waitForHttp(`http://127.0.0.1:${options.port}/?Action=ListQueues`);
+  await waitForHttp(`http://127.0.0.1:${options.port}/?Action=ListQueues`, undefined, () =>
+    elasticMqFailure(group, managed, options.port),
+  );
   return managed;
 }

@@ -1,6 +1,6 @@
 /** Starts, kills, restarts and watches the OS processes of a chaos or benchmark run; logs go to files. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, openSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 
@@ -49,6 +49,14 @@ export class ProcessGroup {
     clearTimeout(timer);
   }
 
+  /** What the process has logged since its latest start (the log file keeps every start's). */
+  logSinceStart(name: string): string {
+    const entry = this.processes.get(name);
+    if (!entry) throw new Error(`unknown process ${name}`);
+    const text = readFileSync(join(this.logDir, `${name}.log`), 'utf8');
+    return text.slice(text.lastIndexOf(`--- start #${entry.starts} at `));
+  }
+
   restart(name: string): ManagedProcess {
     const entry = this.processes.get(name);
     if (!entry) throw new Error(`unknown process ${name}`);
@@ -60,8 +68,15 @@ export class ProcessGroup {
   }
 }
 
-/** Resolves when `url` answers 2xx (or the time is up). */
-export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
+/**
+ * Resolves when `url` answers 2xx. Throws when the time is up, or at once when `failure` names a
+ * reason the server will never answer (it exited, it could not bind its port).
+ */
+export async function waitForHttp(
+  url: string,
+  timeoutMs = 60_000,
+  failure: () => string | undefined = () => undefined,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -70,6 +85,8 @@ export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void
     } catch {
       // not up yet
     }
+    const reason = failure();
+    if (reason) throw new Error(`${url} will not come up: ${reason}`);
     if (Date.now() > deadline) throw new Error(`${url} did not come up in ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

@@ -2,10 +2,10 @@
 # `npm run bench [-- --suite throughput|flow|all] [--temporal dev|cluster|both] [--quick] [options]`:
 # installs what is missing, builds our processes and the baselines, then runs
 #   throughput  bench/run.ts: ours next to the seed-style worker, a plain SQS consumer and the raw
-#               Temporal ceiling (ports 37233/39324/38800/38000; the cluster engine also 37234–37238,
-#               30233–30236 and PostgreSQL 37433)
+#               Temporal ceiling (ports 13233/15324/14800/14000; the cluster engine also 13234–13238,
+#               13243–13246 and PostgreSQL 13433)
 #   flow        bench/flow.ts: LLM flow control: capacity drop, bulk burst with interactive trickle,
-#               adaptive vs fixed limit (ports 47233/49324/48800/48000)
+#               adaptive vs fixed limit (ports 11233/12324/11800/11000)
 # (default: both, one after the other) and writes bench/results/<date>[-flow][-quick].{json,md[,svg]},
 # then bench/results/SUMMARY.md (bench/summary.ts). Options: docs/benchmarks.md.
 set -euo pipefail

@@ -20,7 +20,7 @@ SCHEMATHESIS_VERSION=4.32.5
 VENV="$ROOT/.tools/venv"
 # The run's outputs; the stack (profile fuzz) keeps its own files in .data/fuzz.
 DATA="$ROOT/.data/fuzz/run"
-PORT=38200
+PORT=26200
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 
 bash scripts/ensure-deps.sh

@@ -10,14 +10,16 @@
 #
 # Profile "dev" uses the default ports (Temporal 7233, Web UI 8233, SQS 9324); "test" (npm test) uses
 # 17233/18233/19324 so that tests never touch a running development stack, and "test-slow" (npm run
-# test:slow) 57233/58233/59324 so that the two tiers can run at once; "fuzz" (npm run fuzz) 54233/55233/
-# 56324 (none of them the benchmarks' ports). Profiles "cluster" (the dev ports, PostgreSQL on 7433;
-# `TEMPORAL_ENGINE=cluster npm start`) and "test-cluster" (npm run test:cluster: 31233, SQS 31324,
-# PostgreSQL 31433) run the cluster engine, whose server also takes its frontend's port +1…+5 and
-# +10…+13 (those membership ports below 32768: the membership table stores smallints) and has no Web
-# UI. Ports can be
-# moved with INFRA_TEMPORAL_PORT, INFRA_UI_PORT, INFRA_SQS_PORT and INFRA_PG_PORT, the data directory
-# (database, logs, pid files, endpoints; default .data/<profile>) with INFRA_DATA_DIR.
+# test:slow) 21233/22233/23324 so that the two tiers can run at once; "fuzz" (npm run fuzz) 24233/
+# 25233/26324 (none of them the benchmarks' ports). Profiles "cluster" (the dev ports, PostgreSQL on
+# 7433; `TEMPORAL_ENGINE=cluster npm start`) and "test-cluster" (npm run test:cluster: 31233, SQS
+# 31324, PostgreSQL 31433) run the cluster engine, whose server also takes its frontend's port +1…+5
+# and +10…+13 (those membership ports below 32768: the membership table stores smallints) and has no
+# Web UI. Every fixed port is below 32768, outside Linux's ephemeral range (32768-60999): there any
+# client connection may hold a port for a while, and ElasticMQ that cannot bind its port stays up
+# without answering. Ports can be moved with INFRA_TEMPORAL_PORT, INFRA_UI_PORT, INFRA_SQS_PORT and
+# INFRA_PG_PORT, the data directory (database, logs, pid files, endpoints; default .data/<profile>)
+# with INFRA_DATA_DIR.
 #
 # The servers run in their own session: a Ctrl-C meant for the caller's processes does not kill them
 # under those processes' feet; the caller stops them with `stop` once its processes are gone. A pid
@@ -39,8 +41,8 @@ engine=dev def_pg=""
 case "$profile" in
   dev) def_t=7233 def_ui=8233 def_sqs=9324 ;;
   test) def_t=17233 def_ui=18233 def_sqs=19324 ;;
-  test-slow) def_t=57233 def_ui=58233 def_sqs=59324 ;;
-  fuzz) def_t=54233 def_ui=55233 def_sqs=56324 ;;
+  test-slow) def_t=21233 def_ui=22233 def_sqs=23324 ;;
+  fuzz) def_t=24233 def_ui=25233 def_sqs=26324 ;;
   cluster) engine=cluster def_t=7233 def_ui="" def_sqs=9324 def_pg=7433 ;;
   test-cluster) engine=cluster def_t=31233 def_ui="" def_sqs=31324 def_pg=31433 ;;
   *) echo "unknown profile: $profile (dev|test|test-slow|fuzz|cluster|test-cluster)" >&2; exit 2 ;;
@@ -145,9 +147,20 @@ wait_up() { # name label seconds
   pid="$(cat "$DATA/$name.pid" 2>/dev/null || true)"
   until "${name}_answers"; do
     [ -n "$pid" ] && alive "$pid" || { log "$label exited; see $DATA/$name.log"; return 1; }
+    bind_failed "$name" "$label" && return 1
     if [ "$SECONDS" -ge "$deadline" ]; then log "$label did not become ready in ${secs}s"; return 1; fi
     sleep 0.3
   done
+}
+# ElasticMQ whose port is held (by a listener that appeared after prepare_start, or by a client
+# connection's local port, which prepare_start cannot see) logs a BindException and stays up without
+# answering: that is a failure to report at once, naming the port's holder where `ss` can see it.
+bind_failed() { # name label
+  local port
+  case "$1" in elasticmq) port="$SQS_PORT" ;; *) return 1 ;; esac
+  grep -q "Address already in use" "$DATA/$1.log" 2>/dev/null || return 1
+  log "$2 could not bind 127.0.0.1:$port: another process holds it; see $DATA/$1.log"
+  ss -Htanp "sport = :$port" 2>/dev/null | sed "s/^/[infra:$profile]   /" >&2 || true
 }
 # A start that fails stops every server it launched, whether or not it was up yet (a JVM still
 # starting would otherwise go on to listen and block the next start).

@@ -3,7 +3,7 @@
 # `npm run test:cluster` (the e2e suites on the cluster engine, profile test-cluster on 31233/31324/31433).
 # Installs what is missing (npm packages, Temporal CLI, ElasticMQ; promtool and helm for the fast
 # tier), starts the tier's test infrastructure (Temporal dev server and ElasticMQ: profile `test` on
-# 17233/18233/19324, `test-slow` on 57233/58233/59324, so both tiers can run at once), runs the type
+# 17233/18233/19324, `test-slow` on 21233/22233/23324, so both tiers can run at once), runs the type
 # check and lint (fast tier, no jest arguments) and jest, and stops what it started.
 # Extra arguments go to jest, e.g. `npm test -- test/domain`.
 #

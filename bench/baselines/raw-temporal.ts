@@ -55,7 +55,7 @@ const rawEnvSchema = z.object({
   RAW_RATE: z.coerce.number().positive().optional(),
   /** Runs started and not completed at most (0: no bound), as BRIDGE_MAX_OPEN_QUEUE_RUNS bounds ours. */
   RAW_MAX_OPEN: z.coerce.number().int().min(0).default(0),
-  RAW_STATS_PORT: z.coerce.number().int().min(1).max(65535).default(38802),
+  RAW_STATS_PORT: z.coerce.number().int().min(1).max(65535).default(14802),
   RAW_RESULT_FILE: z.string().min(1).default('raw-starter-result.json'),
   RAW_BUNDLE_PATH: z.string().min(1).default('noop-workflow-bundle.js'),
   /** The middle activity takes this long, on a task queue of its own (0: a no-op like the others). */

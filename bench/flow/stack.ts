@@ -3,7 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DEV_SERVER_DYNAMIC_CONFIG, startElasticMq, startTemporalDevServer } from '../../harness/infra';
-import { type ProcessGroup, waitForHttp } from '../../harness/processes';
+import { type ProcessGroup, refuseTakenPorts, waitForHttp } from '../../harness/processes';
 import type { ProgressBar } from '../../harness/util';
 import { createSqsClient, ensureFeedbackQueues, type FeedbackQueues } from '../../src/shared/sqs';
 import { benchEnv, CREDENTIALS, REGION } from '../requests';
@@ -11,7 +11,8 @@ import { MAX_OPEN_QUEUE_RUNS, PENALTY, TARGET_WAITING, type LimitMode } from './
 
 const ROOT = join(__dirname, '..', '..');
 export const DATA = join(ROOT, '.data', 'bench-flow');
-export const PORTS = { temporal: 47233, sqs: 49324, vllm: 48800, api: 48000, workerHealth: 48092 };
+/** Below 32768, outside Linux's ephemeral range (bench/throughput/layout.ts). */
+export const PORTS = { temporal: 11233, sqs: 12324, vllm: 11800, api: 11000, workerHealth: 11092 };
 export const SIM = `http://127.0.0.1:${PORTS.vllm}`;
 
 export interface Stack {
@@ -22,6 +23,8 @@ export interface Stack {
 
 /** ElasticMQ and the vLLM simulator (with the over-commitment penalty), and an SQS client. */
 export async function startShared(group: ProcessGroup): Promise<SQSClient> {
+  // Never a server this run did not start.
+  await refuseTakenPorts(PORTS);
   process.stderr.write('[bench:flow] starting ElasticMQ and the vLLM simulator\n');
   await startElasticMq(group, { port: PORTS.sqs });
   group.start('vllm-simulator', process.execPath, [join(ROOT, 'dist', 'dev', 'vllm-simulator', 'main.js')], {
@@ -57,6 +60,9 @@ export async function startRun(
 ): Promise<RunStack> {
   const dbFile = join(DATA, `temporal-${tag}.db`);
   const temporal = `temporal-${tag}`;
+  // The previous run's processes are gone: anything on these ports is not this run's.
+  const { temporal: temporalPort, api, workerHealth } = PORTS;
+  await refuseTakenPorts({ temporal: temporalPort, api, workerHealth });
   await startTemporalDevServer(stack.group, {
     port: PORTS.temporal,
     dbFile,

@@ -8,18 +8,23 @@ export const PROFILES = join(DATA, 'profiles');
 export const BUILD = join(ROOT, '.data', 'bench-build', 'bench', 'baselines');
 export const RESULTS = join(ROOT, 'bench', 'results');
 
+/**
+ * All below 32768, outside Linux's ephemeral range, where any client connection may hold a port for a
+ * while (scripts/infra.sh).
+ */
 export const PORTS = {
-  temporal: 37233,
-  temporalHttp: 38233,
-  temporalMetrics: 38234,
-  sqs: 39324,
-  vllm: 38800,
-  api: 38000,
-  rawStats: 38802,
-  /** The cluster engine's PostgreSQL (`--temporal cluster`); its server takes temporal…temporal + 5. */
-  postgres: 37433,
-  /** The cluster engine's four membership ports from here (they must be below 32768). */
-  temporalMembership: 30233,
+  temporal: 13233,
+  temporalHttp: 14233,
+  temporalMetrics: 14234,
+  sqs: 15324,
+  vllm: 14800,
+  api: 14000,
+  rawStats: 14802,
+  /**
+   * The cluster engine's PostgreSQL (`--temporal cluster`); its server takes temporal…temporal + 5 and
+   * its membership ports temporal + 10…13.
+   */
+  postgres: 13433,
 };
 
 export const SIMULATOR_URL = `http://127.0.0.1:${PORTS.vllm}`;

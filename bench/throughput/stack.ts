@@ -6,13 +6,20 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import {
+  elasticMqFailure,
   restartUntilReady,
   startElasticMq,
   startTemporalDevServer,
   temporalHealthy,
 } from '../../harness/infra';
 import { startTemporalCluster, waitForPostgres } from '../../harness/cluster';
-import { exitWatch, type ManagedProcess, type ProcessGroup, waitForHttp } from '../../harness/processes';
+import {
+  exitWatch,
+  type ManagedProcess,
+  type ProcessGroup,
+  refuseTakenPorts,
+  waitForHttp,
+} from '../../harness/processes';
 import { pool, type ProgressBar } from '../../harness/util';
 import { createSqsClient, ensureFeedbackQueues } from '../../src/shared/sqs';
 import { BE_GROUP, CREDENTIALS, REGION, sendRequest } from '../requests';
@@ -49,6 +56,8 @@ export interface Context extends Stack {
 export async function startStack(options: Options, group: ProcessGroup): Promise<Stack> {
   const node = process.execPath;
   const cluster = options.temporal === 'cluster';
+  // Never a server this run did not start (the cluster engine's start checks its own further ports).
+  await refuseTakenPorts(PORTS);
   process.stderr.write(
     `[bench] starting ${cluster ? 'PostgreSQL and the Temporal server' : 'Temporal dev server'}, ElasticMQ and the vLLM simulator\n`,
   );
@@ -57,7 +66,6 @@ export async function startStack(options: Options, group: ProcessGroup): Promise
       ? startTemporalCluster(group, {
           port: PORTS.temporal,
           pgPort: PORTS.postgres,
-          membershipPort: PORTS.temporalMembership,
           dataDir: DATA,
         })
       : startTemporalDevServer(group, {
@@ -114,7 +122,9 @@ export async function reviveShared(ctx: Context): Promise<void> {
     else if (name === 'postgres') await waitForPostgres(PORTS.postgres, ctx.group.restart(managed.name));
     else if (name === 'elasticmq') {
       ctx.group.restart(managed.name);
-      await waitForHttp(`http://127.0.0.1:${PORTS.sqs}/?Action=ListQueues`);
+      await waitForHttp(`http://127.0.0.1:${PORTS.sqs}/?Action=ListQueues`, undefined, () =>
+        elasticMqFailure(ctx.group, managed, PORTS.sqs),
+      );
     } else {
       ctx.group.restart(managed.name);
       await waitForHttp(`${SIMULATOR_URL}/health`);

@@ -1,7 +1,8 @@
 /**
- * `feedback setup` against a real `temporal server start-dev` of its own (random ports in 40000–49999,
- * checked free first; never the project's stack ports), started without search attributes: the first
- * run creates the namespace and the attributes, the second changes nothing.
+ * `feedback setup` against a real `temporal server start-dev` of its own (random ports in 32000–32767,
+ * checked free first: below Linux's ephemeral range, where a client connection may hold any port, and
+ * none of the project's stack ports), started without search attributes: the first run creates the
+ * namespace and the attributes, the second changes nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,15 +14,9 @@ import { TEMPORAL_BIN, waitForTemporal } from '../../harness/infra';
 import { runCli } from '../../src/cli/feedback';
 import { FEEDBACK_ATTRIBUTE_SPECS } from '../../src/ops/setup';
 
-/** The project's own stack ports: never used here, even by chance. */
-const RESERVED = new Set([17233, 19324, 37233, 39324, 27233]);
-
 function randomPorts(count: number): number[] {
   const ports = new Set<number>();
-  while (ports.size < count) {
-    const port = 40000 + Math.floor(Math.random() * 10000);
-    if (!RESERVED.has(port)) ports.add(port);
-  }
+  while (ports.size < count) ports.add(32000 + Math.floor(Math.random() * 768));
   return [...ports];
 }
 

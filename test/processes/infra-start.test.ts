@@ -1,8 +1,11 @@
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+import { startElasticMq } from '../../harness/infra';
+import { ProcessGroup } from '../../harness/processes';
 
 const REPO_ROOT = join(__dirname, '..', '..');
 
@@ -18,6 +21,30 @@ async function freePort(): Promise<number> {
   const port = portOf(server);
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+/**
+ * A client connection whose local end is `port`, as one given that port from Linux's ephemeral range
+ * would be: nothing listens on it, yet a server cannot bind it. Python's, since Node's sockets bound to
+ * a port carry SO_REUSEADDR, which lets a server bind beside them; a connection that got its port from
+ * the kernel has no such flag.
+ */
+async function holdAsClient(port: number, server: Server): Promise<ChildProcess> {
+  const script = [
+    'import socket, sys',
+    's = socket.socket()',
+    "s.bind(('127.0.0.1', int(sys.argv[1])))",
+    "s.connect(('127.0.0.1', int(sys.argv[2])))",
+    "print('held', flush=True)",
+    'sys.stdin.read()',
+  ].join('\n');
+  const child = spawn('python3', ['-c', script, String(port), String(portOf(server))], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the port holder exited (code ${code})`)));
+  });
+  return child;
 }
 /** Pids of the processes whose command line contains every needle. */
 function processesWith(...needles: string[]): number[] {
@@ -78,5 +105,64 @@ describe('scripts/infra.sh start that fails', () => {
       () => true,
     );
     expect(stillListening).toBe(false);
+  });
+});
+
+describe('ElasticMQ whose port a client connection holds', () => {
+  let dataDir: string;
+  let peer: Server;
+  let holder: ChildProcess;
+  let sqsPort: number;
+  beforeEach(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'infra-bind-'));
+    peer = await listen();
+    sqsPort = await freePort();
+    holder = await holdAsClient(sqsPort, peer);
+  });
+  afterEach(async () => {
+    const exited = new Promise((resolve) => holder.once('exit', resolve));
+    holder.stdin?.end();
+    await exited;
+    await new Promise((resolve) => peer.close(resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('fails infra.sh start at once, naming the port, instead of waiting out the readiness timeout', async () => {
+    const [temporalPort, uiPort] = [await freePort(), await freePort()];
+    const run = spawnSync('bash', ['scripts/infra.sh', 'start', 'dev'], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        INFRA_DATA_DIR: dataDir,
+        INFRA_TEMPORAL_PORT: String(temporalPort),
+        INFRA_UI_PORT: String(uiPort),
+        INFRA_SQS_PORT: String(sqsPort),
+      },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain(`ElasticMQ could not bind 127.0.0.1:${sqsPort}: another process holds it`);
+    expect(run.stderr).not.toContain('did not become ready');
+    expect(run.stderr).toContain('start failed: stopping what it launched');
+    const elasticMqs = processesWith('org.elasticmq.server.Main').filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`ELASTICMQ_PORT=${sqsPort}`);
+      } catch {
+        return false;
+      }
+    });
+    expect(elasticMqs).toEqual([]);
+  });
+
+  it('fails the harness start at once, naming the port', async () => {
+    const group = new ProcessGroup(dataDir);
+    try {
+      await expect(startElasticMq(group, { port: sqsPort })).rejects.toThrow(
+        `elasticmq could not bind 127.0.0.1:${sqsPort}: another process holds it`,
+      );
+    } finally {
+      await group.stopAll('SIGKILL');
+    }
   });
 });
