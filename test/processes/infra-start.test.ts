@@ -46,6 +46,23 @@ async function holdAsClient(port: number, server: Server): Promise<ChildProcess>
   });
   return child;
 }
+/** `infra.sh start dev` into `dataDir`, ElasticMQ on `sqsPort`, Temporal and its UI on free ports. */
+async function startDev(dataDir: string, sqsPort: number) {
+  const [temporalPort, uiPort] = [await freePort(), await freePort()];
+  const run = spawnSync('bash', ['scripts/infra.sh', 'start', 'dev'], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      INFRA_DATA_DIR: dataDir,
+      INFRA_TEMPORAL_PORT: String(temporalPort),
+      INFRA_UI_PORT: String(uiPort),
+      INFRA_SQS_PORT: String(sqsPort),
+    },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { run, temporalPort };
+}
 /** Pids of the processes whose command line contains every needle. */
 function processesWith(...needles: string[]): number[] {
   return readdirSync('/proc')
@@ -74,21 +91,9 @@ describe('scripts/infra.sh start that fails', () => {
   });
 
   it('stops the server it had already launched, and names the port that was taken', async () => {
-    const [temporalPort, uiPort] = [await freePort(), await freePort()];
     const sqsPort = portOf(sqsHolder);
     // The dev server is launched first; ElasticMQ's port is then found taken.
-    const run = spawnSync('bash', ['scripts/infra.sh', 'start', 'dev'], {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        INFRA_DATA_DIR: dataDir,
-        INFRA_TEMPORAL_PORT: String(temporalPort),
-        INFRA_UI_PORT: String(uiPort),
-        INFRA_SQS_PORT: String(sqsPort),
-      },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const { run, temporalPort } = await startDev(dataDir, sqsPort);
     expect(run.status).not.toBe(0);
     expect(run.stderr).toContain(`port ${sqsPort} is taken by another process`);
     expect(run.stderr).toContain('start failed: stopping what it launched (temporal)');
@@ -128,19 +133,7 @@ describe('ElasticMQ whose port a client connection holds', () => {
   });
 
   it('fails infra.sh start at once, naming the port, instead of waiting out the readiness timeout', async () => {
-    const [temporalPort, uiPort] = [await freePort(), await freePort()];
-    const run = spawnSync('bash', ['scripts/infra.sh', 'start', 'dev'], {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        INFRA_DATA_DIR: dataDir,
-        INFRA_TEMPORAL_PORT: String(temporalPort),
-        INFRA_UI_PORT: String(uiPort),
-        INFRA_SQS_PORT: String(sqsPort),
-      },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const { run } = await startDev(dataDir, sqsPort);
     expect(run.status).not.toBe(0);
     expect(run.stderr).toContain(`ElasticMQ could not bind 127.0.0.1:${sqsPort}: another process holds it`);
     expect(run.stderr).not.toContain('did not become ready');
